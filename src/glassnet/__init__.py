@@ -1,0 +1,93 @@
+"""glassnet: a neural-network engine on NumPy; every formula of learning is visible.
+
+>>> import numpy as np
+>>> import glassnet as gn
+>>> model = gn.Sequential([gn.Dense(2, 4, rng=0), gn.ReLU(), gn.Dense(4, 1, rng=1),
+...                        gn.Sigmoid()])
+>>> model.forward(np.zeros((3, 2))).shape
+(3, 1)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from glassnet import activations, init
+from glassnet.descent import gradient_descent
+from glassnet.gradcheck import (
+    GradientCheckError,
+    check_gradients,
+    numerical_gradient,
+    relative_error,
+)
+from glassnet.layers import (
+    Dense,
+    Identity,
+    Layer,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+from glassnet.losses import MSE, BinaryCrossEntropy, CrossEntropy, Loss
+from glassnet.model import Sequential
+from glassnet.optimizers import SGD, Adam, Momentum, Optimizer, RMSProp
+from glassnet.training import (
+    Callback,
+    DivergenceError,
+    EarlyStopping,
+    EveryNSteps,
+    History,
+    accuracy,
+    evaluate,
+    fit,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MSE",
+    "SGD",
+    "Adam",
+    "BinaryCrossEntropy",
+    "Callback",
+    "CrossEntropy",
+    "Dense",
+    "DivergenceError",
+    "EarlyStopping",
+    "EveryNSteps",
+    "GradientCheckError",
+    "History",
+    "Identity",
+    "Layer",
+    "LeakyReLU",
+    "Loss",
+    "Momentum",
+    "Optimizer",
+    "RMSProp",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "accuracy",
+    "activations",
+    "check_gradients",
+    "evaluate",
+    "fit",
+    "gradient_descent",
+    "init",
+    "numerical_gradient",
+    "relative_error",
+]
+
+# Submodules loaded on first use: plots pulls in matplotlib, which most runs never need.
+_LAZY = ("datasets", "plots", "io")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return importlib.import_module(f"glassnet.{name}")
+    raise AttributeError(f"module 'glassnet' has no attribute {name!r}")

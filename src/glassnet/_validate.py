@@ -1,0 +1,18 @@
+"""Argument checks shared by the public API; each raises with what, expected and got."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def positive_int(value: Any, what: str, *, minimum: int = 1) -> int:
+    """``value`` as an int ≥ minimum, or a ValueError naming ``what``."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < minimum
+    ):
+        raise ValueError(f"{what} must be an integer ≥ {minimum}; got {value!r}.")
+    return int(value)

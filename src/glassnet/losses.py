@@ -1,0 +1,302 @@
+"""Losses: a scalar L of the predictions Ŷ and targets Y, averaged over the m samples.
+
+Contract: ``forward(Y_hat, Y) -> float`` caches what ``backward() -> dY_hat`` needs;
+dY_hat already carries the 1/m of the average.
+
+The two classification losses also have a *fused* form that starts from the logits Z
+of the layer before the output activation (sigmoid for BinaryCrossEntropy, softmax for
+CrossEntropy): ``forward_logits(Z, Y)`` and ``backward_logits() -> dZ = (A − T) / m``.
+That gradient is exact and never divides by a saturated output, and the loss is
+computed with log-sum-exp, so a confidently wrong logit of ±500 gives a large finite
+loss instead of inf. ``Sequential`` uses the fused form whenever a model ends in the
+matching activation.
+
+>>> import numpy as np
+>>> loss = MSE()
+>>> loss.forward(np.array([[1.0], [3.0]]), np.array([[0.0], [0.0]]))  # (1 + 9) / (2·2)
+2.5
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from glassnet.activations import sigmoid
+
+__all__ = ["MSE", "BinaryCrossEntropy", "CrossEntropy", "Loss"]
+
+Array = NDArray[Any]
+
+
+def _as_targets(Y: ArrayLike, Y_hat: Array, loss: str) -> Array:
+    """Y shaped like Y_hat; a 1-D Y is read as one column when Y_hat is (m, 1)."""
+    Y = np.asarray(Y)
+    if Y.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{loss} targets must be numbers; got an array of dtype {Y.dtype}."
+        )
+    if Y.ndim == 1 and Y_hat.ndim == 2 and Y_hat.shape[1] == 1:
+        Y = Y.reshape(-1, 1)
+    if Y.shape != Y_hat.shape:
+        raise ValueError(
+            f"{loss} expected targets Y of shape {Y_hat.shape} (the shape of the "
+            f"predictions); got {Y.shape}."
+        )
+    return Y.astype(Y_hat.dtype, copy=False)
+
+
+def _check_predictions(Y_hat: Array, loss: str) -> Array:
+    Y_hat = np.asarray(Y_hat)
+    if Y_hat.ndim != 2 or Y_hat.shape[0] == 0:
+        raise ValueError(
+            f"{loss} expected predictions of shape (m, n_out) with m ≥ 1; "
+            f"got {Y_hat.shape}."
+        )
+    if Y_hat.dtype.kind != "f":
+        Y_hat = Y_hat.astype(np.float64)
+    return Y_hat
+
+
+class Loss:
+    """The contract every loss fulfils."""
+
+    def forward(self, Y_hat: Array, Y: ArrayLike) -> float:
+        """Mean loss over the batch; caches what backward needs."""
+        raise NotImplementedError
+
+    def backward(self) -> Array:
+        """dL/dŶ for the last forward, shape of Ŷ."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def _cached(self) -> tuple[Array, Array]:
+        cache = getattr(self, "cache", None)
+        if cache is None:
+            raise RuntimeError(f"{self!r}.backward called before forward.")
+        return cache  # type: ignore[no-any-return]
+
+
+class MSE(Loss):
+    """Squared error with the seeds' convention (seeds C, D, E).
+
+    Forward::   L = ((Y_hat − Y) ** 2).sum() / (2 m)
+    Backward::  dY_hat = (Y_hat − Y) / m
+
+    The squares are summed over the outputs and averaged over the m samples; the ½
+    cancels the 2 of the derivative. PyTorch's ``MSELoss`` is the plain mean of the
+    squares: it equals 2·L / n_out.
+
+    Shapes: Y_hat, Y (m, n_out); a 1-D Y is read as one column when n_out = 1.
+    Caches: Y_hat − Y.
+    """
+
+    def __init__(self) -> None:
+        self.cache: tuple[Array, Array] | None = None
+
+    def forward(self, Y_hat: Array, Y: ArrayLike) -> float:
+        """L = Σ (Ŷ − Y)² / (2m)."""
+        Y_hat = _check_predictions(Y_hat, "MSE")
+        Y = _as_targets(Y, Y_hat, "MSE")
+        E = Y_hat - Y
+        self.cache = (E, Y)
+        m = Y_hat.shape[0]
+        return float(np.vdot(E, E)) / (2 * m)
+
+    def backward(self) -> Array:
+        """dŶ = (Ŷ − Y) / m."""
+        E, _ = self._cached()
+        return E / E.shape[0]
+
+
+class BinaryCrossEntropy(Loss):
+    """Binary cross-entropy of probabilities Ŷ = σ(Z) against targets Y in [0, 1].
+
+    Forward::   L = −(Y * log(Y_hat) + (1 − Y) * log(1 − Y_hat)).sum() / m
+    Backward::  dY_hat = (Y_hat − Y) / (Y_hat * (1 − Y_hat)) / m
+
+    Fused with a Sigmoid output (from the logits Z)::
+
+        L  = (softplus(Z) − Y * Z).sum() / m       softplus(z) = log(1 + e^z)
+        dZ = (σ(Z) − Y) / m
+
+    Outputs that are exactly 0 or 1 are clipped to the smallest positive float from
+    0 and 1 in the unfused form, so the loss stays finite; the fused form needs no clip.
+    Several outputs (multi-label) are summed per sample, like the squares of MSE.
+
+    Shapes: Y_hat, Y, Z (m, n_out); a 1-D Y is read as one column when n_out = 1.
+    Caches: Ŷ and Y.
+    """
+
+    def __init__(self) -> None:
+        self.cache: tuple[Array, Array] | None = None
+
+    @staticmethod
+    def _check_targets(Y: Array) -> None:
+        if Y.size and (np.nanmin(Y) < 0 or np.nanmax(Y) > 1 or np.isnan(Y).any()):
+            raise ValueError(
+                "BinaryCrossEntropy expected targets in [0, 1]; got values from "
+                f"{np.nanmin(Y)} to {np.nanmax(Y)}. Use 0/1 labels."
+            )
+
+    def forward(self, Y_hat: Array, Y: ArrayLike) -> float:
+        """L = −Σ [Y log Ŷ + (1 − Y) log(1 − Ŷ)] / m."""
+        Y_hat = _check_predictions(Y_hat, "BinaryCrossEntropy")
+        Y = _as_targets(Y, Y_hat, "BinaryCrossEntropy")
+        self._check_targets(Y)
+        self.cache = (Y_hat, Y)
+        tiny = np.finfo(Y_hat.dtype).tiny
+        log_p = np.log(np.maximum(Y_hat, tiny))
+        log_q = np.log(np.maximum(1 - Y_hat, tiny))
+        return -float(np.sum(Y * log_p + (1 - Y) * log_q)) / Y_hat.shape[0]
+
+    def backward(self) -> Array:
+        """dŶ = (Ŷ − Y) / (Ŷ (1 − Ŷ)) / m, with Ŷ(1 − Ŷ) kept ≥ the smallest float."""
+        Y_hat, Y = self._cached()
+        tiny = np.finfo(Y_hat.dtype).tiny
+        return (Y_hat - Y) / np.maximum(Y_hat * (1 - Y_hat), tiny) / Y_hat.shape[0]
+
+    def forward_logits(self, Z: Array, Y: ArrayLike) -> float:
+        """Fused σ + BCE: L = Σ [softplus(Z) − Y Z] / m; caches A = σ(Z) and Y."""
+        Z = _check_predictions(Z, "BinaryCrossEntropy")
+        Y = _as_targets(Y, Z, "BinaryCrossEntropy")
+        self._check_targets(Y)
+        A = sigmoid(Z)
+        self.cache = (A, Y)
+        # softplus(z) = max(z, 0) + log1p(e^(−|z|)): never overflows
+        softplus = np.maximum(Z, 0) + np.log1p(np.exp(-np.abs(Z)))
+        return float(np.sum(softplus - Y * Z)) / Z.shape[0]
+
+    def backward_logits(self) -> Array:
+        """DZ = (A − Y) / m."""
+        A, Y = self._cached()
+        return (A - Y) / A.shape[0]
+
+    @property
+    def output(self) -> Array:
+        """Ŷ of the last forward (A = σ(Z) after ``forward_logits``)."""
+        return self._cached()[0]
+
+
+class CrossEntropy(Loss):
+    """Cross-entropy of class probabilities Ŷ = softmax(Z) against targets T.
+
+    Targets are integer class ids y of shape (m,), or one-hot (or probability) rows T
+    of shape (m, k) that sum to 1; T[i, y[i]] = 1 for ids.
+
+    Forward::   L = −(T * log(Y_hat)).sum() / m
+    Backward::  dY_hat = −T / Y_hat / m
+
+    Fused with a Softmax output (from the logits Z)::
+
+        L  = (logsumexp(Z, axis=1) − (T * Z).sum(axis=1)).sum() / m
+        dZ = (softmax(Z) − T) / m
+
+    Shapes: Y_hat, Z, T (m, k); y (m,) integers in [0, k).
+    Caches: Ŷ and T (as ids or rows, whichever was given).
+    """
+
+    def __init__(self) -> None:
+        self.cache: tuple[Array, Array] | None = None
+
+    @staticmethod
+    def _targets(Y: ArrayLike, Y_hat: Array) -> Array:
+        Y = np.asarray(Y)
+        m, k = Y_hat.shape
+        if Y.ndim == 1:
+            if Y.dtype.kind not in "iu":
+                if (
+                    Y.dtype.kind == "f"
+                    and np.all(np.isfinite(Y))
+                    and np.all(np.round(Y) == Y)
+                ):
+                    Y = Y.astype(np.int64)
+                else:
+                    raise TypeError(
+                        "CrossEntropy expected integer class ids of shape (m,) or "
+                        "one-hot "
+                        f"rows of shape (m, {k}); got a 1-D array of dtype {Y.dtype}."
+                    )
+            if Y.shape[0] != m:
+                raise ValueError(
+                    f"CrossEntropy expected {m} class ids (one per row of the "
+                    f"predictions); got {Y.shape[0]}."
+                )
+            if m and (Y.min() < 0 or Y.max() >= k):
+                raise ValueError(
+                    f"CrossEntropy expected class ids in [0, {k}) for {k} outputs; got "
+                    f"values from {Y.min()} to {Y.max()}."
+                )
+            return Y
+        T = _as_targets(Y, Y_hat, "CrossEntropy")
+        row_sums = T.sum(axis=1)
+        if np.isnan(T).any() or T.min() < 0 or not np.allclose(row_sums, 1, atol=1e-4):
+            raise ValueError(
+                "CrossEntropy expected one-hot (or probability) rows: entries ≥ 0 that "
+                "sum to 1 in every row. For class ids pass a 1-D integer array."
+            )
+        return T
+
+    @staticmethod
+    def _pick(P: Array, T: Array) -> Array:
+        """Σ_k T * P per row: P[i, y[i]] for ids, (T * P).sum(1) for rows."""
+        if T.ndim == 1:
+            return P[np.arange(P.shape[0]), T]
+        return (T * P).sum(axis=1)  # type: ignore[no-any-return]
+
+    def _minus_targets(self, P: Array, T: Array) -> Array:
+        """P − T as a new array."""
+        if T.ndim == 1:
+            D = P.copy()
+            D[np.arange(P.shape[0]), T] -= 1
+            return D
+        return P - T
+
+    def forward(self, Y_hat: Array, Y: ArrayLike) -> float:
+        """L = −Σ T log Ŷ / m (Ŷ clipped to the smallest positive float)."""
+        Y_hat = _check_predictions(Y_hat, "CrossEntropy")
+        T = self._targets(Y, Y_hat)
+        self.cache = (Y_hat, T)
+        log_p = np.log(np.maximum(Y_hat, np.finfo(Y_hat.dtype).tiny))
+        return -float(self._pick(log_p, T).sum()) / Y_hat.shape[0]
+
+    def backward(self) -> Array:
+        """dŶ = −T / Ŷ / m."""
+        Y_hat, T = self._cached()
+        m = Y_hat.shape[0]
+        P = np.maximum(Y_hat, np.finfo(Y_hat.dtype).tiny)
+        if T.ndim == 1:
+            dY = np.zeros_like(Y_hat)
+            rows = np.arange(m)
+            dY[rows, T] = -1 / (P[rows, T] * m)
+            return dY
+        return -T / P / m  # type: ignore[no-any-return]
+
+    def forward_logits(self, Z: Array, Y: ArrayLike) -> float:
+        """Fused softmax + CE: L = Σ [logsumexp(Z) − Σ_k T Z] / m; caches A, T."""
+        Z = _check_predictions(Z, "CrossEntropy")
+        T = self._targets(Y, Z)
+        z_max = Z.max(axis=1, keepdims=True)
+        E = np.exp(Z - z_max)
+        row_sums = E.sum(axis=1, keepdims=True)
+        A = E / row_sums
+        self.cache = (A, T)
+        logsumexp = (np.log(row_sums) + z_max).ravel()
+        # −Σ_k T log A = −Σ_k T (Z − logsumexp) = logsumexp − Σ_k T Z, since Σ_k T = 1
+        return float((logsumexp - self._pick(Z, T)).sum()) / Z.shape[0]
+
+    def backward_logits(self) -> Array:
+        """DZ = (A − T) / m."""
+        A, T = self._cached()
+        D = self._minus_targets(A, T)
+        D /= A.shape[0]
+        return D
+
+    @property
+    def output(self) -> Array:
+        """Ŷ of the last forward (A = softmax(Z) after ``forward_logits``)."""
+        return self._cached()[0]

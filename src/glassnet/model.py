@@ -1,0 +1,266 @@
+"""Sequential: layers applied in turn, and the chain rule run back through them.
+
+>>> import numpy as np
+>>> from glassnet import Dense, ReLU, Sigmoid
+>>> model = Sequential([Dense(2, 3, rng=0), ReLU(), Dense(3, 1, rng=1), Sigmoid()])
+>>> model.forward(np.zeros((4, 2), dtype=np.float32)).shape
+(4, 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+from glassnet import training
+from glassnet.layers import Dense, Layer, Sigmoid, Softmax, as_float_array
+from glassnet.losses import BinaryCrossEntropy, CrossEntropy, Loss
+
+__all__ = ["Sequential"]
+
+Array = NDArray[Any]
+
+# An output activation and the loss that fuses with it: their combined gradient with
+# respect to the logits is (A − T) / m, exact and free of divisions by A.
+_FUSED: tuple[tuple[type[Layer], type[Loss]], ...] = (
+    (Sigmoid, BinaryCrossEntropy),
+    (Softmax, CrossEntropy),
+)
+
+
+class Sequential:
+    """A stack of layers: A[0] = X, A[l] = layer_l(A[l−1]), Ŷ = A[L].
+
+    Forward::   Y_hat = layers[-1].forward(... layers[0].forward(X))
+    Backward::  dX = layers[0].backward(... layers[-1].backward(dY_hat))
+
+    Backpropagation is the backward loop: each layer turns dL/d(its output) into
+    dL/d(its input), reusing the product of the later layers' derivatives — seed D's
+    point — instead of recomputing it for every weight.
+
+    Args:
+        layers: the layers, first to last. Consecutive Dense layers must agree on their
+            widths (activations keep the width).
+    """
+
+    def __init__(self, layers: Sequence[Layer]) -> None:
+        layers = list(layers)
+        if not layers:
+            raise ValueError("Sequential needs at least one layer; got an empty list.")
+        n: int | None = None
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(
+                    "Sequential expected glassnet layers; "
+                    f"item {i} is {type(layer).__name__}."
+                )
+            if isinstance(layer, Dense) and n is not None and layer.n_in != n:
+                raise ValueError(
+                    f"layer {i}, {layer!r}, expects {layer.n_in} input features but "
+                    "the "
+                    f"layers before it output {n}."
+                )
+            n = layer.output_features(n)
+        self.layers: list[Layer] = layers
+
+    # ---- shapes and parameters -------------------------------------------------
+    @property
+    def n_in(self) -> int | None:
+        """Input features, from the first Dense layer (None without one)."""
+        for layer in self.layers:
+            if isinstance(layer, Dense):
+                return layer.n_in
+        return None
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """The dtype of the parameters (float32 unless converted with ``astype``)."""
+        for layer in self.layers:
+            for W in layer.params.values():
+                return W.dtype
+        return np.dtype(np.float32)
+
+    def parameters(self) -> list[tuple[str, Array, Array]]:
+        """(name, value, gradient) for every parameter; names are "<layer index>.<key>".
+
+        >>> from glassnet import Dense
+        >>> [name for name, W, dW in Sequential([Dense(2, 2)]).parameters()]
+        ['0.W', '0.b']
+        """
+        out = []
+        for i, layer in enumerate(self.layers):
+            grads = layer.grads
+            for key, W in layer.params.items():
+                out.append((f"{i}.{key}", W, grads[key]))
+        return out
+
+    def astype(self, dtype: DTypeLike) -> Sequential:
+        """Convert every parameter to ``dtype`` (float32 or float64); return self."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Sequential.astype needs a floating dtype; got {dtype}.")
+        for layer in self.layers:
+            layer.astype(dtype)
+        return self
+
+    def summary(self) -> str:
+        """A table of the layers, their output shapes and parameter counts.
+
+        >>> from glassnet import Dense, ReLU
+        >>> print(Sequential([Dense(2, 3), ReLU()]).summary())
+        #  layer         output   parameters
+        0  Dense(2 → 3)  (m, 3)   9  (W (3, 2), b (3,))
+        1  ReLU()        (m, 3)   0
+        total parameters: 9
+        """
+        rows = [("#", "layer", "output", "parameters")]
+        n: int | None = self.n_in
+        total = 0
+        for i, layer in enumerate(self.layers):
+            n = layer.output_features(n)
+            count = sum(W.size for W in layer.params.values())
+            total += count
+            shapes = ", ".join(f"{k} {W.shape}" for k, W in layer.params.items())
+            rows.append(
+                (
+                    str(i),
+                    repr(layer),
+                    f"(m, {n if n is not None else '?'})",
+                    f"{count}  ({shapes})" if shapes else str(count),
+                )
+            )
+        widths = [max(len(r[c]) for r in rows) for c in range(3)]
+        lines = [
+            "  ".join(r[c].ljust(widths[c]) for c in range(3)) + "   " + r[3]
+            for r in rows
+        ]
+        lines.append(f"total parameters: {total}")
+        return "\n".join(line.rstrip() for line in lines)
+
+    def __repr__(self) -> str:
+        return "Sequential([" + ", ".join(repr(layer) for layer in self.layers) + "])"
+
+    # ---- forward and backward ----------------------------------------------------
+    def forward(self, X: ArrayLike) -> Array:
+        """Ŷ for the batch X (m, n_in); every layer caches what its backward needs."""
+        A = as_float_array(X, self.dtype, "the model's input X")
+        for layer in self.layers:
+            A = layer.forward(A)
+        return A
+
+    def backward(self, dY: Array) -> Array:
+        """dL/dX for dL/dŶ = dY, storing every parameter's gradient on the way."""
+        for layer in reversed(self.layers):
+            dY = layer.backward(dY)
+        return dY
+
+    def predict(self, X: ArrayLike, batch_size: int = 8192) -> Array:
+        """Ŷ for X, computed ``batch_size`` rows at a time (bounds the memory used).
+
+        >>> import numpy as np
+        >>> from glassnet import Dense
+        >>> Sequential([Dense(2, 1, init=[[1.0, 1.0]])]).predict(np.ones((3, 2)))
+        array([[2.],
+               [2.],
+               [2.]], dtype=float32)
+        """
+        X = as_float_array(X, self.dtype, "the model's input X")
+        if X.ndim != 2 or X.shape[0] == 0:
+            raise ValueError(
+                f"predict expected X of shape (m, n_in) with m ≥ 1; got {X.shape}."
+            )
+        parts = [
+            self.forward(X[i : i + batch_size])
+            for i in range(0, X.shape[0], batch_size)
+        ]
+        return np.concatenate(parts) if len(parts) > 1 else parts[0].copy()
+
+    def fuses_with(self, loss: Loss) -> bool:
+        """Whether the last layer and ``loss`` fuse (Sigmoid+BCE, Softmax+CE)."""
+        last = self.layers[-1]
+        return any(
+            isinstance(last, act) and isinstance(loss, lss) for act, lss in _FUSED
+        )
+
+    def forward_loss(
+        self, X: ArrayLike, Y: ArrayLike, loss: Loss
+    ) -> tuple[float, Array]:
+        """L and Ŷ for a batch, using the fused, stable loss when the model allows it.
+
+        With a fused pair the last activation is applied inside the loss, from the
+        logits, so a saturated output still gives a finite loss.
+        """
+        if self.fuses_with(loss):
+            A = as_float_array(X, self.dtype, "the model's input X")
+            for layer in self.layers[:-1]:
+                A = layer.forward(A)
+            L = loss.forward_logits(A, Y)  # type: ignore[attr-defined]
+            return L, loss.output  # type: ignore[attr-defined]
+        Y_hat = self.forward(X)
+        return loss.forward(Y_hat, Y), Y_hat
+
+    def loss_and_gradients(
+        self, X: ArrayLike, Y: ArrayLike, loss: Loss
+    ) -> tuple[float, Array]:
+        """One forward and backward pass: return (L, Ŷ); leave dL/dparam in ``grads``.
+
+        With a fused pair the backward starts from dZ = (A − T) / m at the logits. The
+        first layer's dX is not computed: nothing uses it.
+        """
+        L, Y_hat = self.forward_loss(X, Y, loss)
+        if self.fuses_with(loss):
+            dA = loss.backward_logits()  # type: ignore[attr-defined]
+            body = self.layers[:-1]
+        else:
+            dA = loss.backward()
+            body = self.layers
+        for i in range(len(body) - 1, 0, -1):
+            dA = body[i].backward(dA)
+        if body:
+            first = body[0]
+            if isinstance(first, Dense):
+                first.backward(dA, need_dX=False)
+            else:
+                first.backward(dA)
+        return L, Y_hat
+
+    # ---- training ----------------------------------------------------------------
+    def fit(
+        self,
+        X: ArrayLike,
+        Y: ArrayLike,
+        *,
+        loss: Loss,
+        optimizer: Any,
+        epochs: int,
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        seed: int | np.random.Generator | None = None,
+        validation_data: tuple[ArrayLike, ArrayLike] | None = None,
+        callbacks: Iterable[training.Callback] = (),
+        verbose: int = 1,
+    ) -> training.History:
+        """Train the model; see ``glassnet.training.fit`` for every argument."""
+        return training.fit(
+            self,
+            X,
+            Y,
+            loss=loss,
+            optimizer=optimizer,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            validation_data=validation_data,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
+
+    def evaluate(
+        self, X: ArrayLike, Y: ArrayLike, *, loss: Loss, batch_size: int = 8192
+    ) -> dict[str, float]:
+        """``{"loss": L}`` over all of X, plus ``"accuracy"`` when classifying."""
+        return training.evaluate(self, X, Y, loss=loss, batch_size=batch_size)

@@ -1,0 +1,193 @@
+"""Optimizers: update every parameter in place from its gradient.
+
+Contract: ``step(model)`` reads ``model.parameters()`` — (name, value, gradient)
+triples — and changes each value in place; state (velocities, moments) is kept per
+parameter name. The update rules and defaults are PyTorch's, so a glassnet optimizer
+and its ``torch.optim`` namesake take identical steps.
+
+Weight decay (L2) adds ``weight_decay * W`` to each gradient before the rule, as
+PyTorch's ``weight_decay`` argument does (for Adam that is L2, not AdamW).
+
+>>> import numpy as np
+>>> from glassnet import Dense, Sequential
+>>> model = Sequential([Dense(1, 1, init=[[1.0]], dtype=np.float64)])
+>>> model.layers[0].dW[...] = 0.5
+>>> SGD(lr=0.1).step(model)
+>>> model.layers[0].W      # 1 − 0.1 · 0.5
+array([[0.95]])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["SGD", "Adam", "Momentum", "Optimizer", "RMSProp"]
+
+Array = NDArray[Any]
+
+
+class HasParameters(Protocol):
+    """Anything with ``parameters()`` (a Sequential)."""
+
+    def parameters(self) -> Iterable[tuple[str, Array, Array]]:
+        """(name, value, gradient) triples."""
+        ...
+
+
+def _positive(name: str, value: float, *, allow_zero: bool = False) -> float:
+    value = float(value)
+    ok = value >= 0 if allow_zero else value > 0
+    if not (np.isfinite(value) and ok):
+        bound = "≥ 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {bound}; got {value!r}.")
+    return value
+
+
+def _fraction(name: str, value: float) -> float:
+    value = float(value)
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must lie in [0, 1); got {value!r}.")
+    return value
+
+
+class Optimizer:
+    """Shared bookkeeping: the learning rate, weight decay and per-parameter state."""
+
+    def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
+        self.lr = _positive("lr", lr)
+        self.weight_decay = _positive("weight_decay", weight_decay, allow_zero=True)
+        self.state: dict[str, dict[str, Array]] = {}
+        self.t = 0  # steps taken
+
+    def step(self, model: HasParameters) -> None:
+        """Update every parameter of ``model`` once."""
+        self.t += 1
+        for name, W, dW in model.parameters():
+            g = dW + self.weight_decay * W if self.weight_decay else dW
+            self.update(name, W, g)
+
+    def update(self, name: str, W: Array, g: Array) -> None:
+        """Apply the rule to one parameter W with gradient g (in place)."""
+        raise NotImplementedError
+
+    def _slot(self, name: str, slot: str, like: Array) -> Array:
+        per_param = self.state.setdefault(name, {})
+        if slot not in per_param or per_param[slot].shape != like.shape:
+            per_param[slot] = np.zeros_like(like)
+        return per_param[slot]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(lr={self.lr})"
+
+
+class SGD(Optimizer):
+    """Plain gradient descent, exactly the seeds' rule.
+
+    Update::  W := W − lr · dW
+
+    Matches ``torch.optim.SGD(lr=lr, weight_decay=wd)``.
+    """
+
+    def update(self, name: str, W: Array, g: Array) -> None:
+        """W −= lr · g."""
+        W -= self.lr * g
+
+
+class Momentum(Optimizer):
+    """Gradient descent with momentum (heavy ball), PyTorch's form.
+
+    Update::
+
+        v := β v + dW            (v = dW at the first step)
+        W := W − lr · v
+
+    Matches ``torch.optim.SGD(lr=lr, momentum=beta, weight_decay=wd)`` (dampening 0,
+    no Nesterov). State: v per parameter.
+    """
+
+    def __init__(
+        self, lr: float = 0.01, beta: float = 0.9, weight_decay: float = 0.0
+    ) -> None:
+        super().__init__(lr, weight_decay)
+        self.beta = _fraction("beta", beta)
+
+    def update(self, name: str, W: Array, g: Array) -> None:
+        """V = β v + g; W −= lr · v."""
+        v = self._slot(name, "v", W)
+        v *= self.beta
+        v += g
+        W -= self.lr * v
+
+
+class RMSProp(Optimizer):
+    """RMSProp: scale each step by a running root-mean-square of the gradient.
+
+    Update::
+
+        s := ρ s + (1 − ρ) dW²
+        W := W − lr · dW / (√s + ε)
+
+    Defaults and form of ``torch.optim.RMSprop`` (lr 0.01, alpha = ρ = 0.99, ε = 1e-8,
+    ε added after the square root). State: s per parameter.
+    """
+
+    def __init__(
+        self,
+        lr: float = 0.01,
+        rho: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(lr, weight_decay)
+        self.rho = _fraction("rho", rho)
+        self.eps = _positive("eps", eps)
+
+    def update(self, name: str, W: Array, g: Array) -> None:
+        """S = ρ s + (1 − ρ) g²; W −= lr · g / (√s + ε)."""
+        s = self._slot(name, "s", W)
+        s *= self.rho
+        s += (1 - self.rho) * g * g
+        W -= self.lr * g / (np.sqrt(s) + self.eps)
+
+
+class Adam(Optimizer):
+    """Adam: momentum on the gradient and on its square, with bias correction.
+
+    Update at step t::
+
+        m := β1 m + (1 − β1) dW
+        v := β2 v + (1 − β2) dW²
+        W := W − lr · (m / (1 − β1^t)) / (√(v / (1 − β2^t)) + ε)
+
+    Defaults and form of ``torch.optim.Adam`` (lr 1e-3, betas (0.9, 0.999), ε = 1e-8);
+    weight decay is L2 added to the gradient, as there. State: m and v per parameter.
+    """
+
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(lr, weight_decay)
+        self.beta1 = _fraction("beta1", beta1)
+        self.beta2 = _fraction("beta2", beta2)
+        self.eps = _positive("eps", eps)
+
+    def update(self, name: str, W: Array, g: Array) -> None:
+        """Moments m, v; bias-corrected step."""
+        m = self._slot(name, "m", W)
+        v = self._slot(name, "v", W)
+        m *= self.beta1
+        m += (1 - self.beta1) * g
+        v *= self.beta2
+        v += (1 - self.beta2) * g * g
+        c1 = 1 - self.beta1**self.t
+        c2 = 1 - self.beta2**self.t
+        W -= (self.lr / c1) * m / (np.sqrt(v) / np.sqrt(c2) + self.eps)
