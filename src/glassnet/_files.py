@@ -16,9 +16,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-_MAX_HEADER = (
-    100 * 2**20
-)  # far above any real model's header; a guard against absurd sizes
+# Far above any real model's header: a guard against absurd sizes.
+_MAX_HEADER = 100 * 2**20
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
@@ -57,7 +56,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 def read_safetensors(
     path: str | os.PathLike[str], what: str
 ) -> tuple[dict[str, NDArray[Any]], dict[str, str]]:
-    """The tensors and the ``__metadata__`` of a safetensors file, or a clear ValueError.
+    """The tensors and ``__metadata__`` of a safetensors file, or a clear ValueError.
 
     ``what`` names the kind of file in messages ("model file", "checkpoint"). Pickles,
     NumPy archives, truncated files and headers that lie about sizes are rejected
@@ -83,7 +82,8 @@ def read_safetensors(
     if n > min(len(data) - 8, _MAX_HEADER):
         raise ValueError(
             f"{path} is not a valid {what}: its header claims {n} bytes but the file "
-            f"holds {len(data) - 8} after the length field (truncated or not safetensors)."
+            f"holds {len(data) - 8} after the length field (truncated, or not "
+            "safetensors)."
         )
     try:
         header = json.loads(data[8 : 8 + n])

@@ -129,7 +129,8 @@ def load_checkpoint(
     saved_opt = info["optimizer"]
     if saved_opt["class"] != type(optimizer).__name__:
         raise ValueError(
-            f"{path} was written with optimizer {saved_opt['class']}; resuming needs the "
+            f"{path} was written with optimizer {saved_opt['class']}; resuming "
+            "needs the "
             f"same optimizer, got {type(optimizer).__name__}."
         )
     params = model.parameters()
@@ -137,7 +138,8 @@ def load_checkpoint(
     found = {k for k in tensors if k.startswith("param/")}
     if expected != found:
         raise ValueError(
-            f"{path} holds parameters {sorted(found)}; the model has {sorted(expected)}."
+            f"{path} holds parameters {sorted(found)}; "
+            f"the model has {sorted(expected)}."
         )
     for name, W, _ in params:
         saved = tensors[f"param/{name}"]
