@@ -16,3 +16,13 @@ def positive_int(value: Any, what: str, *, minimum: int = 1) -> int:
     ):
         raise ValueError(f"{what} must be an integer ≥ {minimum}; got {value!r}.")
     return int(value)
+
+
+def all_finite(arr: np.ndarray, what: str) -> None:
+    """Raise a ValueError saying where ``arr`` first holds NaN or ±inf, if it does."""
+    if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise ValueError(
+            f"{what} contains NaN or inf (first at index {where}: {arr[where]}). "
+            "Remove or impute those values before training."
+        )

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from tqdm.auto import tqdm
 
-from glassnet._validate import positive_int
+from glassnet._validate import all_finite, positive_int
 from glassnet.layers import as_float_array
 from glassnet.losses import BinaryCrossEntropy, CrossEntropy, Loss
 
@@ -206,6 +206,13 @@ def _check_data(
             "in X and "
             f"{'none' if Y.ndim == 0 else Y.shape[0]} in Y."
         )
+    if Y.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{what} Y must hold numbers; got an array of dtype {Y.dtype}. Encode "
+            "labels as integers (or floats for regression targets)."
+        )
+    all_finite(X, f"{what} X")
+    all_finite(Y, f"{what} Y")
     if Y.dtype.kind == "f":  # float targets follow the model's dtype: no silent upcast
         Y = Y.astype(model.dtype, copy=False)
     return X, Y
