@@ -45,7 +45,7 @@ def draw_inputs(rng: np.random.Generator, shape: tuple[int, ...], kinked: bool):
 shapes = st.tuples(st.integers(1, 5), st.integers(1, 4))
 
 
-# ---- derivatives against central differences, with a random upstream G -------------
+# ---- derivatives against central differences, with a random upstream G ----
 @pytest.mark.parametrize("name", list(ELEMENTWISE))
 @FAST
 @given(shape=shapes, seed=st.integers(0, 2**32 - 1))
@@ -114,7 +114,7 @@ def test_directional_derivative_on_a_big_array(name):
     assert abs(numeric - exact) <= 1e-6 * max(abs(exact), 1.0)
 
 
-# ---- the kink of ReLU and leaky ReLU, on its own ------------------------------------
+# ---- the kink of ReLU and leaky ReLU, on its own ----
 def test_relu_kink_takes_derivative_zero_and_one_sided_limits_agree():
     z = np.array([0.0])
     assert act.relu_derivative(z)[0] == 0.0
@@ -128,7 +128,7 @@ def test_leaky_relu_kink_takes_derivative_alpha():
     assert act.leaky_relu(np.array([0.0]), 0.2)[0] == 0.0
 
 
-# ---- extreme inputs: no warning (filterwarnings = error), no NaN ---------------------
+# ---- extreme inputs: no warning (filterwarnings = error), no NaN ----
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", ALL)
 def test_extreme_inputs_give_finite_values_and_derivatives(name, dtype):
@@ -144,9 +144,12 @@ def test_extreme_inputs_give_finite_values_and_derivatives(name, dtype):
         D = ELEMENTWISE[name][1](Z)
         assert np.all(np.isfinite(D))
     if name == "sigmoid":
-        assert A[0, 0] == 0.0 and A[0, -1] == 1.0 and A[0, 3] == 0.5
+        assert A[0, 0] == 0.0
+        assert A[0, -1] == 1.0
+        assert A[0, 3] == 0.5
     if name == "tanh":
-        assert A[0, 0] == -1.0 and A[0, -1] == 1.0
+        assert A[0, 0] == -1.0
+        assert A[0, -1] == 1.0
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -161,7 +164,8 @@ def test_all_zero_input(name, dtype):
         "softmax": 0.25,
     }[name]
     A = apply(name, Z)
-    assert A.dtype == dtype and A.shape == Z.shape
+    assert A.dtype == dtype
+    assert A.shape == Z.shape
     np.testing.assert_array_equal(A, np.full_like(Z, expected))
 
 
@@ -172,7 +176,7 @@ def test_softmax_of_a_single_row_and_single_column():
     )
 
 
-# ---- independent scalar references ----------------------------------------------------
+# ---- independent scalar references ----
 @pytest.mark.parametrize("z", [-30.0, -2.5, -0.1, 0.0, 0.7, 4.0, 30.0])
 def test_values_match_math_module_formulas(z):
     Z = np.array([z])
@@ -190,7 +194,7 @@ def test_sigmoid_keeps_full_relative_precision_on_the_negative_tail():
     assert act.sigmoid(np.array([-40.0]))[0] == pytest.approx(math.exp(-40), rel=1e-15)
 
 
-# ---- properties --------------------------------------------------------------------
+# ---- properties ----
 finite = st.floats(-50, 50, allow_nan=False)
 
 
@@ -227,7 +231,8 @@ def test_outputs_keep_shape_and_dtype_and_do_not_change_input(name, shape, seed)
         Z = rng.normal(size=shape).astype(dtype)
         before = Z.copy()
         A = apply(name, Z)
-        assert A.shape == Z.shape and A.dtype == dtype
+        assert A.shape == Z.shape
+        assert A.dtype == dtype
         np.testing.assert_array_equal(Z, before)
         if name != "softmax":
             assert ELEMENTWISE[name][1](Z).shape == Z.shape

@@ -17,7 +17,8 @@ def rng(seed: int = 0) -> np.random.Generator:
 )
 def test_every_named_initializer_gives_the_shape_asked(name):
     W = init.get(name)((3, 5), rng())
-    assert W.shape == (3, 5) and W.dtype == np.float64
+    assert W.shape == (3, 5)
+    assert W.dtype == np.float64
 
 
 def test_he_has_variance_two_over_n_in():
@@ -37,7 +38,8 @@ def test_normal_and_uniform_parameters():
     W = init.normal(0.01)((200, 200), rng(3))
     assert W.std() == pytest.approx(0.01, rel=0.02)
     U = init.uniform(-0.5, 0.5)((200, 200), rng(4))
-    assert U.min() >= -0.5 and U.max() < 0.5
+    assert U.min() >= -0.5
+    assert U.max() < 0.5
     assert U.mean() == pytest.approx(0.0, abs=0.01)
     np.testing.assert_array_equal(init.zeros((2, 2), rng()), np.zeros((2, 2)))
 
@@ -59,5 +61,5 @@ def test_bad_arguments_are_rejected_with_the_value():
         init.normal(-1.0)
     with pytest.raises(ValueError, match="low ≤ high"):
         init.uniform(1.0, -1.0)
-    with pytest.raises(ValueError, match="he, normal, uniform, xavier, zeros|expected"):
+    with pytest.raises(ValueError, match="unknown initializer"):
         init.get("kaiming")

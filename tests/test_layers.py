@@ -54,7 +54,7 @@ def check_layer(layer: gn.Layer, X: np.ndarray, rng: np.random.Generator) -> Non
 shapes = st.tuples(st.integers(1, 5), st.integers(1, 4))
 
 
-# ---- central differences ----------------------------------------------------------
+# ---- central differences ----
 @pytest.mark.parametrize("bias", [True, False])
 @FAST
 @given(
@@ -126,7 +126,7 @@ def test_relu_kink_gets_derivative_zero_and_leaky_relu_alpha():
     np.testing.assert_allclose(leaky.backward(np.full((1, 3), 5.0)), [[1.5, 1.5, 5]])
 
 
-# ---- worked example by hand -----------------------------------------------------------
+# ---- worked example by hand ----
 def test_dense_worked_example_by_hand():
     layer = gn.Dense(2, 2, init=[[1.0, 2.0], [-1.0, 0.5]], dtype=np.float64)
     layer.b[...] = [0.5, -1.0]
@@ -162,7 +162,7 @@ def test_softmax_layer_worked_example():
     np.testing.assert_allclose(sm.backward(np.array([[1.0, 0.0]])), [[0.1875, -0.1875]])
 
 
-# ---- dtypes, extremes, zero inputs ------------------------------------------------------
+# ---- dtypes, extremes, zero inputs ----
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", ["Dense", *ACTIVATIONS])
 def test_layers_keep_dtype_and_survive_extreme_and_zero_inputs(name, dtype):
@@ -172,11 +172,15 @@ def test_layers_keep_dtype_and_survive_extreme_and_zero_inputs(name, dtype):
     Z = np.array([[-1e4, -700.0, -50.0, 0.0, 50.0, 700.0, 1e4]], dtype=dtype)
     for X in (Z, np.zeros((2, 7), dtype=dtype), np.zeros((1, 7), dtype=dtype)):
         Y = layer.forward(X)
-        assert Y.dtype == dtype and np.all(np.isfinite(Y))
+        assert Y.dtype == dtype
+        assert np.all(np.isfinite(Y))
         dX = layer.backward(np.ones_like(Y))
-        assert dX.dtype == dtype and dX.shape == X.shape and np.all(np.isfinite(dX))
+        assert dX.dtype == dtype
+        assert dX.shape == X.shape
+        assert np.all(np.isfinite(dX))
         for key, g in layer.grads.items():
-            assert g.dtype == dtype and g.shape == layer.params[key].shape
+            assert g.dtype == dtype
+            assert g.shape == layer.params[key].shape
 
 
 def test_dense_all_zero_input_outputs_the_bias():
@@ -187,11 +191,13 @@ def test_dense_all_zero_input_outputs_the_bias():
 
 def test_dense_without_bias_has_only_W():
     layer = gn.Dense(3, 2, bias=False, rng=0)
-    assert list(layer.params) == ["W"] and list(layer.grads) == ["W"]
-    assert layer.b is None and layer.db is None
+    assert list(layer.params) == ["W"]
+    assert list(layer.grads) == ["W"]
+    assert layer.b is None
+    assert layer.db is None
 
 
-# ---- properties -------------------------------------------------------------------------
+# ---- properties ----
 @FAST
 @given(
     m=st.integers(1, 6),
@@ -212,7 +218,8 @@ def test_dense_shapes_and_grads_shaped_like_params(m, n_in, n_out, seed):
     np.testing.assert_array_equal(X, before)  # nothing changed its arguments
     np.testing.assert_array_equal(dY, dY_before)
     np.testing.assert_array_equal(layer.W, W_before)  # backward never updates
-    assert layer.W.shape == (n_out, n_in) and layer.b.shape == (n_out,)
+    assert layer.W.shape == (n_out, n_in)
+    assert layer.b.shape == (n_out,)
     for key, W in layer.params.items():
         assert layer.grads[key].shape == W.shape
 
@@ -230,16 +237,19 @@ def test_activation_layers_keep_shape_and_do_not_change_arguments(name, shape, s
     assert layer.backward(dA).shape == shape
     np.testing.assert_array_equal(Z, Z0)
     np.testing.assert_array_equal(dA, dA0)
-    assert layer.params == {} and layer.grads == {}
+    assert layer.params == {}
+    assert layer.grads == {}
 
 
-# ---- errors -----------------------------------------------------------------------------
+# ---- errors ----
 def test_dense_wrong_feature_count_names_layer_and_shapes():
     layer = gn.Dense(3, 4, rng=0)
     with pytest.raises(ValueError, match="Dense\\(3 → 4\\)") as err:
         layer.forward(np.zeros((5, 2)))
     msg = str(err.value)
-    assert "(m, 3)" in msg and "(5, 2)" in msg and "Rows are samples" in msg
+    assert "(m, 3)" in msg
+    assert "(5, 2)" in msg
+    assert "Rows are samples" in msg
 
 
 def test_dense_one_dimensional_input_gets_a_reshape_hint():
