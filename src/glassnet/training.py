@@ -241,6 +241,9 @@ def _batches(
         yield Xb, Yb
 
 
+# Overflow on the way to a divergence is expected: the loss check below turns it into
+# a DivergenceError with the weights restored, instead of a stray RuntimeWarning.
+@np.errstate(over="ignore", invalid="ignore")
 def fit(
     model: Sequential,
     X: ArrayLike,
