@@ -164,7 +164,7 @@ class EarlyStopping(Callback):
                 self.best_weights = [W.copy() for _, W, _ in model.parameters()]
             return False
         self.wait += 1
-        return self.wait > self.patience
+        return self.wait >= self.patience  # patience epochs without improvement
 
     def on_train_end(self, model: Sequential, history: History) -> None:
         """Put back the best weights."""
