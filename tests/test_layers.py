@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import glassnet as gn
@@ -63,6 +63,8 @@ shapes = st.tuples(st.integers(1, 5), st.integers(1, 4))
     n_out=st.integers(1, 4),
     seed=st.integers(0, 2**32 - 1),
 )
+@example(m=1, n_in=1, n_out=1, seed=0)  # one sample, one feature, one neuron
+@example(m=1, n_in=4, n_out=3, seed=1)
 def test_dense_backward_matches_central_differences(bias, m, n_in, n_out, seed):
     rng = np.random.default_rng(seed)
     layer = gn.Dense(n_in, n_out, bias=bias, rng=rng, dtype=np.float64)
@@ -74,6 +76,8 @@ def test_dense_backward_matches_central_differences(bias, m, n_in, n_out, seed):
 @pytest.mark.parametrize("name", list(ACTIVATIONS))
 @FAST
 @given(shape=shapes, seed=st.integers(0, 2**32 - 1))
+@example(shape=(1, 1), seed=0)
+@example(shape=(1, 4), seed=1)
 def test_activation_layer_backward_matches_central_differences(name, shape, seed):
     rng = np.random.default_rng(seed)
     Z = rng.normal(0.0, 2.0, size=shape)
