@@ -19,7 +19,8 @@ Dimensions (m samples; dZ[l] has the shape of Z[l], dA[l] that of A[l])
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from glassnet.layers import (
@@ -58,7 +59,8 @@ class Step:
     """One equation of the computation, with the shape of what it computes.
 
     ``phase`` is "forward", "loss", "backward" or "update"; ``note`` says when the
-    step applies (the fused output gradient) or why one is skipped.
+    step applies (the fused output gradient) or why one is skipped; ``layer`` is the
+    l the step belongs to (0 for the input, L for the loss).
     """
 
     phase: str
@@ -66,6 +68,7 @@ class Step:
     latex: str
     shape: Shape | None = None
     note: str = ""
+    layer: int = 0
 
 
 def blocks(model: Sequential) -> list[Block]:
@@ -277,7 +280,11 @@ def steps(model: Sequential, m: int | None = None) -> list[Step]:
             text += f",  b[{l}] := b[{l}] − α·db[{l}]"
             latex += rf",\quad b^{{[{l}]}} := b^{{[{l}]}} - \alpha\, db^{{[{l}]}}"
         out.append(Step("update", text, latex))
-    return out
+    # every step's layer is the largest l it names: dA[l−1] = dZ[l] @ W[l] belongs to l
+    return [
+        replace(st, layer=max(int(k) for k in re.findall(r"\[(\d+)\]", st.text)))
+        for st in out
+    ]
 
 
 # ---- text --------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Figures and animations of data, networks and learning (matplotlib, object API)."""
