@@ -237,9 +237,9 @@ FUNCTIONS: dict[str, Function2D] = {
         "(1 − x)² + 100·(y − x²)²",
         lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2,
         lambda x, y: (-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)),
-        (-1.5, 2.0),
-        0.0015,
-        3000,
+        (-1.2, 1.0),
+        0.001,
+        4000,
         ((-2.0, 2.0), (-1.0, 3.0)),
     ),
     "two_minima": Function2D(
@@ -384,7 +384,7 @@ def descent_figure(
         ylabel="y",
     )
     ax.title.set_fontsize(9)
-    ax.legend(loc="upper right", fontsize="x-small")
+    ax.legend(loc="best", fontsize="x-small")
     if surface:
         ax3 = fig.add_subplot(1, 2, 2, projection="3d")
         top = levels[-1]
