@@ -102,6 +102,8 @@ def layer_histograms(
             ax.hist(v, bins=bins, color=color, alpha=0.85)
             ax.set_title(f"{name}[{l}]  std {v.std():.2e}", fontsize=8)
             ax.tick_params(labelsize=7)
+            ax.locator_params(axis="x", nbins=5)
+            ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
             if c == 0:
                 ax.set_ylabel("count", fontsize=8)
     return fig

@@ -230,8 +230,9 @@ def descent_figure(
     fig.colorbar(filled, ax=ax, label="f(x, y)", format="%.3g")
     _draw_path(ax, path)
     f_end = fn(path[-1])
+    n_steps = path.shape[0] - 1
     ax.set(
-        title=f"f = {fn.formula}\n{path.shape[0] - 1} steps, "
+        title=f"f = {fn.formula}\n{n_steps} step{'' if n_steps == 1 else 's'}, "
         f"end ({path[-1, 0]:.3g}, {path[-1, 1]:.3g}), f = {f_end:.3g}",
         xlabel="x",
         ylabel="y",
