@@ -380,9 +380,9 @@ def _latex(model: Sequential, m: int | None) -> str:
         lines.append(" & ".join(cells) + r" \\")
     lines += [r"\end{tabular}", "", r"\begin{align*}"]
     for st in steps(model, m):
-        shape = _latex_shape(st.shape)
+        size = _latex_shape(st.shape)
         note = rf"\quad\text{{({st.note})}}" if st.note else ""
-        tail = rf" && {shape}" if shape else ""
+        tail = rf" && {size}" if size else ""
         lines.append(f"  {st.latex}{tail}{note} \\\\")
     lines.append(r"\end{align*}")
     return "\n".join(lines)

@@ -195,7 +195,7 @@ def write_animation(
                 f"writing {path.name} needs ffmpeg, which was not found on PATH. "
                 "Save a .gif instead (no extra program needed)."
             )
-        writer = animation.FFMpegWriter(fps=fps)
+        writer = animation.FFMpegWriter(fps=round(fps))
 
         def write_mp4(tmp: Path) -> None:
             with writer.saving(fig, str(tmp), dpi):

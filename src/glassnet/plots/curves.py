@@ -19,7 +19,7 @@ from glassnet.training import History
 
 __all__ = ["ACTIVATIONS", "activation_functions", "training_curves"]
 
-Array = NDArray[np.float64]
+Array = NDArray[Any]
 
 
 def _leaky(alpha: float) -> tuple[Callable[[Array], Array], Callable[[Array], Array]]:
@@ -73,7 +73,7 @@ def activation_functions(
         if name == "leaky_relu":
             g, dg = _leaky(alpha)
             label = f"leaky ReLU (α = {alpha})"
-        style = {
+        style: dict[str, Any] = {
             "color": ACTIVATION_COLORS[name],
             "linewidth": 2,
             "linestyle": "--" if name == "leaky_relu" else "-",
@@ -160,16 +160,16 @@ def training_curves(
         ax.legend(fontsize="small")
     if show_steps:
         ax = fig.add_subplot(1, len(panels) + 1, len(panels) + 1)
-        values = np.asarray(step_loss, dtype=np.float64)
+        per_step = np.asarray(step_loss, dtype=np.float64)
         ax.plot(
-            np.arange(1, values.size + 1),
-            values,
+            np.arange(1, per_step.size + 1),
+            per_step,
             color="#1f77b4",
             linewidth=0.8,
             label="batch loss",
         )
         ax.set(title="Loss per step", xlabel="optimizer step", ylabel="loss (batch)")
-        if _spans_decades([("", values, "")]):
+        if _spans_decades([("", per_step, "")]):
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")

@@ -6,7 +6,7 @@ forward and backward steps in the order they run, with shapes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.collections import LineCollection
@@ -147,7 +147,7 @@ def computation_order(model: Sequential, m: int | None = None) -> Figure:
     ax.axis("off")
     ax.set_xlim(0, 1)
     ax.set_ylim(-(L + 1.5), 0.5)
-    style = {"family": "monospace", "fontsize": 7.5, "va": "center"}
+    style: dict[str, Any] = {"family": "monospace", "fontsize": 7.5, "va": "center"}
     left = {"boxstyle": "round,pad=0.4", "fc": "#e8f0fa", "ec": "#1f77b4"}
     right = {"boxstyle": "round,pad=0.4", "fc": "#fdeee0", "ec": "#ff7f0e"}
     arrow = {"arrowstyle": "-|>", "color": "#444444", "lw": 1.0}
