@@ -274,7 +274,7 @@ def train_test_split(
         test_parts = []
         for c in range(len(classes)):
             idx = rng.permutation(np.flatnonzero(inverse == c))
-            test_parts.append(idx[: int(round(n_test * idx.size / m))])
+            test_parts.append(idx[: round(n_test * idx.size / m)])
         test_idx = np.concatenate(test_parts)
         mask = np.zeros(m, dtype=bool)
         mask[test_idx] = True
@@ -532,10 +532,10 @@ def load_mnist(
             "t10k-labels-idx1-ubyte.gz) there, or set GLASSNET_DATA to a folder whose "
             "mnist/ subfolder holds them."
         )
+    paths = {key: p for key, p in found.items() if p is not None}
     parts = []
     for split in ("train", "test"):
-        img_path, lab_path = found[f"{split}_images"], found[f"{split}_labels"]
-        assert img_path is not None and lab_path is not None  # checked above
+        img_path, lab_path = paths[f"{split}_images"], paths[f"{split}_labels"]
         images, labels = read_idx(img_path), read_idx(lab_path)
         if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
             raise ValueError(

@@ -138,7 +138,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 def _read(path: Path) -> tuple[bytes, dict[str, str]]:
-    """The file's bytes and its glassnet metadata, or a ValueError saying what is off."""
+    """The file's bytes and glassnet metadata, or a ValueError saying what is off."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
