@@ -593,7 +593,7 @@ def read_inputs(path: str) -> Array:
         except ValueError as exc:
             raise UsageError(
                 f"{path}: expected comma-separated numbers, one sample per line "
-                f"(no header); {exc}."
+                f"(no header); {str(exc).rstrip('.')}."
             ) from None
     if not isinstance(X, np.ndarray) or X.dtype.kind not in "biuf":
         raise UsageError(f"{path}: expected numbers; got dtype {X.dtype}.")
@@ -664,6 +664,11 @@ def cmd_gradcheck(args: argparse.Namespace, out: TextIO) -> int:
     exp = exp.replace(hidden=hidden)
     model = build_model(exp, args.n_in, n_out).astype(np.float64)
     rng = np.random.default_rng(args.seed)
+    # Random biases keep every ReLU input away from its kink at 0, where the central
+    # difference straddles two slopes (a zero bias after an all-zero row sits on it).
+    for layer in model.layers:
+        if isinstance(layer, Dense) and layer.b is not None:
+            layer.b[...] = rng.uniform(-0.5, 0.5, size=layer.b.shape)
     X = rng.normal(size=(args.batch, args.n_in))
     if args.loss == "ce":
         Y: Array = rng.integers(0, n_out, size=args.batch)
