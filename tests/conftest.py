@@ -22,8 +22,9 @@ def data_root() -> Path:
 def mnist_dir() -> Path:
     """The folder with the four MNIST IDX files; skips the test when they are absent."""
     path = data_root() / "mnist"
-    if not (path / "train-images-idx3-ubyte.gz").exists() and not (
-        path / "train-images-idx3-ubyte"
-    ).exists():
+    if (
+        not (path / "train-images-idx3-ubyte.gz").exists()
+        and not (path / "train-images-idx3-ubyte").exists()
+    ):
         pytest.skip(f"MNIST files not found in {path} (set GLASSNET_DATA)")
     return path

@@ -153,7 +153,9 @@ def test_standardizer_fits_on_train_and_applies_the_same_numbers_to_test():
     assert Z.dtype == np.float32
     np.testing.assert_allclose(Z.mean(axis=0), 0.0, atol=1e-5)
     np.testing.assert_allclose(Z.std(axis=0), 1.0, atol=1e-5)
-    np.testing.assert_allclose(s.transform(X_test), (X_test - s.mean) / s.std, rtol=1e-6)
+    np.testing.assert_allclose(
+        s.transform(X_test), (X_test - s.mean) / s.std, rtol=1e-6
+    )
     np.testing.assert_allclose(s.inverse(s.transform(X_test)), X_test, rtol=1e-5)
 
 
@@ -287,10 +289,14 @@ def test_load_mnist_rejects_a_corrupt_image_file_by_name(tmp_path, data, message
 
 
 def test_load_mnist_rejects_labels_that_do_not_match_the_images(tmp_path):
-    folder = corrupt(tmp_path, "t10k-labels-idx1-ubyte", idx_bytes(np.zeros(3, np.uint8)))
+    folder = corrupt(
+        tmp_path, "t10k-labels-idx1-ubyte", idx_bytes(np.zeros(3, np.uint8))
+    )
     with pytest.raises(ValueError, match="expected 4 labels"):
         ds.load_mnist(folder)
-    folder = corrupt(tmp_path, "t10k-labels-idx1-ubyte", idx_bytes(np.full(4, 12, np.uint8)))
+    folder = corrupt(
+        tmp_path, "t10k-labels-idx1-ubyte", idx_bytes(np.full(4, 12, np.uint8))
+    )
     with pytest.raises(ValueError, match="digits"):
         ds.load_mnist(folder)
 
