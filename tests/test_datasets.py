@@ -121,7 +121,7 @@ def test_stratified_split_keeps_each_class_share():
 
 @pytest.mark.parametrize("test_size", [0.0, 1.0, 0, 10, "0.2"])
 def test_train_test_split_rejects_sizes_that_leave_a_part_empty(test_size):
-    with pytest.raises((ValueError, TypeError), match="test_size|test set"):
+    with pytest.raises((ValueError, TypeError), match=r"test_size|test set"):
         ds.train_test_split(np.zeros((10, 1)), np.zeros(10), test_size=test_size)
 
 
@@ -185,7 +185,7 @@ def test_batches_reject_bad_sizes():
         next(ds.batches(np.zeros(3), np.zeros(4), 2))
 
 
-# ---- IDX files and load_mnist ---------------------------------------------------------
+# ---- IDX files and load_mnist ----------------------------------------
 def idx_bytes(array: np.ndarray, type_code: int = 0x08) -> bytes:
     header = bytes([0, 0, type_code, array.ndim]) + struct.pack(
         f">{array.ndim}I", *array.shape
@@ -228,7 +228,7 @@ def test_load_mnist_reads_small_files_it_wrote(tmp_path, gz):
         X_tr, arrays["train-images-idx3-ubyte"].reshape(6, -1) / 255.0, rtol=1e-6
     )
     np.testing.assert_array_equal(y_te, arrays["t10k-labels-idx1-ubyte"])
-    assert 0.0 <= X_tr.min()
+    assert X_tr.min() >= 0.0
     assert X_tr.max() <= 1.0
 
 
@@ -305,7 +305,7 @@ def test_load_mnist_rejects_a_truncated_gzip_file(tmp_path):
     write_mnist(tmp_path)
     path = tmp_path / "train-images-idx3-ubyte.gz"
     path.write_bytes(path.read_bytes()[:100])
-    with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz"):
+    with pytest.raises(ValueError, match=r"train-images-idx3-ubyte\.gz"):
         ds.load_mnist(tmp_path)
     path.write_bytes(b"not gzip at all")
     with pytest.raises(ValueError, match="gzip"):
@@ -313,12 +313,12 @@ def test_load_mnist_rejects_a_truncated_gzip_file(tmp_path):
 
 
 def test_read_idx_reports_a_missing_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="nope.gz"):
+    with pytest.raises(FileNotFoundError, match=r"nope\.gz"):
         ds.read_idx(tmp_path / "nope.gz")
 
 
 def test_real_mnist_has_the_standard_sizes(mnist_dir):
-    (X_tr, y_tr), (X_te, y_te) = ds.load_mnist(mnist_dir)
+    (X_tr, y_tr), (X_te, _y_te) = ds.load_mnist(mnist_dir)
     assert X_tr.shape == (60000, 784)
     assert X_te.shape == (10000, 784)
     assert np.bincount(y_tr).tolist()[:3] == [5923, 6742, 5958]
