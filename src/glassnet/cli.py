@@ -9,6 +9,7 @@ exit status, so tests call it in-process.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import sys
@@ -974,7 +975,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
-        args = build_parser().parse_args(argv)
+        with contextlib.redirect_stdout(out):  # --help and --version go to ``out``
+            args = build_parser().parse_args(argv)
         if args.command is None:
             build_parser().print_help(out)
             return 2
