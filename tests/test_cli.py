@@ -418,12 +418,11 @@ def test_demo_mnist_twolayer_reaches_94_percent(mnist_dir):
 
 
 @pytest.mark.slow
-def test_demo_mnist_best_reaches_98_percent_in_under_60_seconds(mnist_dir):
-    # The 60 s budget holds on an otherwise idle 2-core machine (measured 29 s under
-    # moderate load); heavy contention from other jobs can stretch it several times.
+def test_demo_mnist_best_reaches_98_percent(mnist_dir):
+    # Its wall time (target ≤ 60 s on 2 cores) is measured by the benchmark, not here:
+    # a timed unit test fails whenever the machine is busy.
     status, out = run(
         ["demo", "mnist", "--preset", "best", "--quiet", "--data-dir", mnist_dir]
     )
     assert status == 0
     assert number(out, r"test .*accuracy ([\d.]+) %") >= 98.0
-    assert number(out, r"time\s+([\d.]+) s") < 60
