@@ -13,9 +13,15 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def data_root() -> Path:
-    """$GLASSNET_DATA, else the shared data folder beside the checkout."""
+    """$GLASSNET_DATA, else the nearest shared/data folder above the checkout."""
     env = os.environ.get("GLASSNET_DATA")
-    return Path(env) if env else REPO.parent / "shared" / "data"
+    if env:
+        return Path(env)
+    # shared/ lies beside the checkout (CI, main) or a level higher (worktrees).
+    for folder in REPO.parents:
+        if (folder / "shared" / "data").is_dir():
+            return folder / "shared" / "data"
+    return REPO.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")

@@ -140,6 +140,12 @@ class Sequential:
         lines.append(f"total parameters: {total}")
         return "\n".join(line.rstrip() for line in lines)
 
+    def explain(self, m: int | None = None, latex: bool = False) -> str:
+        """Dimension table and forward/backward equations; see ``glassnet.explain``."""
+        from glassnet.explain import explain
+
+        return explain(self, m=m, latex=latex)
+
     def __repr__(self) -> str:
         return "Sequential([" + ", ".join(repr(layer) for layer in self.layers) + "])"
 

@@ -164,7 +164,7 @@ class EarlyStopping(Callback):
                 self.best_weights = [W.copy() for _, W, _ in model.parameters()]
             return False
         self.wait += 1
-        return self.wait > self.patience
+        return self.wait >= self.patience  # patience epochs without improvement
 
     def on_train_end(self, model: Sequential, history: History) -> None:
         """Put back the best weights."""
@@ -248,6 +248,9 @@ def _batches(
         yield Xb, Yb
 
 
+# Overflow on the way to a divergence is expected: the loss check below turns it into
+# a DivergenceError with the weights restored, instead of a stray RuntimeWarning.
+@np.errstate(over="ignore", invalid="ignore")
 def fit(
     model: Sequential,
     X: ArrayLike,

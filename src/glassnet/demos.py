@@ -1,0 +1,306 @@
+"""The seeds' experiments as settings for the ``glassnet`` command; two narrations.
+
+``EXPERIMENTS`` holds the reference settings of each data set (what ``glassnet demo
+NAME`` and, for any option not given, ``glassnet train --data NAME`` use). ``chain`` and
+``descent`` print seed D's and seed B's worked examples step by step, with the
+backpropagated gradients beside central differences.
+
+>>> EXPERIMENTS["circles"].sizes(2, 1)
+[2, 25, 50, 50, 25, 1]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import numpy as np
+
+from glassnet.descent import gradient_descent
+from glassnet.gradcheck import numerical_gradient
+from glassnet.layers import Dense
+from glassnet.losses import MSE
+from glassnet.model import Sequential
+from glassnet.optimizers import SGD
+
+__all__ = ["EXPERIMENTS", "MNIST_PRESETS", "Experiment", "chain", "descent"]
+
+
+@dataclass
+class Experiment:
+    """Everything that defines one training run (data, network, optimisation).
+
+    ``hidden`` are the hidden layers' widths; the input and output widths follow from
+    the data. ``architecture``, when set, is a seed-A style list of layers
+    (``{"input_dim", "output_dim", "activation"}``) that replaces hidden/activation/
+    output. ``standardize`` scales inputs (and regression targets) with statistics of
+    the training set.
+    """
+
+    data: str
+    title: str = ""
+    n_samples: int | None = None
+    noise: float | None = None
+    hidden: list[int] = field(default_factory=list)
+    activation: str = "relu"
+    output: str = "sigmoid"
+    loss: str = "bce"
+    optimizer: str = "adam"
+    lr: float = 0.01
+    lr_decay: float = 1.0
+    epochs: int = 100
+    batch_size: int | None = 64
+    init: str = "he"
+    alpha: float = 0.01
+    test_size: float = 0.2
+    validation: float = 0.0
+    seed: int = 0
+    standardize: bool = False
+    architecture: list[dict[str, Any]] | None = None
+
+    def sizes(self, n_in: int, n_out: int) -> list[int]:
+        """Widths of every layer, input first: [n_in, *hidden, n_out]."""
+        if self.architecture is not None:
+            dims = [int(spec["input_dim"]) for spec in self.architecture]
+            return [*dims, int(self.architecture[-1]["output_dim"])]
+        return [n_in, *self.hidden, n_out]
+
+    def replace(self, **changes: Any) -> Experiment:
+        """A copy with ``changes`` applied (None values are ignored)."""
+        return dataclasses.replace(
+            self, **{k: v for k, v in changes.items() if v is not None}
+        )
+
+
+EXPERIMENTS: dict[str, Experiment] = {
+    "circles": Experiment(
+        "circles",
+        "seed A: two concentric circles, the 2-25-50-50-25-1 network",
+        n_samples=1000,
+        noise=0.1,
+        hidden=[25, 50, 50, 25],
+        epochs=50,
+        test_size=0.2,
+    ),
+    "moons": Experiment(
+        "moons",
+        "two interleaving half moons",
+        n_samples=1000,
+        noise=0.1,
+        hidden=[25, 50, 50, 25],
+        epochs=50,
+    ),
+    "spirals": Experiment(
+        "spirals",
+        "three interleaved spiral arms, one class per arm (softmax output)",
+        n_samples=900,
+        noise=0.2,
+        hidden=[64, 64],
+        output="softmax",
+        loss="ce",
+        epochs=300,
+    ),
+    "xor": Experiment(
+        "xor",
+        "the XOR problem: no straight line separates the classes",
+        n_samples=1000,
+        noise=0.0,
+        hidden=[16, 16],
+        activation="tanh",
+        init="xavier",
+        epochs=100,
+        batch_size=32,
+    ),
+    "area": Experiment(
+        "area",
+        "seed E: regression of a table's area a·b from its length a and width b",
+        n_samples=1000,
+        noise=0.0,
+        hidden=[32, 32],
+        output="identity",
+        loss="mse",
+        epochs=100,
+        batch_size=32,
+        standardize=True,
+    ),
+}
+
+MNIST_PRESETS: dict[str, Experiment] = {
+    "twolayer": Experiment(
+        "mnist",
+        "seed C's TwoLayerNet: 784-50-10, sigmoid, N(0, 0.01²) weights, SGD lr 0.1, "
+        "batch 100, 17 epochs × 600 = 10 200 iterations (seed C: 10 000)",
+        hidden=[50],
+        activation="sigmoid",
+        output="softmax",
+        loss="ce",
+        optimizer="sgd",
+        lr=0.1,
+        epochs=17,
+        batch_size=100,
+        init="normal",
+    ),
+    "best": Experiment(
+        "mnist",
+        "the best preset: 784-512-256-10 ReLU MLP, Adam, lr × 0.6 after each epoch",
+        hidden=[512, 256],
+        activation="relu",
+        output="softmax",
+        loss="ce",
+        optimizer="adam",
+        lr=1e-3,
+        lr_decay=0.6,
+        epochs=6,
+        batch_size=128,
+    ),
+}
+EXPERIMENTS["mnist"] = MNIST_PRESETS["twolayer"]
+
+
+# ---- seed D: the chain of three weights ---------------------------------------------
+def _chain_model(w: tuple[float, float, float]) -> Sequential:
+    return Sequential(
+        [Dense(1, 1, bias=False, init=[[wi]], dtype=np.float64) for wi in w]
+    )
+
+
+def _loss_of(model: Sequential, X: np.ndarray, T: np.ndarray, loss: MSE) -> Any:
+    """L as a function of the (perturbed in place) weights, for numerical_gradient."""
+    return lambda _: model.forward_loss(X, T, loss)[0]
+
+
+def _train_chain(
+    w: tuple[float, float, float],
+    epochs: int,
+    lr: float,
+    out: TextIO | None,
+    show: set[int] | None = None,
+) -> tuple[Sequential, float]:
+    """Per-sample SGD on seed D's two samples; returns the model and max |bp − num|."""
+    model, loss, opt = _chain_model(w), MSE(), SGD(lr)
+    samples = [(1.0, -1.0), (-1.0, 1.0)]
+    worst = 0.0
+    for epoch in range(1, epochs + 1):
+        for x, t in samples:
+            X, T = np.array([[x]]), np.array([[t]])
+            L, _ = model.loss_and_gradients(X, T, loss)
+            backprop = [float(dW[0, 0]) for _, _, dW in model.parameters()]
+
+            numeric = [
+                float(numerical_gradient(_loss_of(model, X, T, loss), W)[0, 0])
+                for _, W, _ in model.parameters()
+            ]
+            worst = max(
+                worst, *(abs(a - b) for a, b in zip(backprop, numeric, strict=True))
+            )
+            if out is not None and show is not None and epoch in show:
+                pairs = "  ".join(
+                    f"{a:+.8f} {b:+.8f}" for a, b in zip(backprop, numeric, strict=True)
+                )
+                print(f"{epoch:5d}  {x:+.0f}  {L:.6f}  {pairs}", file=out)
+            opt.step(model)  # every gradient first, then every update (the correction)
+    return model, worst
+
+
+def chain(out: TextIO, epochs: int = 160, lr: float = 0.05) -> dict[str, float]:
+    """Seed D: learn e = −x with y = w1·x, z = w2·y, e = w3·z, L = ½ (e − ê)².
+
+    Prints, for chosen epochs, each sample's loss and every weight's gradient from
+    backpropagation beside its central difference (ε = 1e-4); then the weights and the
+    predictions sign(e). Returns the final numbers.
+    """
+    w0 = (0.2333, -0.233, -0.52133)
+    print(
+        "seed D: three weights in a chain, y = w1·x, z = w2·y, e = w3·z, "
+        "L = ½ (e − ê)²",
+        file=out,
+    )
+    print(
+        f"samples x = +1 → ê = −1 and x = −1 → ê = +1; lr {lr}, {epochs} epochs, one "
+        f"sample per update; start w = {w0}",
+        file=out,
+    )
+    print(
+        "every gradient is computed before any weight changes (the seed's code "
+        "updated w3 first),\nso backprop and central differences agree:\n",
+        file=out,
+    )
+    header = "  ".join(f"dL/dw{i} backprop  numerical " for i in (1, 2, 3))
+    print(f"epoch   x  loss      {header}".rstrip(), file=out)
+    show = {1, 2, 3} | set(range(20, epochs + 1, 20)) | {epochs}
+    model, worst = _train_chain(w0, epochs, lr, out, show)
+    w = [float(W[0, 0]) for _, W, _ in model.parameters()]
+    e_pos = float(model.predict(np.array([[1.0]]))[0, 0])
+    e_neg = float(model.predict(np.array([[-1.0]]))[0, 0])
+    print(
+        f"\nafter {epochs} epochs: w1 = {w[0]:+.5f}, w2 = {w[1]:+.5f}, "
+        f"w3 = {w[2]:+.5f}  (w1·w2·w3 = {w[0] * w[1] * w[2]:+.5f}, target −1)",
+        file=out,
+    )
+    print(
+        f"predict(+1) = sign({e_pos:+.4f}) = {np.sign(e_pos):+.0f}   "
+        f"predict(−1) = sign({e_neg:+.4f}) = {np.sign(e_neg):+.0f}",
+        file=out,
+    )
+    print(f"largest |backprop − numerical| over all updates: {worst:.1e}", file=out)
+    same, _ = _train_chain((0.2333, 0.2333, 0.2333), epochs, lr, None)
+    e_same = float(same.predict(np.array([[1.0]]))[0, 0])
+    print(
+        f"with w1 = w2 = w3 = 0.2333 instead: e(+1) = {e_same:+.4f} after {epochs} "
+        "epochs — the equal weights stay equal and their gradients ∝ w² vanish, so it "
+        "fails to learn.",
+        file=out,
+    )
+    return {
+        "w1": w[0],
+        "w2": w[1],
+        "w3": w[2],
+        "e_pos": e_pos,
+        "e_neg": e_neg,
+        "max_gradient_difference": worst,
+        "e_pos_equal_start": e_same,
+    }
+
+
+# ---- seed B: descent on f(x, y) = x² + y² -------------------------------------------
+def _f(p: np.ndarray) -> float:
+    return float(p[0] ** 2 + p[1] ** 2)
+
+
+def _descent_table(out: TextIO, lr: float, steps: int) -> np.ndarray:
+    path = gradient_descent(_f, [-5.0, -5.0], lr=lr, steps=steps, grad=lambda p: 2 * p)
+    print(
+        f"\nlr {lr}: step  (x, y)                 f(x, y)     "
+        "∇f = (2x, 2y)            numerical ∇f",
+        file=out,
+    )
+    for k, p in enumerate(path):
+        num = numerical_gradient(_f, p.copy())
+        print(
+            f"      {k:4d}  ({p[0]:+8.4f}, {p[1]:+8.4f})  {_f(p):10.4f}  "
+            f"({2 * p[0]:+8.4f}, {2 * p[1]:+8.4f})  ({num[0]:+8.4f}, {num[1]:+8.4f})",
+            file=out,
+        )
+    return path
+
+
+def descent(out: TextIO) -> dict[str, list[float]]:
+    """Seed B: gradient descent on f(x, y) = x² + y² from (−5, −5), step by step.
+
+    With lr 0.5 one step lands on the minimum (0, 0), where the gradient is the zero
+    vector and descent stops; lr 0.1 creeps towards it; lr 1.05 overshoots and
+    diverges (seed A: too large a learning rate does not converge).
+    """
+    print("seed B: gradient descent on f(x, y) = x² + y², start (−5, −5)", file=out)
+    print("update (x, y) := (x, y) − lr · ∇f(x, y)", file=out)
+    ends = {}
+    for lr, steps in ((0.5, 5), (0.1, 8), (1.05, 5)):
+        path = _descent_table(out, lr, steps)
+        ends[f"lr {lr}"] = path[-1].tolist()
+    print(
+        "\nlr 0.5 reaches (0, 0) in one step and stops (zero gradient); lr 0.1 shrinks "
+        "the distance by 0.8 a step; lr 1.05 multiplies it by −1.1 and diverges.",
+        file=out,
+    )
+    return ends

@@ -1,0 +1,396 @@
+"""The mathematics of a model, written out: dimension table and every equation (seed A).
+
+``explain(model)`` prints, for the user's own network, the table of dimensions that
+seed A lists for its example (W[l], b[l], Z[l], A[l], dW[l], db[l]) and the forward and
+backward equations in the order they run. Shapes follow glassnet's row convention:
+one sample per row, so A[l] is (m, n[l]) and Z[l] = A[l−1] @ W[l].T + b[l]; seed A's
+column convention is the transpose, Z[l] = W[l]·A[l−1] + b[l] with A[l] of n[l] × m.
+W[l] is n[l] × n[l−1] in both.
+
+A "layer l" here is the seeds' layer: one Dense map followed by its activation.
+
+>>> import glassnet as gn
+>>> model = gn.Sequential([gn.Dense(2, 3), gn.ReLU(), gn.Dense(3, 1), gn.Sigmoid()])
+>>> dimensions(model)[1]["W"], dimensions(model, m=5)[1]["Z"]
+((3, 2), (5, 3))
+>>> print(explain(model).splitlines()[2])
+Dimensions (m samples; dZ[l] has the shape of Z[l], dA[l] that of A[l])
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from glassnet.layers import (
+    Dense,
+    Identity,
+    Layer,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+
+if TYPE_CHECKING:
+    from glassnet.model import Sequential
+
+__all__ = ["Block", "Step", "blocks", "dimensions", "explain", "steps"]
+
+Dim = int | str
+Shape = tuple[Dim, ...]
+
+
+@dataclass
+class Block:
+    """The seeds' layer l: an optional Dense map and the activations after it."""
+
+    index: int
+    n_in: int | None
+    n_out: int | None
+    dense: Dense | None = None
+    activations: list[Layer] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One equation of the computation, with the shape of what it computes.
+
+    ``phase`` is "forward", "loss", "backward" or "update"; ``note`` says when the
+    step applies (the fused output gradient) or why one is skipped; ``layer`` is the
+    l the step belongs to (0 for the input, L for the loss).
+    """
+
+    phase: str
+    text: str
+    latex: str
+    shape: Shape | None = None
+    note: str = ""
+    layer: int = 0
+
+
+def blocks(model: Sequential) -> list[Block]:
+    """Group ``model.layers`` into the seeds' layers: each Dense opens layer l.
+
+    Activations before any Dense (unusual) form a block without a Dense.
+    """
+    out: list[Block] = []
+    n: int | None = model.n_in
+    for layer in model.layers:
+        if isinstance(layer, Dense):
+            out.append(Block(len(out) + 1, layer.n_in, layer.n_out, dense=layer))
+            n = layer.n_out
+        else:
+            if not out:
+                out.append(Block(1, n, n))
+            out[-1].activations.append(layer)
+    return out
+
+
+def dimensions(model: Sequential, m: int | None = None) -> list[dict[str, Shape]]:
+    """Shapes per layer l = 0..L, in the row convention; key set as in seed A's table.
+
+    Entry 0 has only "A" (the input X). Entry l ≥ 1 has "W", "b" (when the layer has
+    a bias), "Z", "A", "dW", "db", "dZ", "dA". ``m`` None gives the symbol "m".
+    """
+    rows = _dim(m)
+    table: list[dict[str, Shape]] = [{"A": (rows, _n(model.n_in))}]
+    for block in blocks(model):
+        n_out = _n(block.n_out)
+        entry: dict[str, Shape] = {"Z": (rows, n_out), "A": (rows, n_out)}
+        if block.dense is not None:
+            entry["W"] = entry["dW"] = (n_out, _n(block.n_in))
+            if block.dense.b is not None:
+                entry["b"] = entry["db"] = (n_out,)
+        entry["dZ"], entry["dA"] = entry["Z"], entry["A"]
+        table.append(entry)
+    return table
+
+
+# ---- how each activation reads, forward and backward ------------------------------
+def _g(layer: Layer, Z: str, A: str, dA: str) -> tuple[str, str, str, str]:
+    """(forward text, forward LaTeX, backward text, backward LaTeX) for A = g(Z)."""
+    if isinstance(layer, ReLU):
+        return (
+            f"max({Z}, 0)",
+            rf"\max({Z}, 0)",
+            f"{dA} * ({Z} > 0)",
+            rf"{dA} \odot \mathbb{{1}}[{Z} > 0]",
+        )
+    if isinstance(layer, LeakyReLU):
+        a = layer.alpha
+        return (
+            f"where({Z} > 0, {Z}, {a}·{Z})",
+            rf"\max({Z}, {a}\,{Z})",
+            f"{dA} * where({Z} > 0, 1, {a})",
+            rf"{dA} \odot \big(\mathbb{{1}}[{Z} > 0]"
+            rf" + {a}\,\mathbb{{1}}[{Z} \le 0]\big)",
+        )
+    if isinstance(layer, Sigmoid):
+        return (
+            f"σ({Z}) = 1 / (1 + exp(−{Z}))",
+            rf"\sigma({Z}) = \frac{{1}}{{1 + e^{{-{Z}}}}}",
+            f"{dA} * {A} * (1 − {A})",
+            rf"{dA} \odot {A} \odot (1 - {A})",
+        )
+    if isinstance(layer, Tanh):
+        return (
+            f"tanh({Z})",
+            rf"\tanh({Z})",
+            f"{dA} * (1 − {A}²)",
+            rf"{dA} \odot (1 - {A}^{{2}})",
+        )
+    if isinstance(layer, Softmax):
+        return (
+            f"softmax({Z}) (each row: exp / sum of exp)",
+            rf"\mathrm{{softmax}}({Z})",
+            f"{A} * ({dA} − ({dA} * {A}).sum(axis=1, keepdims=True))",
+            rf"{A} \odot \big({dA} - \textstyle\sum_k ({dA} \odot {A})_{{:,k}}\big)",
+        )
+    if isinstance(layer, Identity):
+        return Z, Z, dA, dA
+    name = type(layer).__name__
+    return (
+        f"{name}({Z})",
+        rf"\mathrm{{{name}}}({Z})",
+        f"{name}.backward({dA})",
+        rf"\mathrm{{{name}}}'({dA})",
+    )
+
+
+def _fused_loss(layer: Layer | None) -> str:
+    if isinstance(layer, Sigmoid):
+        return "BinaryCrossEntropy"
+    if isinstance(layer, Softmax):
+        return "CrossEntropy"
+    return ""
+
+
+def steps(model: Sequential, m: int | None = None) -> list[Step]:
+    """Every equation of one training step, in the order it runs.
+
+    Forward l = 1..L, the loss, backward l = L..1 (the output gradient first, fused
+    when the last activation is Sigmoid or Softmax), then the update of every W and b.
+    """
+    dims = dimensions(model, m)
+    bl = blocks(model)
+    L = len(bl)
+
+    def s(kind: str, l: int) -> tuple[str, str]:  # noqa: E741 — the seeds' l
+        return f"{kind}[{l}]", f"{kind}^{{[{l}]}}"
+
+    out = [Step("forward", "A[0] = X", "A^{[0]} = X", dims[0]["A"])]
+    for block in bl:
+        l = block.index  # noqa: E741
+        (Z, Zt), (A, At), (Ap, Apt) = s("Z", l), s("A", l), s("A", l - 1)
+        (W, Wt), (b, bt) = s("W", l), s("b", l)
+        if block.dense is not None:
+            has_b = block.dense.b is not None
+            text = f"{Z} = {Ap} @ {W}.T" + (f" + {b}" if has_b else "")
+            latex = f"{Zt} = {Apt} {{{Wt}}}^{{\\top}}" + (f" + {bt}" if has_b else "")
+        else:
+            text, latex = f"{Z} = {Ap}", f"{Zt} = {Apt}"
+        out.append(Step("forward", text, latex, dims[l]["Z"]))
+        for act in block.activations or [Identity()]:
+            ft = _g(act, Z, A, "")[0]
+            fl = _g(act, Zt, At, "")[1]
+            out.append(Step("forward", f"{A} = {ft}", f"{At} = {fl}", dims[l]["A"]))
+    last = model.layers[-1]
+    fused = _fused_loss(last)
+    AL, ALt = s("A", L)
+    out.append(
+        Step("loss", f"L = loss({AL}, Y)", rf"\mathcal{{L}} = \ell({ALt}, Y)", ())
+    )
+    for block in reversed(bl):
+        l = block.index  # noqa: E741
+        (Z, Zt), (A, At), (dZ, dZt), (dA, dAt) = (
+            s("Z", l),
+            s("A", l),
+            s("dZ", l),
+            s("dA", l),
+        )
+        if l == L:
+            out.append(
+                Step(
+                    "backward",
+                    f"{dA} = dL/d{A}",
+                    rf"{dAt} = \partial\mathcal{{L}}"
+                    rf" / \partial {At}",
+                    dims[l]["A"],
+                    "from the loss",
+                )
+            )
+        acts = block.activations or [Identity()]
+        if len(acts) == 1:
+            _, _, bt, _ = _g(acts[0], Z, A, dA)
+            _, _, _, bl_ = _g(acts[0], Zt, At, dAt)
+        else:
+            chain = " ∘ ".join(repr(a) for a in reversed(acts))
+            bt, bl_ = f"{dA} * g'({Z}) with g = {chain}", rf"{dAt} \odot g'({Zt})"
+        out.append(Step("backward", f"{dZ} = {bt}", f"{dZt} = {bl_}", dims[l]["Z"]))
+        if l == L and fused:
+            out.append(
+                Step(
+                    "backward",
+                    f"{dZ} = ({A} − Y) / m",
+                    rf"{dZt} = \frac{{1}}{{m}} ({At} - Y)",
+                    dims[l]["Z"],
+                    f"with {fused}: the fused gradient replaces the two lines above",
+                )
+            )
+        if block.dense is None:
+            continue
+        (W, Wt), (Ap, Apt), (dAp, dApt) = s("W", l), s("A", l - 1), s("dA", l - 1)
+        out.append(
+            Step(
+                "backward",
+                f"dW[{l}] = {dZ}.T @ {Ap}",
+                f"dW^{{[{l}]}} = {{{dZt}}}^{{\\top}} {Apt}",
+                dims[l]["dW"],
+            )
+        )
+        if block.dense.b is not None:
+            out.append(
+                Step(
+                    "backward",
+                    f"db[{l}] = {dZ}.sum(axis=0)",
+                    rf"db^{{[{l}]}} = \textstyle\sum_i {dZt}_{{i,:}}",
+                    dims[l]["db"],
+                )
+            )
+        note = "" if l > 1 else "not computed: nothing comes before layer 1"
+        out.append(
+            Step(
+                "backward",
+                f"{dAp} = {dZ} @ {W}",
+                f"{dApt} = {dZt} {Wt}",
+                dims[l - 1]["A"],
+                note,
+            )
+        )
+    for block in bl:
+        if block.dense is None:
+            continue
+        l = block.index  # noqa: E741
+        text = f"W[{l}] := W[{l}] − α·dW[{l}]"
+        latex = rf"W^{{[{l}]}} := W^{{[{l}]}} - \alpha\, dW^{{[{l}]}}"
+        if block.dense.b is not None:
+            text += f",  b[{l}] := b[{l}] − α·db[{l}]"
+            latex += rf",\quad b^{{[{l}]}} := b^{{[{l}]}} - \alpha\, db^{{[{l}]}}"
+        out.append(Step("update", text, latex))
+    # every step's layer is the largest l it names: dA[l−1] = dZ[l] @ W[l] belongs to l
+    return [
+        replace(st, layer=max(int(k) for k in re.findall(r"\[(\d+)\]", st.text)))
+        for st in out
+    ]
+
+
+# ---- text --------------------------------------------------------------------------
+def explain(model: Sequential, m: int | None = None, latex: bool = False) -> str:
+    """The dimension table and the forward and backward equations of ``model``.
+
+    Args:
+        model: the Sequential to describe.
+        m: the batch size to put in the shapes; None writes the symbol "m".
+        latex: a LaTeX fragment (a tabular and an align*) instead of plain text.
+
+    Returns:
+        The text, ready to print.
+    """
+    if m is not None and (isinstance(m, bool) or not isinstance(m, int) or m < 1):
+        raise ValueError(
+            f"explain's m must be a positive integer (the batch size) or None; got "
+            f"{m!r}."
+        )
+    return _latex(model, m) if latex else _text(model, m)
+
+
+_COLUMNS = ("W", "b", "Z", "A", "dW", "db")
+
+
+def _shape(shape: Shape | None) -> str:
+    if shape is None:
+        return ""
+    if len(shape) == 1:
+        return f"({shape[0]},)"
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def _text(model: Sequential, m: int | None) -> str:
+    dims = dimensions(model, m)
+    where = "m samples" if m is None else f"m = {m} samples"
+    lines = [
+        repr(model),
+        "Row convention: one sample per row. Seed A's column convention is the "
+        "transpose (Z[l] = W[l]·A[l−1] + b[l]).",
+        f"Dimensions ({where}; dZ[l] has the shape of Z[l], dA[l] that of A[l])",
+    ]
+    table = [("l", "n[l]", *(f"{c}[l]" for c in _COLUMNS))]
+    for l, entry in enumerate(dims):  # noqa: E741
+        n = entry["A"][1]
+        table.append((str(l), str(n), *(_shape(entry.get(c)) or "—" for c in _COLUMNS)))
+    widths = [max(len(row[c]) for row in table) for c in range(len(table[0]))]
+    for row in table:
+        cells = (v.ljust(w) for v, w in zip(row, widths, strict=True))
+        lines.append(("  " + "  ".join(cells)).rstrip())
+    all_steps = steps(model, m)
+    width = max(len(st.text) for st in all_steps if st.phase != "update")
+    titles = {
+        "forward": "Forward (l = 1 … L)",
+        "loss": "Loss",
+        "backward": "Backward (l = L … 1, reusing each dZ[l] for the layer before)",
+        "update": "Update (gradient descent with learning rate α)",
+    }
+    phase = ""
+    for st in all_steps:
+        if st.phase != phase:
+            phase = st.phase
+            lines.append(titles[phase])
+        shape = "scalar" if st.shape == () else _shape(st.shape)
+        line = f"  {st.text.ljust(width)}  {shape}".rstrip()
+        if st.note:
+            line += f"   [{st.note}]"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _latex_shape(shape: Shape | None) -> str:
+    if not shape:
+        return ""
+    if len(shape) == 1:
+        return rf"{shape[0]}"
+    return r" \times ".join(str(d) for d in shape)
+
+
+def _latex(model: Sequential, m: int | None) -> str:
+    dims = dimensions(model, m)
+    head = " & ".join(["l", "n^{[l]}", *(f"{c}^{{[l]}}" for c in _COLUMNS)])
+    lines = [
+        "% " + repr(model) + " — row convention, one sample per row",
+        r"\begin{tabular}{" + "c" * (len(_COLUMNS) + 2) + "}",
+        "$" + head.replace(" & ", "$ & $") + r"$ \\ \hline",
+    ]
+    for l, entry in enumerate(dims):  # noqa: E741
+        cells = [str(l), str(entry["A"][1])]
+        for c in _COLUMNS:
+            shape = entry.get(c) if l > 0 or c == "A" else None
+            cells.append(f"${_latex_shape(shape)}$" if shape else "--")
+        lines.append(" & ".join(cells) + r" \\")
+    lines += [r"\end{tabular}", "", r"\begin{align*}"]
+    for st in steps(model, m):
+        size = _latex_shape(st.shape)
+        note = rf"\quad\text{{({st.note})}}" if st.note else ""
+        tail = rf" && {size}" if size else ""
+        lines.append(f"  {st.latex}{tail}{note} \\\\")
+    lines.append(r"\end{align*}")
+    return "\n".join(lines)
+
+
+def _dim(m: int | None) -> Dim:
+    return "m" if m is None else m
+
+
+def _n(n: int | None) -> Dim:
+    return "?" if n is None else n

@@ -1,0 +1,110 @@
+"""Figures of the data: a 2-D data set by class (seed A figure 1), a digit grid."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
+
+from glassnet.plots._common import (
+    check_points,
+    class_ids,
+    new_figure,
+    scatter_classes,
+)
+
+__all__ = ["digit_grid", "scatter_data"]
+
+
+def scatter_data(
+    X: ArrayLike, y: ArrayLike, *, title: str = "Training data", size: float = 4.5
+) -> Figure:
+    """The points of a 2-D data set, one colour per class (seed A's figure 1).
+
+    Args:
+        X: points, shape (m, 2).
+        y: class ids (m,), 0/1 floats, or one-hot rows (m, k).
+        title: the figure's title.
+        size: width and height in inches.
+
+    Returns:
+        A Figure with one axes.
+    """
+    X = check_points(X, "scatter_data")
+    labels = class_ids(y)
+    fig = new_figure(size, size)
+    ax = fig.add_subplot()
+    scatter_classes(ax, X, labels)
+    ax.set(title=f"{title} ({X.shape[0]} points)", xlabel="$x_1$", ylabel="$x_2$")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.legend(loc="upper right", fontsize="small", framealpha=0.8)
+    return fig
+
+
+def digit_grid(
+    images: ArrayLike,
+    labels: ArrayLike,
+    *,
+    predicted: ArrayLike | None = None,
+    n: int = 25,
+    title: str = "Sample digits",
+    class_names: Sequence[str] | None = None,
+) -> Figure:
+    """The first ``n`` images in a square grid, each with its label.
+
+    With ``predicted``, each title reads "pred p / true t", red where they differ.
+
+    Args:
+        images: (m, 784) rows or (m, h, w) images; values in any range (greyscale).
+        labels: true class ids (m,) or one-hot rows.
+        predicted: predicted class ids (m,), optional.
+        n: how many images to show (the first n).
+        title: the figure's title.
+        class_names: names for the class ids (default: the ids).
+
+    Returns:
+        A Figure with one axes per image shown.
+    """
+    images = np.asarray(images)
+    if images.ndim == 2:
+        side = math.isqrt(images.shape[1])
+        if side * side != images.shape[1]:
+            raise ValueError(
+                f"digit_grid needs square images: rows of {images.shape[1]} pixels "
+                "are not a square. Pass (m, h, w) images instead."
+            )
+        images = images.reshape(-1, side, side)
+    if images.ndim != 3 or images.shape[0] == 0:
+        raise ValueError(
+            f"digit_grid expected images of shape (m, h·w) or (m, h, w) with m ≥ 1; "
+            f"got {images.shape}."
+        )
+    true = class_ids(labels, "labels")
+    pred = None if predicted is None else class_ids(predicted, "predicted")
+    count = min(int(n), images.shape[0])
+    cols = int(np.ceil(np.sqrt(count)))
+    rows = int(np.ceil(count / cols))
+    fig = new_figure(1.1 * cols, 1.25 * rows + 0.4)
+    fig.suptitle(title)
+
+    def name(k: int) -> str:
+        return str(class_names[k]) if class_names is not None else str(k)
+
+    for i in range(count):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        ax.imshow(images[i], cmap="gray_r", interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if pred is None:
+            ax.set_title(name(true[i]), fontsize=9)
+        else:
+            wrong = pred[i] != true[i]
+            ax.set_title(
+                f"pred {name(pred[i])} / true {name(true[i])}",
+                fontsize=7,
+                color="#d62728" if wrong else "black",
+            )
+    return fig

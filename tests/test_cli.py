@@ -1,0 +1,428 @@
+"""The glassnet command: every subcommand's success and error paths, in-process and as
+a subprocess; the demos' reference results (MNIST ones are slow)."""
+
+from __future__ import annotations
+
+import io as stdio
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from glassnet import cli, demos
+from glassnet import io as gio
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(argv, capsys=None):
+    """Run main(argv) in-process; return (status, stdout text)."""
+    out = stdio.StringIO()
+    status = cli.main([str(a) for a in argv], out=out)
+    return status, out.getvalue()
+
+
+def one_line_error(capsys, status, pattern):
+    err = capsys.readouterr().err
+    assert status == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    assert re.search(pattern, lines[0]), lines[0]
+
+
+def number(text, label):
+    """The percentage (or R²) after ``label`` in the report line starting with part."""
+    return float(re.search(label, text).group(1))
+
+
+# ---- demos on the toy problems: the reference results ----
+def test_demo_circles_reaches_99_percent_in_under_10_seconds():
+    start = time.perf_counter()
+    status, out = run(["demo", "circles", "--quiet"])
+    elapsed = time.perf_counter() - start
+    assert status == 0
+    assert "2 → 25 → 50 → 50 → 25 → 1" in out
+    assert number(out, r"test .*accuracy ([\d.]+) %") >= 99.0
+    assert elapsed < 10
+
+
+@pytest.mark.parametrize("name", ["moons", "spirals"])
+def test_demo_moons_and_spirals_reach_97_percent(name):
+    status, out = run(["demo", name, "--quiet"])
+    assert status == 0
+    assert number(out, r"test .*accuracy ([\d.]+) %") >= 97.0
+
+
+def test_demo_area_regression_reaches_r2_099_on_held_out_data():
+    status, out = run(["demo", "area", "--quiet"])
+    assert status == 0
+    assert number(out, r"test .*R² ([\d.]+)") >= 0.99
+
+
+def test_demo_xor_learns_the_problem():
+    status, out = run(["demo", "xor", "--quiet", "--epochs", "60"])
+    assert status == 0
+    assert number(out, r"test .*accuracy ([\d.]+) %") >= 95.0
+
+
+def test_demo_prints_configuration_progress_and_report(capsys):
+    status, out = run(["demo", "moons", "--epochs", "2", "--n-samples", "200"])
+    err = capsys.readouterr().err
+    assert status == 0
+    for word in (
+        "demo moons",
+        "data ",
+        "network ",
+        "training ",
+        "train ",
+        "test ",
+        "time ",
+    ):
+        assert word in out
+    assert "step" in err  # the tqdm progress bar with the live loss
+    assert "loss=" in err
+
+
+def test_demo_chain_prints_backprop_beside_numerical_gradients():
+    status, out = run(["demo", "chain"])
+    assert status == 0
+    rows = [
+        line.split() for line in out.splitlines() if re.match(r"\s+\d+\s+[+-]1", line)
+    ]
+    assert len(rows) >= 10
+    for row in rows:
+        grads = [float(v) for v in row[3:]]
+        assert len(grads) == 6
+        for bp, num in zip(grads[::2], grads[1::2], strict=True):
+            assert abs(bp - num) < 1e-7
+    assert "predict(+1) = sign(" in out
+    assert re.search(r"predict\(\+1\) = sign\([^)]*\) = -1", out)
+    assert re.search(r"predict\(−1\) = sign\([^)]*\) = \+1", out)
+
+
+def test_demo_descent_reaches_the_origin_in_one_step():
+    status, out = run(["demo", "descent"])
+    assert status == 0
+    lines = out.splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("lr 0.5")))
+    assert "( -5.0000,  -5.0000)" in lines[start + 1]
+    assert "( +0.0000,  +0.0000)" in lines[start + 2]
+    assert "     2  " not in lines[start + 3]  # stops: the gradient is zero
+
+
+def test_experiments_describe_the_seed_networks():
+    assert demos.EXPERIMENTS["circles"].sizes(2, 1) == [2, 25, 50, 50, 25, 1]
+    two = demos.MNIST_PRESETS["twolayer"]
+    assert (two.hidden, two.activation, two.init, two.optimizer, two.lr) == (
+        [50],
+        "sigmoid",
+        "normal",
+        "sgd",
+        0.1,
+    )
+    assert two.batch_size == 100
+    assert two.epochs * 600 >= 10_000
+
+
+# ---- train, evaluate, predict ----
+def test_train_saves_a_model_that_evaluate_and_predict_reuse(tmp_path):
+    model_path = tmp_path / "m.safetensors"
+    status, out = run(
+        [
+            "train",
+            "--data",
+            "circles",
+            "--layers",
+            "8,8",
+            "--epochs",
+            "20",
+            "--lr",
+            "0.02",
+            "--batch-size",
+            "32",
+            "--seed",
+            "1",
+            "--test-size",
+            "0.25",
+            "--validation",
+            "0.1",
+            "--init",
+            "xavier",
+            "--quiet",
+            "--save",
+            model_path,
+        ]
+    )
+    assert status == 0
+    assert "2 → 8 → 8 → 1" in out
+    assert "xavier init" in out
+    assert model_path.exists()
+    trained = number(out, r"test .*accuracy ([\d.]+) %")
+    status, out = run(["evaluate", model_path])
+    assert status == 0
+    assert number(out, r"test .*accuracy ([\d.]+) %") == trained  # same split again
+    points = tmp_path / "points.csv"
+    points.write_text("0,0\n1,0\n0.1,-0.2\n-1,0\n")
+    status, out = run(["predict", model_path, "--input", points])
+    assert status == 0
+    assert out.split() == ["1", "0", "1", "0"]  # inner ring is class 1
+    status, out = run(["predict", model_path, "--input", points, "--proba"])
+    probs = [float(v) for v in out.split()]
+    assert all(0 <= p <= 1 for p in probs)
+    np.save(tmp_path / "points.npy", np.loadtxt(points, delimiter=","))
+    result = tmp_path / "labels.csv"
+    status, _ = run(
+        ["predict", model_path, "--input", tmp_path / "points.npy", "--output", result]
+    )
+    assert status == 0
+    assert result.read_text().split() == ["1", "0", "1", "0"]
+
+
+def test_train_and_predict_regression_in_the_targets_units(tmp_path):
+    model_path = tmp_path / "area.safetensors"
+    status, out = run(
+        ["train", "--data", "area", "--epochs", "60", "--quiet", "--save", model_path]
+    )
+    assert status == 0
+    meta = gio.read_metadata(model_path)
+    assert meta["experiment"]["data"] == "area"
+    assert "x_scale" in meta
+    assert "y_scale" in meta
+    points = tmp_path / "tables.csv"
+    points.write_text("2,3\n5,5\n8,1.5\n")
+    status, out = run(["predict", model_path, "--input", points])
+    assert status == 0
+    np.testing.assert_allclose([float(v) for v in out.split()], [6, 25, 12], rtol=0.1)
+
+
+def test_train_softmax_model_on_spirals_predicts_classes(tmp_path):
+    model_path = tmp_path / "s.safetensors"
+    status, _ = run(
+        [
+            "train",
+            "--data",
+            "spirals",
+            "--epochs",
+            "3",
+            "--quiet",
+            "--save",
+            model_path,
+            "--n-samples",
+            "90",
+        ]
+    )
+    assert status == 0
+    X = np.zeros((2, 2))
+    np.save(tmp_path / "x.npy", X)
+    status, out = run(["predict", model_path, "--input", tmp_path / "x.npy"])
+    assert status == 0
+    assert all(v in {"0", "1", "2"} for v in out.split())
+
+
+@pytest.mark.parametrize("suffix", [".json", ".toml"])
+def test_train_reads_a_seed_a_architecture_file(tmp_path, suffix):
+    layers = [
+        {"input_dim": 2, "output_dim": 6, "activation": "leaky_relu", "alpha": 0.1},
+        {"input_dim": 6, "output_dim": 1, "activation": "sigmoid"},
+    ]
+    path = tmp_path / f"arch{suffix}"
+    if suffix == ".json":
+        path.write_text(json.dumps(layers))
+    else:
+        path.write_text(
+            "".join(
+                "[[layers]]\n"
+                + "".join(f"{k} = {json.dumps(v)}\n" for k, v in spec.items())
+                for spec in layers
+            )
+        )
+    status, out = run(
+        ["train", "--data", "moons", "--arch", path, "--epochs", "2", "--quiet"]
+    )
+    assert status == 0
+    assert "2 → 6 → 1" in out
+    assert "LeakyReLU(alpha=0.1)" in out
+
+
+def test_gradcheck_prints_the_per_parameter_table():
+    status, out = run(
+        ["gradcheck", "--layers", "4,3", "--activation", "relu", "--loss", "ce"]
+    )
+    assert status == 0
+    for name in ("0.W", "0.b", "2.W", "2.b", "4.W", "4.b"):
+        assert re.search(rf"^{re.escape(name)}\s+\S+e-\d+\s+yes$", out, re.M)
+    assert "float64" in out
+
+
+@pytest.mark.parametrize("loss", ["bce", "mse"])
+def test_gradcheck_passes_for_each_loss(loss):
+    status, out = run(["gradcheck", "--loss", loss, "--activation", "sigmoid"])
+    assert status == 0
+    assert "agree" in out
+
+
+def test_gradcheck_exits_1_when_the_tolerance_is_impossible():
+    status, out = run(["gradcheck", "--tol", "1e-30"])
+    assert status == 1
+    assert "NO" in out
+
+
+# ---- errors: one line, exit status 2 ----
+@pytest.mark.parametrize(
+    ("argv", "pattern"),
+    [
+        (["train", "--data", "nope"], "unknown data set 'nope'"),
+        (["train"], "--data"),
+        (["train", "--data", "circles", "--lr", "-1"], "--lr"),
+        (["train", "--data", "circles", "--layers", "4,x"], "--layers"),
+        (["train", "--data", "circles", "--epochs", "0"], "--epochs"),
+        (["train", "--data", "circles", "--test-size", "1.5"], "--test-size"),
+        (["train", "--data", "spirals", "--loss", "bce"], "two classes"),
+        (["train", "--data", "area", "--loss", "ce"], "regression"),
+        (["train", "--data", "circles", "--arch", "missing.json"], "missing.json"),
+        (["demo", "nope"], "invalid choice"),
+        (["demo", "circles", "--preset", "best"], "mnist demo only"),
+        (["evaluate", "absent.safetensors"], "no such model file"),
+        (["predict", "absent.safetensors", "--input", "x.csv"], "no such model"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_gives_one_line_and_status_2(capsys, argv, pattern):
+    status, _ = run(argv)
+    one_line_error(capsys, status, pattern)
+
+
+def test_bad_files_give_one_line_and_status_2(capsys, tmp_path):
+    model_path = tmp_path / "m.safetensors"
+    assert (
+        run(
+            ["train", "--data", "xor", "--epochs", "1", "--quiet", "--save", model_path]
+        )[0]
+        == 0
+    )
+    capsys.readouterr()
+    bad_csv = tmp_path / "bad.csv"
+    bad_csv.write_text("x,y\n1,2\n")
+    one_line_error(
+        capsys,
+        run(["predict", model_path, "--input", bad_csv])[0],
+        "bad.csv: expected comma-separated numbers",
+    )
+    wide = tmp_path / "wide.csv"
+    wide.write_text("1,2,3\n")
+    one_line_error(
+        capsys, run(["predict", model_path, "--input", wide])[0], "3 columns"
+    )
+    objects = tmp_path / "obj.npy"
+    np.save(objects, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    one_line_error(
+        capsys, run(["predict", model_path, "--input", objects])[0], "obj.npy"
+    )
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"junk")
+    one_line_error(capsys, run(["evaluate", junk])[0], "not a safetensors file")
+    one_line_error(
+        capsys,
+        run(["evaluate", model_path, "--data", "spirals"])[0],
+        "maps 2 inputs to 1 outputs",
+    )
+    bad_arch = tmp_path / "bad.json"
+    bad_arch.write_text(
+        '[{"input_dim": 2, "output_dim": 3}, {"input_dim": 4, "output_dim": 1}]'
+    )
+    one_line_error(
+        capsys,
+        run(["train", "--data", "xor", "--arch", bad_arch])[0],
+        "layer 1 has input_dim 4",
+    )
+    bad_arch.write_text("{not json")
+    one_line_error(
+        capsys, run(["train", "--data", "xor", "--arch", bad_arch])[0], "not valid json"
+    )
+
+
+def test_missing_mnist_says_which_files_to_put_where(capsys, tmp_path):
+    status, _ = run(["demo", "mnist", "--data-dir", tmp_path])
+    one_line_error(capsys, status, r"MNIST files missing in .*train-images-idx3-ubyte")
+
+
+def test_debug_shows_the_traceback():
+    with pytest.raises(ValueError, match="unknown data set"):
+        cli.main(["--debug", "train", "--data", "nope"], out=stdio.StringIO())
+
+
+def test_help_of_every_command_is_complete_with_an_example():
+    status, out = run(["--help"])
+    assert status == 0
+    for command in ("demo", "train", "evaluate", "predict", "gradcheck"):
+        assert command in out
+    for command in ("demo", "train", "evaluate", "predict", "gradcheck"):
+        buffer = stdio.StringIO()
+        sys_stdout, sys.stdout = sys.stdout, buffer
+        try:
+            assert cli.main([command, "--help"]) == 0
+        finally:
+            sys.stdout = sys_stdout
+        text = buffer.getvalue()
+        assert "example" in text
+        assert f"glassnet {command}" in text
+
+
+# ---- as a real command ----
+def subprocess_env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO / "src")
+    return env
+
+
+def test_python_m_glassnet_runs_a_demo():
+    result = subprocess.run(
+        [sys.executable, "-m", "glassnet", "demo", "xor", "--epochs", "3", "--quiet"],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "test " in result.stdout
+
+
+def test_python_m_glassnet_reports_errors_in_one_line():
+    result = subprocess.run(
+        [sys.executable, "-m", "glassnet", "train", "--data", "nope"],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "unknown data set" in result.stderr
+
+
+# ---- MNIST (slow; skipped without the files) ----
+@pytest.mark.slow
+def test_demo_mnist_twolayer_reaches_94_percent(mnist_dir):
+    status, out = run(["demo", "mnist", "--quiet", "--data-dir", mnist_dir])
+    assert status == 0
+    assert number(out, r"test .*accuracy ([\d.]+) %") >= 94.0
+
+
+@pytest.mark.slow
+def test_demo_mnist_best_reaches_98_percent(mnist_dir):
+    # Its wall time (target ≤ 60 s on 2 cores) is measured by the benchmark, not here:
+    # a timed unit test fails whenever the machine is busy.
+    status, out = run(
+        ["demo", "mnist", "--preset", "best", "--quiet", "--data-dir", mnist_dir]
+    )
+    assert status == 0
+    assert number(out, r"test .*accuracy ([\d.]+) %") >= 98.0

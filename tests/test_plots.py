@@ -1,0 +1,505 @@
+"""Figures: the right axes and artists, pictures that show what the model computes,
+animations with the expected frames, and an expression reader that refuses code."""
+
+from __future__ import annotations
+
+import builtins
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.collections import LineCollection, PathCollection, QuadMesh
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from PIL import Image
+
+import glassnet as gn
+from glassnet import plots
+from glassnet.plots._common import write_animation
+
+
+def circles(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two noisy concentric rings (inner class 1, outer class 0), as in seed A."""
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, 2 * np.pi, n)
+    inner = np.arange(n) % 2
+    r = np.where(inner == 1, 0.5, 1.0)
+    X = np.column_stack([r * np.cos(t), r * np.sin(t)]) + rng.normal(0, 0.05, (n, 2))
+    return X.astype(np.float32), inner.astype(np.int64)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return circles(200, seed=0)
+
+
+@pytest.fixture(scope="module")
+def trained(data):
+    X, y = data
+    model = gn.Sequential(
+        [
+            gn.Dense(2, 16, rng=1),
+            gn.ReLU(),
+            gn.Dense(16, 16, rng=2),
+            gn.ReLU(),
+            gn.Dense(16, 1, rng=3),
+            gn.Sigmoid(),
+        ]
+    )
+    rec = plots.LearningRecorder(X, every=10, resolution=30)
+    history = model.fit(
+        X,
+        y,
+        loss=gn.BinaryCrossEntropy(),
+        optimizer=gn.Adam(0.02),
+        epochs=60,
+        callbacks=[rec],
+        verbose=0,
+    )
+    return model, history, rec
+
+
+def labelled_lines(ax):
+    return [ln for ln in ax.get_lines() if not ln.get_label().startswith("_")]
+
+
+# ---- data ----------------------------------------------------------------------
+def test_scatter_data_draws_one_collection_per_class_in_fixed_colours(data):
+    X, y = data
+    fig = plots.scatter_data(X, y)
+    assert isinstance(fig, Figure)
+    (ax,) = fig.axes
+    cols = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert len(cols) == 2
+    assert sum(len(c.get_offsets()) for c in cols) == len(X)
+    for k, col in enumerate(cols):
+        np.testing.assert_allclose(
+            col.get_facecolor()[0][:3], to_rgb(plots.class_color(k))
+        )
+    assert ax.get_legend() is not None
+
+
+def test_scatter_data_refuses_non_planar_points():
+    with pytest.raises(ValueError, match=r"\(m, 2\)"):
+        plots.scatter_data(np.zeros((4, 3)), np.zeros(4))
+
+
+def test_digit_grid_shows_n_images_with_labels():
+    rng = np.random.default_rng(0)
+    images = rng.random((30, 784))
+    labels = rng.integers(0, 10, 30)
+    fig = plots.digit_grid(images, labels, n=12)
+    assert len(fig.axes) == 12
+    assert [ax.get_title() for ax in fig.axes] == [str(k) for k in labels[:12]]
+
+
+def test_misclassified_digits_shows_only_the_wrong_ones():
+    rng = np.random.default_rng(0)
+    images = rng.random((20, 28, 28))
+    true = np.arange(20) % 10
+    pred = true.copy()
+    pred[[3, 7, 11]] = (pred[[3, 7, 11]] + 1) % 10
+    fig = plots.misclassified_digits(images, true, pred)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == [f"pred {pred[i]} / true {true[i]}" for i in (3, 7, 11)]
+    assert len(plots.misclassified_digits(images, true, true).axes) == 1
+
+
+# ---- decision boundary -----------------------------------------------------------
+def test_decision_grid_classes_are_model_predict_on_the_grid(trained, data):
+    model, _, _ = trained
+    X, _ = data
+    grid = plots.decision_grid(model, X, resolution=40)
+    assert grid.classes.shape == (40, 40)
+    pts = grid.points()
+    expected = (model.predict(pts)[:, 0] >= 0.5).astype(int).reshape(40, 40)
+    np.testing.assert_array_equal(grid.classes, expected)
+    # row i is y = ys[i], column j is x = xs[j]
+    assert pts[41, 0] == grid.xs[1]
+    assert pts[41, 1] == grid.ys[1]
+    assert set(np.unique(grid.classes)) == {0, 1}  # the trained model sees both
+
+
+def test_decision_boundary_image_shows_exactly_the_grid(trained, data):
+    model, _, _ = trained
+    X, y = data
+    fig = plots.decision_boundary(model, X, y, resolution=30)
+    (ax,) = fig.axes
+    (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
+    grid = plots.decision_grid(model, X, resolution=30)
+    np.testing.assert_array_equal(
+        np.asarray(mesh.get_array()).ravel(), grid.classes.ravel()
+    )
+    assert "accuracy" in ax.get_title()
+    assert ax.get_xlabel()
+    assert ax.get_ylabel()
+
+
+def test_multiclass_grid_uses_the_argmax():
+    model = gn.Sequential([gn.Dense(2, 3, rng=5), gn.Softmax()])
+    X = np.array([[-2.0, -2.0], [2.0, 2.0]])
+    grid = plots.decision_grid(model, X, resolution=12)
+    np.testing.assert_array_equal(
+        grid.classes.ravel(), model.predict(grid.points()).argmax(axis=1)
+    )
+    fig = plots.decision_boundary(model, X, [0, 2], resolution=12)
+    assert len(fig.axes) == 1
+
+
+def test_decision_grid_needs_two_inputs():
+    model = gn.Sequential([gn.Dense(3, 1)])
+    with pytest.raises(ValueError, match="2 inputs"):
+        plots.predict_grid(model, np.arange(3.0), np.arange(3.0))
+
+
+# ---- learning animation --------------------------------------------------------
+def test_recorder_keeps_a_grid_every_n_steps_and_every_loss(trained):
+    _, history, rec = trained
+    assert [f.step for f in rec.frames] == list(range(0, 61, 10))
+    np.testing.assert_allclose(rec.step_loss, history.step_loss)
+    assert rec.frames[0].grid.classes.shape == (30, 30)
+    # learning changed the picture
+    assert not np.array_equal(rec.frames[0].grid.classes, rec.frames[-1].grid.classes)
+
+
+def test_recorder_continues_counting_over_a_second_fit(data):
+    X, y = data
+    model = gn.Sequential([gn.Dense(2, 1, rng=0), gn.Sigmoid()])
+    rec = plots.LearningRecorder(X, every=2, resolution=5)
+    for _ in range(2):
+        model.fit(
+            X,
+            y,
+            loss=gn.BinaryCrossEntropy(),
+            optimizer=gn.SGD(0.1),
+            epochs=4,
+            callbacks=[rec],
+            verbose=0,
+        )
+    assert [f.step for f in rec.frames] == [0, 2, 4, 4, 6, 8]
+    assert len(rec.step_loss) == 8
+
+
+def test_learning_gif_has_one_frame_per_recording_and_changes(trained, data, tmp_path):
+    _, _, rec = trained
+    X, y = data
+    path = plots.animate_learning(rec, X, y, tmp_path / "learn.gif", dpi=40, size=2.0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["learn.gif"]  # atomic
+    with Image.open(path) as im:
+        assert im.n_frames == len(rec.frames) == 7
+        im.seek(0)
+        first = np.asarray(im.convert("RGB"), dtype=np.int16)
+        im.seek(im.n_frames - 1)
+        last = np.asarray(im.convert("RGB"), dtype=np.int16)
+    assert first.std() > 10  # not a blank image
+    assert np.abs(first - last).mean() > 1  # the boundary and loss curve moved
+    assert path.stat().st_size < 1_000_000
+
+
+def test_learning_gif_caps_the_number_of_frames(trained, data, tmp_path):
+    _, _, rec = trained
+    X, y = data
+    path = plots.animate_learning(
+        rec, X, y, tmp_path / "a.gif", dpi=30, size=2.0, max_frames=3
+    )
+    with Image.open(path) as im:
+        assert im.n_frames == 3
+
+
+def test_learning_figure_draws_loss_up_to_the_frame(trained, data):
+    _, _, rec = trained
+    X, y = data
+    fig = plots.learning_figure(rec, X, y, frame=2)
+    assert len(fig.axes) == 2
+    so_far = [ln for ln in fig.axes[1].get_lines() if ln.get_label() == "loss so far"]
+    assert len(so_far[0].get_xdata()) == rec.frames[2].step == 20
+
+
+def test_animation_formats(tmp_path):
+    fig = plots.scatter_data(np.zeros((2, 2)), [0, 1])
+    with pytest.raises(ValueError, match=r"\.gif"):
+        write_animation(fig, lambda i: None, 2, tmp_path / "x.avi")
+    from matplotlib import animation
+
+    if not animation.writers.is_available("ffmpeg"):
+        with pytest.raises(ValueError, match="ffmpeg"):
+            write_animation(fig, lambda i: None, 2, tmp_path / "x.mp4")
+
+
+def test_recorder_must_have_frames(data):
+    X, y = data
+    with pytest.raises(ValueError, match="no frames"):
+        plots.learning_figure(plots.LearningRecorder(X), X, y)
+
+
+# ---- network pictures -------------------------------------------------------------
+def test_architecture_columns_collapse_wide_layers():
+    model = gn.Sequential(
+        [gn.Dense(784, 300), gn.Tanh(), gn.Dense(300, 10), gn.Softmax()]
+    )
+    fig = plots.architecture(model, max_neurons=12)
+    (ax,) = fig.axes
+    columns = [c for c in ax.collections if isinstance(c, PathCollection)]
+    weights = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert [len(c.get_offsets()) for c in columns] == [10, 10, 10]
+    assert len(weights) == 2
+    assert sum(t.get_text() == "⋮" for t in ax.texts) == 2  # 784 and 300 collapsed
+    labels = " ".join(t.get_text() for t in ax.texts)
+    assert "300 neurons" in labels
+    assert "235,500 params" in labels
+    assert "784 → 300 → 10" in ax.get_title()
+
+
+def test_architecture_of_seed_a_network_shows_every_small_layer():
+    model = gn.Sequential([gn.Dense(2, 5), gn.ReLU(), gn.Dense(5, 1), gn.Sigmoid()])
+    (ax,) = plots.architecture(model).axes
+    columns = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert [len(c.get_offsets()) for c in columns] == [2, 5, 1]
+
+
+def test_computation_order_has_a_box_per_layer_and_direction():
+    model = gn.Sequential(
+        [
+            gn.Dense(2, 4),
+            gn.ReLU(),
+            gn.Dense(4, 3),
+            gn.ReLU(),
+            gn.Dense(3, 1),
+            gn.Sigmoid(),
+        ]
+    )
+    (ax,) = plots.computation_order(model, m=8).axes
+    boxes = [t for t in ax.texts if t.get_bbox_patch() is not None]
+    assert len(boxes) == 2 * 3 + 2
+    text = "\n".join(t.get_text() for t in boxes)
+    assert "Z[2] = A[1] @ W[2].T + b[2]  (8, 3)" in text
+    assert "dW[1] = dZ[1].T @ A[0]  (4, 2)" in text
+
+
+# ---- curves ---------------------------------------------------------------------
+def test_activation_figure_plots_glassnet_functions_and_derivatives():
+    fig = plots.activation_functions(("sigmoid", "relu"))
+    ax_g, ax_d = fig.axes
+    assert len(labelled_lines(ax_g)) == len(labelled_lines(ax_d)) == 2
+    z = labelled_lines(ax_g)[0].get_xdata()
+    np.testing.assert_allclose(
+        labelled_lines(ax_g)[0].get_ydata(), gn.activations.sigmoid(z)
+    )
+    np.testing.assert_allclose(
+        labelled_lines(ax_d)[1].get_ydata(), gn.activations.relu_derivative(z)
+    )
+    assert len(labelled_lines(plots.activation_functions().axes[0])) == 4
+    with pytest.raises(ValueError, match="swish"):
+        plots.activation_functions(("swish",))
+
+
+def test_training_curves_panels_follow_what_was_recorded(trained, data):
+    _, history, _ = trained
+    fig = plots.training_curves(history)
+    assert [ax.get_title() for ax in fig.axes] == [
+        "Loss per epoch",
+        "Accuracy per epoch",
+        "Loss per step",
+    ]
+    np.testing.assert_allclose(
+        labelled_lines(fig.axes[0])[0].get_ydata(), history.history["loss"]
+    )
+    fig = plots.training_curves({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]})
+    (ax,) = fig.axes
+    assert [ln.get_label() for ln in labelled_lines(ax)] == ["train", "validation"]
+    with pytest.raises(ValueError, match="loss"):
+        plots.training_curves({"accuracy": [0.5]})
+
+
+# ---- gradient descent -------------------------------------------------------------
+def test_seed_b_bowl_descends_in_one_step():
+    np.testing.assert_array_equal(plots.descent_path("bowl"), [[-5, -5], [0, 0]])
+
+
+@pytest.mark.parametrize("name", sorted(plots.FUNCTIONS))
+def test_builtin_gradients_match_central_differences(name):
+    fn = plots.FUNCTIONS[name]
+    p = np.array([0.3, -0.7])
+    numeric = gn.numerical_gradient(fn, p)
+    np.testing.assert_allclose(fn.grad(*p), numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_two_minima_descent_can_stop_in_the_local_one():
+    fn = plots.FUNCTIONS["two_minima"]
+    end = plots.descent_path(fn)[-1]
+    assert end[0] > 0  # the local minimum near x = +1; the global one is near −1
+    assert fn(end) > fn(plots.descent_path(fn, x0=(-0.5, 1.0))[-1])
+
+
+def test_descent_figure_draws_the_path_on_contours_and_surface():
+    path = plots.descent_path("elongated")
+    fig = plots.descent_figure("elongated", path, resolution=40)
+    assert len(fig.axes) == 3  # contours, colour bar, 3-D surface
+    assert fig.axes[2].name == "3d"
+    (line,) = [ln for ln in fig.axes[0].get_lines() if ln.get_label() == "descent path"]
+    np.testing.assert_allclose(line.get_xdata(), path[:, 0])
+    fig = plots.descent_figure("sin(x) + y**2", surface=False, resolution=30)
+    assert len(fig.axes) == 2
+
+
+def test_descent_animation_has_a_frame_per_step(tmp_path):
+    path = plots.descent_path("bowl", lr=0.2, steps=5)
+    out = plots.animate_descent("bowl", path, tmp_path / "d.gif", dpi=30)
+    with Image.open(out) as im:
+        assert im.n_frames == 6
+
+
+# ---- the expression reader ------------------------------------------------------
+def test_expressions_evaluate_like_numpy():
+    f = plots.parse_expression("x**2 + 3*sin(y) - exp(-abs(x)) / 2 + pi*e")
+    x, y = np.array([0.5, -1.0]), np.array([2.0, 0.1])
+    np.testing.assert_allclose(
+        f(x, y), x**2 + 3 * np.sin(y) - np.exp(-np.abs(x)) / 2 + np.pi * np.e
+    )
+    assert f(1.0, 2.0).shape == ()
+    assert plots.parse_expression("2")(np.zeros(3), np.zeros(3)).shape == (3,)
+    assert np.isinf(plots.parse_expression("9**9**9")(0.0, 0.0))  # no bigint, no hang
+
+
+def test_expressions_never_reach_eval(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("eval was called")
+
+    monkeypatch.setattr(builtins, "eval", refuse)
+    monkeypatch.setattr(builtins, "exec", refuse)
+    assert float(plots.parse_expression("x*y")(2.0, 3.0)) == 6.0
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "__import__('os').system('echo hi')",
+        "import os",
+        "x.__class__",
+        "().__class__.__bases__[0].__subclasses__()",
+        "np.sin(x)",
+        "open('/etc/passwd')",
+        "eval('1')",
+        "__builtins__",
+        "sin(x, y)",
+        "sin(x=1)",
+        "(lambda: 1)()",
+        "x[0]",
+        "'text'",
+        "x if y else 1",
+        "x < y",
+        "[x, y]",
+        "x ^ 2",
+        "x % 2",
+        "z + 1",
+        "1j * x",
+        "True + x",
+        "f'{x}'",
+        "x; y",
+        "x" * 600,
+    ],
+)
+def test_unsafe_or_unknown_expressions_are_refused(expr):
+    with pytest.raises(ValueError, match="expression"):
+        plots.parse_expression(expr)
+
+
+def test_function_2d_names_the_builtins_when_an_expression_is_bad():
+    with pytest.raises(ValueError, match="rosenbrock"):
+        plots.function_2d("os.system('x')")
+    with pytest.raises(TypeError):
+        plots.parse_expression(3)
+
+
+# ---- evaluation ----------------------------------------------------------------
+def test_confusion_matrix_counts_by_hand():
+    C = plots.confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 2])
+    np.testing.assert_array_equal(C, [[1, 1, 0], [0, 1, 0], [1, 0, 2]])
+    fig = plots.confusion_figure([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 2])
+    ax = fig.axes[0]
+    assert len(ax.texts) == 9
+    assert "66.67%" in ax.get_title()
+    with pytest.raises(ValueError, match="one prediction per sample"):
+        plots.confusion_matrix([0, 1], [0])
+
+
+def test_predicted_vs_true_reports_r2():
+    y = np.arange(10.0)
+    fig = plots.predicted_vs_true(y, y)
+    assert "R² = 1.0000" in fig.axes[0].get_title()
+    fig = plots.predicted_vs_true(np.ones((4, 2)), np.zeros((4, 2)))
+    assert len(fig.axes[0].collections) == 2
+
+
+# ---- inside the network -------------------------------------------------------------
+def test_layer_histograms_show_w_a_dw_per_layer_without_changing_weights(data):
+    X, y = data
+    model = gn.Sequential(
+        [gn.Dense(2, 8, rng=0), gn.Tanh(), gn.Dense(8, 1, rng=1), gn.Sigmoid()]
+    )
+    before = [W.copy() for _, W, _ in model.parameters()]
+    stats = plots.layer_statistics(model, X[:32], y[:32], gn.BinaryCrossEntropy())
+    assert [s["A"].shape for s in stats] == [(32, 8), (32, 1)]
+    assert [s["dW"].shape for s in stats] == [(8, 2), (1, 8)]
+    np.testing.assert_allclose(
+        stats[0]["A"], np.tanh(X[:32] @ before[0].T + before[1]), rtol=1e-5
+    )
+    fig = plots.layer_histograms(model, X[:32], y[:32], gn.BinaryCrossEntropy(), step=3)
+    assert len(fig.axes) == 6
+    assert "std" in fig.axes[2].get_title()
+    for (_, W, _), W0 in zip(model.parameters(), before, strict=True):
+        np.testing.assert_array_equal(W, W0)
+
+
+# ---- files ----------------------------------------------------------------------
+def test_save_is_atomic_and_needs_a_suffix(tmp_path):
+    fig = plots.scatter_data(np.zeros((2, 2)), [0, 1])
+    out = plots.save(fig, tmp_path / "sub" / "d.png", dpi=30)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in out.parent.iterdir()] == ["d.png"]
+    with pytest.raises(ValueError, match="suffix"):
+        plots.save(fig, tmp_path / "noext")
+
+
+def test_write_training_figures_writes_what_the_inputs_allow(trained, data, tmp_path):
+    model, history, rec = trained
+    X, y = data
+    small = plots.LearningRecorder(X, every=100, resolution=8)
+    small.frames.extend(rec.frames[:2])
+    small.step_loss.extend(rec.step_loss)
+    paths = plots.write_training_figures(
+        tmp_path,
+        model,
+        history=history,
+        X=X,
+        y=y,
+        X_test=X[:50],
+        y_test=y[:50],
+        recorder=small,
+        dpi=30,
+    )
+    assert [p.name for p in paths] == [
+        "architecture.png",
+        "computation.png",
+        "history.png",
+        "data.png",
+        "decision_boundary.png",
+        "learning.gif",
+        "confusion.png",
+    ]
+    assert all(p.stat().st_size > 0 for p in paths)
+
+
+def test_glassnet_never_imports_pyplot_and_loads_matplotlib_lazily():
+    code = (
+        "import sys, glassnet as gn;"
+        "assert 'matplotlib' not in sys.modules;"
+        "gn.plots.activation_functions();"
+        "assert 'matplotlib.pyplot' not in sys.modules"
+    )
+    src = str(Path(gn.__file__).resolve().parents[1])  # this checkout's glassnet
+    env = {**os.environ, "PYTHONPATH": src}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
