@@ -281,9 +281,10 @@ class CrossEntropy(Loss):
         Z = _check_predictions(Z, "CrossEntropy")
         T = self._targets(Y, Z)
         z_max = Z.max(axis=1, keepdims=True)
-        E = np.exp(Z - z_max)
-        row_sums = E.sum(axis=1, keepdims=True)
-        A = E / row_sums
+        A = np.subtract(Z, z_max)  # one new array, turned into A in place:
+        np.exp(A, out=A)  # E = exp(Z − max)
+        row_sums = A.sum(axis=1, keepdims=True)
+        A /= row_sums  # A = E / Σ_k E
         self.cache = (A, T)
         logsumexp = (np.log(row_sums) + z_max).ravel()
         # −Σ_k T log A = −Σ_k T (Z − logsumexp) = logsumexp − Σ_k T Z, since Σ_k T = 1
