@@ -80,7 +80,7 @@ class Optimizer:
         raise NotImplementedError
 
     def _scratch(self, like: Array, k: int = 0) -> Array:
-        """Work array number ``k`` shaped and typed like ``like`` (contents undefined)."""
+        """Work array ``k`` with the shape and dtype of ``like`` (any contents)."""
         key = (like.shape, like.dtype.str, k)
         work = self._work.get(key)
         if work is None:
