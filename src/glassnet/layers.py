@@ -186,7 +186,8 @@ class Dense(Layer):
 
     def forward(self, X: Array) -> Array:
         """Z = X @ W.T + b for X of shape (m, n_in); caches X."""
-        X = as_float_array(X, self.W.dtype, f"{self!r} input X")
+        if not (isinstance(X, np.ndarray) and X.dtype == self.W.dtype):
+            X = as_float_array(X, self.W.dtype, f"{self!r} input X")
         if X.ndim != 2 or X.shape[1] != self.n_in:
             hint = (
                 f" A single sample needs shape (1, {self.n_in}): use X.reshape(1, -1)."

@@ -137,7 +137,8 @@ class BinaryCrossEntropy(Loss):
 
     @staticmethod
     def _check_targets(Y: Array) -> None:
-        if Y.size and (np.nanmin(Y) < 0 or np.nanmax(Y) > 1 or np.isnan(Y).any()):
+        # written so that a NaN (which fails every comparison) also raises
+        if Y.size and not (Y.min() >= 0 and Y.max() <= 1):
             raise ValueError(
                 "BinaryCrossEntropy expected targets in [0, 1]; got values from "
                 f"{np.nanmin(Y)} to {np.nanmax(Y)}. Use 0/1 labels."
