@@ -119,6 +119,10 @@ class Dense(Layer):
     Shapes: X (m, n_in), W (n_out, n_in) as the seeds' W[l], b (n_out,), Z (m, n_out).
     Caches: X — the only forward value the backward reads.
 
+    Speed: dW and db are written into the layer's own arrays (no new ones per step),
+    and the column sum db is the product ones(m) @ dZ, which BLAS does about twice as
+    fast as ``dZ.sum(axis=0)``; a vector of m ones is kept for it.
+
     Args:
         n_in: number of input features.
         n_out: number of neurons (output features).
@@ -168,6 +172,7 @@ class Dense(Layer):
         self.dW: Array = np.zeros_like(self.W)
         self.db: Array | None = None if self.b is None else np.zeros_like(self.b)
         self.X: Array | None = None
+        self._ones: Array = np.ones(0, dtype=dtype)  # ones(m) for db = ones @ dZ
 
     @property
     def params(self) -> dict[str, Array]:
@@ -181,7 +186,8 @@ class Dense(Layer):
 
     def forward(self, X: Array) -> Array:
         """Z = X @ W.T + b for X of shape (m, n_in); caches X."""
-        X = as_float_array(X, self.W.dtype, f"{self!r} input X")
+        if not (isinstance(X, np.ndarray) and X.dtype == self.W.dtype):
+            X = as_float_array(X, self.W.dtype, f"{self!r} input X")
         if X.ndim != 2 or X.shape[1] != self.n_in:
             hint = (
                 f" A single sample needs shape (1, {self.n_in}): use X.reshape(1, -1)."
@@ -207,7 +213,10 @@ class Dense(Layer):
         self._check_dY(dZ, (X.shape[0], self.n_out))
         np.matmul(dZ.T, X, out=self.dW)
         if self.db is not None:
-            np.sum(dZ, axis=0, out=self.db)
+            m = dZ.shape[0]
+            if self._ones.shape[0] != m or self._ones.dtype != dZ.dtype:
+                self._ones = np.ones(m, dtype=dZ.dtype)
+            np.matmul(self._ones, dZ, out=self.db)  # = dZ.sum(axis=0)
         return dZ @ self.W if need_dX else None
 
     def output_features(self, n_in: int | None) -> int | None:
@@ -306,7 +315,9 @@ class Sigmoid(Layer):
         """DZ = dA * A * (1 − A)."""
         A = self._cached("A")
         self._check_dY(dA, A.shape)
-        return dA * A * (1 - A)
+        dZ = dA * A
+        dZ *= 1 - A  # (dA * A) * (1 − A) with one temporary fewer
+        return dZ
 
 
 class Tanh(Layer):
@@ -331,7 +342,10 @@ class Tanh(Layer):
         """DZ = dA * (1 − A²)."""
         A = self._cached("A")
         self._check_dY(dA, A.shape)
-        return dA * (1 - A * A)
+        dZ = A * A
+        np.subtract(1, dZ, out=dZ)
+        dZ *= dA  # (1 − A²) * dA, computed in one new array
+        return dZ
 
 
 class Softmax(Layer):

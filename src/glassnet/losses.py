@@ -137,7 +137,8 @@ class BinaryCrossEntropy(Loss):
 
     @staticmethod
     def _check_targets(Y: Array) -> None:
-        if Y.size and (np.nanmin(Y) < 0 or np.nanmax(Y) > 1 or np.isnan(Y).any()):
+        # written so that a NaN (which fails every comparison) also raises
+        if Y.size and not (Y.min() >= 0 and Y.max() <= 1):
             raise ValueError(
                 "BinaryCrossEntropy expected targets in [0, 1]; got values from "
                 f"{np.nanmin(Y)} to {np.nanmax(Y)}. Use 0/1 labels."
@@ -281,9 +282,10 @@ class CrossEntropy(Loss):
         Z = _check_predictions(Z, "CrossEntropy")
         T = self._targets(Y, Z)
         z_max = Z.max(axis=1, keepdims=True)
-        E = np.exp(Z - z_max)
-        row_sums = E.sum(axis=1, keepdims=True)
-        A = E / row_sums
+        A = np.subtract(Z, z_max)  # one new array, turned into A in place:
+        np.exp(A, out=A)  # E = exp(Z − max)
+        row_sums = A.sum(axis=1, keepdims=True)
+        A /= row_sums  # A = E / Σ_k E
         self.cache = (A, T)
         logsumexp = (np.log(row_sums) + z_max).ravel()
         # −Σ_k T log A = −Σ_k T (Z − logsumexp) = logsumexp − Σ_k T Z, since Σ_k T = 1

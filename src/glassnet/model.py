@@ -216,13 +216,18 @@ class Sequential:
         With a fused pair the backward starts from dZ = (A − T) / m at the logits. The
         first layer's dX is not computed: nothing uses it.
         """
-        L, Y_hat = self.forward_loss(X, Y, loss)
-        if self.fuses_with(loss):
+        fused = self.fuses_with(loss)
+        body = self.layers[:-1] if fused else self.layers
+        A = as_float_array(X, self.dtype, "the model's input X")
+        for layer in body:
+            A = layer.forward(A)
+        if fused:
+            L = loss.forward_logits(A, Y)  # type: ignore[attr-defined]
+            Y_hat = loss.output  # type: ignore[attr-defined]
             dA = loss.backward_logits()  # type: ignore[attr-defined]
-            body = self.layers[:-1]
         else:
+            L, Y_hat = loss.forward(A, Y), A
             dA = loss.backward()
-            body = self.layers
         for i in range(len(body) - 1, 0, -1):
             dA = body[i].backward(dA)
         if body:

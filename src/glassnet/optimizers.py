@@ -19,6 +19,7 @@ array([[0.95]])
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -62,6 +63,10 @@ class Optimizer:
         self.weight_decay = _positive("weight_decay", weight_decay, allow_zero=True)
         self.state: dict[str, dict[str, Array]] = {}
         self.t = 0  # steps taken
+        # Work arrays for the terms of an update (lr · dW, ...), shared by parameters
+        # of the same shape: a step then allocates nothing. Not state: their contents
+        # mean nothing between steps.
+        self._work: dict[tuple[tuple[int, ...], str, int], Array] = {}
 
     def step(self, model: HasParameters) -> None:
         """Update every parameter of ``model`` once."""
@@ -73,6 +78,14 @@ class Optimizer:
     def update(self, name: str, W: Array, g: Array) -> None:
         """Apply the rule to one parameter W with gradient g (in place)."""
         raise NotImplementedError
+
+    def _scratch(self, like: Array, k: int = 0) -> Array:
+        """Work array ``k`` with the shape and dtype of ``like`` (any contents)."""
+        key = (like.shape, like.dtype.str, k)
+        work = self._work.get(key)
+        if work is None:
+            work = self._work[key] = np.empty_like(like)
+        return work
 
     def _slot(self, name: str, slot: str, like: Array) -> Array:
         per_param = self.state.setdefault(name, {})
@@ -94,7 +107,7 @@ class SGD(Optimizer):
 
     def update(self, name: str, W: Array, g: Array) -> None:
         """W −= lr · g."""
-        W -= self.lr * g
+        W -= np.multiply(self.lr, g, out=self._scratch(W))
 
 
 class Momentum(Optimizer):
@@ -120,7 +133,7 @@ class Momentum(Optimizer):
         v = self._slot(name, "v", W)
         v *= self.beta
         v += g
-        W -= self.lr * v
+        W -= np.multiply(self.lr, v, out=self._scratch(W))
 
 
 class RMSProp(Optimizer):
@@ -150,8 +163,14 @@ class RMSProp(Optimizer):
         """S = ρ s + (1 − ρ) g²; W −= lr · g / (√s + ε)."""
         s = self._slot(name, "s", W)
         s *= self.rho
-        s += (1 - self.rho) * g * g
-        W -= self.lr * g / (np.sqrt(s) + self.eps)
+        work = np.multiply(1 - self.rho, g, out=self._scratch(W))
+        work *= g
+        s += work  # s += (1 − ρ) g g
+        denom = np.sqrt(s, out=self._scratch(W, 1))
+        denom += self.eps
+        np.multiply(self.lr, g, out=work)
+        work /= denom
+        W -= work  # W −= lr g / (√s + ε)
 
 
 class Adam(Optimizer):
@@ -184,10 +203,18 @@ class Adam(Optimizer):
         """Moments m, v; bias-corrected step."""
         m = self._slot(name, "m", W)
         v = self._slot(name, "v", W)
+        work = np.multiply(1 - self.beta1, g, out=self._scratch(W))
         m *= self.beta1
-        m += (1 - self.beta1) * g
+        m += work  # m = β1 m + (1 − β1) g
+        np.multiply(1 - self.beta2, g, out=work)
+        work *= g
         v *= self.beta2
-        v += (1 - self.beta2) * g * g
+        v += work  # v = β2 v + (1 − β2) g g
         c1 = 1 - self.beta1**self.t
         c2 = 1 - self.beta2**self.t
-        W -= (self.lr / c1) * m / (np.sqrt(v) / np.sqrt(c2) + self.eps)
+        denom = np.sqrt(v, out=self._scratch(W, 1))
+        denom /= math.sqrt(c2)  # a Python float: keeps float32 arrays float32
+        denom += self.eps  # √v / √c2 + ε
+        np.multiply(self.lr / c1, m, out=work)
+        work /= denom
+        W -= work  # W −= (lr / c1) m / (√v / √c2 + ε)

@@ -15,6 +15,7 @@ SGD, and ``batch_size=1, shuffle=False`` is seed D's per-sample training in orde
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -182,13 +183,22 @@ def accuracy(Y_hat: Array, Y: ArrayLike, loss: Loss) -> float | None:
     >>> accuracy(np.array([[0.9], [0.2]]), np.array([1, 1]), BinaryCrossEntropy())
     0.5
     """
-    Y = np.asarray(Y)
+    if not isinstance(loss, (CrossEntropy, BinaryCrossEntropy)):
+        return None
+    return _count_correct(Y_hat, np.asarray(Y), loss) / Y_hat.shape[0]
+
+
+def _count_correct(Y_hat: Array, Y: Array, loss: Loss) -> float:
+    """Number of correct predictions in a batch (for BCE: the mean over the outputs).
+
+    A count rather than a mean, so that the training loop can sum it over batches
+    without a division and a multiplication per step.
+    """
     if isinstance(loss, CrossEntropy):
         labels = Y if Y.ndim == 1 else Y.argmax(axis=1)
-        return float(np.mean(Y_hat.argmax(axis=1) == labels))
-    if isinstance(loss, BinaryCrossEntropy):
-        return float(np.mean((Y_hat >= 0.5) == (Y.reshape(Y_hat.shape) >= 0.5)))
-    return None
+        return float(np.count_nonzero(Y_hat.argmax(axis=1) == labels))
+    hits = np.count_nonzero((Y_hat >= 0.5) == (Y.reshape(Y_hat.shape) >= 0.5))
+    return float(hits) / (Y_hat.size // Y_hat.shape[0])
 
 
 def _check_data(
@@ -317,6 +327,7 @@ def fit(
         dynamic_ncols=True,
         leave=True,
     )
+    classify = isinstance(loss, (CrossEntropy, BinaryCrossEntropy))
     step = 0
     for cb in callbacks:
         cb.on_train_begin(model)
@@ -324,10 +335,10 @@ def fit(
         for epoch in range(1, epochs + 1):
             good_weights = [W.copy() for _, W, _ in model.parameters()]
             order = rng.permutation(m) if shuffle and batch_size < m else None
-            loss_sum, correct, classify = 0.0, 0.0, True
+            loss_sum, correct = 0.0, 0.0
             for Xb, Yb in _batches(X, Y, batch_size, order):
                 L, Y_hat = model.loss_and_gradients(Xb, Yb, loss)
-                if not np.isfinite(L):
+                if not math.isfinite(L):
                     _set_weights(model, good_weights)
                     raise DivergenceError(
                         f"training diverged: the loss became {L} at step {step + 1} "
@@ -341,11 +352,8 @@ def fit(
                 step += 1
                 n = Xb.shape[0]
                 loss_sum += L * n
-                acc = accuracy(Y_hat, Yb, loss)
-                if acc is None:
-                    classify = False
-                else:
-                    correct += acc * n
+                if classify:
+                    correct += _count_correct(Y_hat, Yb, loss)
                 history.step_loss.append(L)
                 bar.update(1)
                 for cb in callbacks:
