@@ -14,6 +14,7 @@ import importlib
 from typing import Any
 
 from glassnet import activations, init
+from glassnet.callbacks import Callback, EarlyStopping, EveryNSteps
 from glassnet.descent import gradient_descent
 from glassnet.gradcheck import (
     GradientCheckError,
@@ -35,12 +36,10 @@ from glassnet.losses import MSE, BinaryCrossEntropy, CrossEntropy, Loss
 from glassnet.model import Sequential
 from glassnet.optimizers import SGD, Adam, Momentum, Optimizer, RMSProp
 from glassnet.training import (
-    Callback,
     DivergenceError,
-    EarlyStopping,
-    EveryNSteps,
     History,
     accuracy,
+    clip_gradients,
     evaluate,
     fit,
 )
@@ -75,6 +74,7 @@ __all__ = [
     "accuracy",
     "activations",
     "check_gradients",
+    "clip_gradients",
     "evaluate",
     "fit",
     "gradient_descent",

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -253,6 +254,10 @@ class Sequential:
         validation_data: tuple[ArrayLike, ArrayLike] | None = None,
         callbacks: Iterable[training.Callback] = (),
         verbose: int = 1,
+        clip_norm: float | None = None,
+        checkpoint: str | os.PathLike[str] | None = None,
+        checkpoint_every: int | None = None,
+        resume: bool = False,
     ) -> training.History:
         """Train the model; see ``glassnet.training.fit`` for every argument."""
         return training.fit(
@@ -268,6 +273,10 @@ class Sequential:
             validation_data=validation_data,
             callbacks=callbacks,
             verbose=verbose,
+            clip_norm=clip_norm,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
+            resume=resume,
         )
 
     def evaluate(

@@ -16,16 +16,22 @@ SGD, and ``batch_size=1, shuffle=False`` is seed D's per-sample training in orde
 from __future__ import annotations
 
 import math
+import os
+import signal
 import sys
-from collections.abc import Callable, Iterable, Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from tqdm.auto import tqdm
 
 from glassnet._validate import all_finite, positive_int
+from glassnet.callbacks import Callback, EarlyStopping, EveryNSteps
+from glassnet.checkpoint import FitState, load_checkpoint, save_checkpoint
 from glassnet.layers import as_float_array
 from glassnet.losses import BinaryCrossEntropy, CrossEntropy, Loss
 
@@ -39,6 +45,7 @@ __all__ = [
     "EveryNSteps",
     "History",
     "accuracy",
+    "clip_gradients",
     "evaluate",
     "fit",
 ]
@@ -76,101 +83,6 @@ class History:
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
         self.epochs_run += 1
-
-
-class Callback:
-    """Hooks called by ``fit``; override the ones you need.
-
-    ``on_epoch_end`` returning True stops training after that epoch.
-    """
-
-    def on_train_begin(self, model: Sequential) -> None:
-        """Before the first step."""
-
-    def on_step_end(self, step: int, model: Sequential, logs: dict[str, float]) -> None:
-        """After optimizer step ``step`` (1-based); logs has the batch "loss"."""
-
-    def on_epoch_end(
-        self, epoch: int, model: Sequential, logs: dict[str, float]
-    ) -> bool | None:
-        """After epoch ``epoch`` (1-based), with its logs; True stops training."""
-        return None
-
-    def on_train_end(self, model: Sequential, history: History) -> None:
-        """After the last epoch (also after an early stop)."""
-
-
-class EveryNSteps(Callback):
-    """Call ``fn(model, step, logs)`` every ``n`` optimizer steps and before training.
-
-    The call before training has step 0 and empty logs, so recordings (the frames of a
-    learning animation, say) start from the initial weights.
-
-    >>> seen = []
-    >>> hook = EveryNSteps(2, lambda model, step, logs: seen.append(step))
-    """
-
-    def __init__(
-        self, n: int, fn: Callable[[Sequential, int, dict[str, float]], None]
-    ) -> None:
-        self.n, self.fn = positive_int(n, "EveryNSteps' n"), fn
-
-    def on_train_begin(self, model: Sequential) -> None:
-        """Call fn at step 0."""
-        self.fn(model, 0, {})
-
-    def on_step_end(self, step: int, model: Sequential, logs: dict[str, float]) -> None:
-        """Call fn on every n-th step."""
-        if step % self.n == 0:
-            self.fn(model, step, logs)
-
-
-class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
-
-    A monitor whose name contains "loss" is minimised, any other maximised. With
-    ``restore_best`` the weights of the best epoch are put back at the end.
-    """
-
-    def __init__(
-        self,
-        monitor: str = "val_loss",
-        patience: int = 10,
-        min_delta: float = 0.0,
-        restore_best: bool = True,
-    ) -> None:
-        if patience < 0:
-            raise ValueError(f"EarlyStopping needs patience ≥ 0; got {patience!r}.")
-        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
-        self.restore_best = restore_best
-        self.sign = 1.0 if "loss" in monitor else -1.0
-        self.best = np.inf
-        self.best_epoch = 0
-        self.best_weights: list[Array] | None = None
-        self.wait = 0
-
-    def on_epoch_end(
-        self, epoch: int, model: Sequential, logs: dict[str, float]
-    ) -> bool:
-        """Track the best value; True once patience runs out."""
-        if self.monitor not in logs:
-            raise ValueError(
-                f"EarlyStopping monitors {self.monitor!r}, which fit does not record; "
-                f"recorded: {sorted(logs)}. (val_* needs validation_data.)"
-            )
-        value = self.sign * logs[self.monitor]
-        if value < self.best - self.min_delta:
-            self.best, self.best_epoch, self.wait = value, epoch, 0
-            if self.restore_best:
-                self.best_weights = [W.copy() for _, W, _ in model.parameters()]
-            return False
-        self.wait += 1
-        return self.wait >= self.patience  # patience epochs without improvement
-
-    def on_train_end(self, model: Sequential, history: History) -> None:
-        """Put back the best weights."""
-        if self.restore_best and self.best_weights is not None:
-            _set_weights(model, self.best_weights)
 
 
 def accuracy(Y_hat: Array, Y: ArrayLike, loss: Loss) -> float | None:
@@ -234,21 +146,23 @@ def _set_weights(model: Sequential, weights: list[Array]) -> None:
 
 
 def _batches(
-    X: Array, Y: Array, batch_size: int, order: Array | None
+    X: Array, Y: Array, batch_size: int, order: Array | None, first: int = 0
 ) -> Iterator[tuple[Array, Array]]:
     """Mini-batches in ``order`` (None: in place, as contiguous slices without copies).
+
+    Starts at batch number ``first`` (0-based), where a resumed epoch goes on.
 
     Shuffled batches are gathered into two reused buffers, so an epoch allocates
     nothing of the data's size and the data set is never copied.
     """
     m = X.shape[0]
     if order is None:
-        for start in range(0, m, batch_size):
+        for start in range(first * batch_size, m, batch_size):
             yield X[start : start + batch_size], Y[start : start + batch_size]
         return
     X_buf = np.empty((batch_size, *X.shape[1:]), dtype=X.dtype)
     Y_buf = np.empty((batch_size, *Y.shape[1:]), dtype=Y.dtype)
-    for start in range(0, m, batch_size):
+    for start in range(first * batch_size, m, batch_size):
         idx = order[start : start + batch_size]
         n = idx.shape[0]
         # mode="clip" skips a bounds check that makes take(out=...) many times slower;
@@ -258,8 +172,53 @@ def _batches(
         yield Xb, Yb
 
 
-# Overflow on the way to a divergence is expected: the loss check below turns it into
-# a DivergenceError with the weights restored, instead of a stray RuntimeWarning.
+class _DeferredInterrupts:
+    """Holds Ctrl-C (and SIGTERM while checkpointing) until the current step is done.
+
+    A signal arriving in the middle of an optimizer step would leave some parameters
+    updated and others not: the handler only records the signal, and ``fit`` reads it
+    between steps. A second Ctrl-C stops at once. Python delivers signals to the main
+    thread only, so elsewhere this does nothing.
+    """
+
+    def __init__(self, catch_term: bool) -> None:
+        self.received: int | None = None
+        self.previous: dict[int, Any] = {}
+        self.signals = [signal.SIGINT] + ([signal.SIGTERM] if catch_term else [])
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        if self.received is not None:
+            raise KeyboardInterrupt
+        self.received = signum
+
+    def __enter__(self) -> _DeferredInterrupts:
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.signals:
+                self.previous[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+
+def clip_gradients(model: Sequential, max_norm: float) -> float:
+    """Scale every gradient by max_norm / ‖g‖ when the global norm ‖g‖ exceeds max_norm.
+
+    ‖g‖ = √(Σ over all parameters of Σ dW²): all gradients seen as one vector, whose
+    direction is kept while its length is capped. Returns ‖g‖ before clipping (inf or
+    NaN when some gradient is not finite).
+    """
+    grads = [dW for _, _, dW in model.parameters()]
+    norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+    if norm > max_norm:
+        for g in grads:
+            g *= max_norm / norm
+    return norm
+
+
+# Overflow on the way to a divergence is expected: the checks below turn it into a
+# DivergenceError with the weights restored, instead of a stray RuntimeWarning.
 @np.errstate(over="ignore", invalid="ignore")
 def fit(
     model: Sequential,
@@ -275,6 +234,10 @@ def fit(
     validation_data: tuple[ArrayLike, ArrayLike] | None = None,
     callbacks: Iterable[Callback] = (),
     verbose: int = 1,
+    clip_norm: float | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    checkpoint_every: int | None = None,
+    resume: bool = False,
 ) -> History:
     """Train ``model`` on (X, Y) by repeated forward, backward and optimizer steps.
 
@@ -293,13 +256,24 @@ def fit(
         validation_data: (X_val, Y_val), evaluated after each epoch.
         callbacks: Callback objects (EarlyStopping, EveryNSteps, ...).
         verbose: 0 silent, 1 a progress bar with the live loss, 2 one line per epoch.
+        clip_norm: if given, gradients whose global norm exceeds it are scaled down to
+            it before each step (see ``clip_gradients``).
+        checkpoint: a file for the whole training state (weights, optimizer state,
+            random state, progress; safetensors, written atomically), saved after
+            every epoch, every ``checkpoint_every`` steps, and on Ctrl-C or SIGTERM.
+        checkpoint_every: steps between checkpoints (default: once per epoch).
+        resume: go on from ``checkpoint`` when that file exists, else start afresh.
+            The resumed run ends bit-identical to one never interrupted; callbacks
+            start afresh.
 
     Returns:
         The History of losses and accuracies per epoch.
 
     Raises:
-        DivergenceError: the loss became NaN or inf; the weights are restored to those
-            at the start of the epoch in which it happened.
+        DivergenceError: the loss, a gradient or a weight became NaN or inf; the
+            weights are restored to those at the start of the epoch.
+        KeyboardInterrupt: Ctrl-C (or SIGTERM while checkpointing) stopped training
+            between two steps, after saving the checkpoint if one was asked for.
     """
     X, Y = _check_data(model, X, Y, "fit")
     m = X.shape[0]
@@ -308,6 +282,14 @@ def fit(
         m if batch_size is None else positive_int(batch_size, "fit's batch_size")
     )
     batch_size = min(batch_size, m)
+    if clip_norm is not None and not (math.isfinite(clip_norm) and clip_norm > 0):
+        raise ValueError(
+            f"fit's clip_norm must be a finite number > 0; got {clip_norm!r}."
+        )
+    if checkpoint is None and (checkpoint_every is not None or resume):
+        raise ValueError("fit's checkpoint_every and resume need a checkpoint path.")
+    if checkpoint_every is not None:
+        checkpoint_every = positive_int(checkpoint_every, "fit's checkpoint_every")
     val = (
         None
         if validation_data is None
@@ -317,64 +299,144 @@ def fit(
     )
     rng = np.random.default_rng(seed)
     callbacks = list(callbacks)
-    history = History()
+    classify = isinstance(loss, (CrossEntropy, BinaryCrossEntropy))
+    config = {"m": m, "n_in": X.shape[1], "batch_size": batch_size, "shuffle": shuffle}
     steps_per_epoch = -(-m // batch_size)
+
+    history = History()
+    state: FitState | None = None
+    if resume and checkpoint is not None and Path(checkpoint).exists():
+        state = load_checkpoint(checkpoint, model, optimizer)
+        if state.config != config:
+            raise ValueError(
+                f"checkpoint {checkpoint} was made for {state.config}; this fit has "
+                f"{config}. Resume with the same data and batch size."
+            )
+        rng.bit_generator.state = state.rng_state
+        history = History(
+            state.history, state.step_loss, len(state.history.get("loss", []))
+        )
+    step = 0 if state is None else state.step
+    epoch = 1 if state is None else state.epoch
+
+    def save(
+        batch: int,
+        order: Array | None,
+        sums: tuple[float, float],
+        epoch_start: list[Array],
+    ) -> None:
+        """Checkpoint the state after ``batch`` batches of the current epoch."""
+        if checkpoint is not None:
+            save_checkpoint(
+                checkpoint,
+                model,
+                optimizer,
+                FitState(
+                    epoch=epoch,
+                    batch=batch,
+                    step=step,
+                    rng_state=rng.bit_generator.state,
+                    loss_sum=sums[0],
+                    correct=sums[1],
+                    classify=classify,
+                    history=history.history,
+                    step_loss=history.step_loss,
+                    config=config,
+                    finished=epoch > epochs,
+                    order=order,
+                    epoch_start=epoch_start,
+                ),
+            )
+
+    def restore_and_raise(what: str, weights: list[Array]) -> NoReturn:
+        _set_weights(model, weights)
+        raise DivergenceError(
+            f"training diverged: {what} at step {step + 1} (epoch {epoch}). The "
+            f"weights were restored to those at the start of epoch {epoch}. Try a "
+            f"smaller learning rate than {getattr(optimizer, 'lr', '?')}, gradient "
+            "clipping (clip_norm), or check the data for extreme values.",
+            history,
+        )
+
+    total = epochs * steps_per_epoch
     bar = tqdm(
-        total=epochs * steps_per_epoch,
+        total=total,
+        initial=min(step, total),
         disable=verbose != 1,
         file=sys.stderr,
         unit="step",
         dynamic_ncols=True,
         leave=True,
     )
-    classify = isinstance(loss, (CrossEntropy, BinaryCrossEntropy))
-    step = 0
     for cb in callbacks:
         cb.on_train_begin(model)
-    try:
-        for epoch in range(1, epochs + 1):
-            good_weights = [W.copy() for _, W, _ in model.parameters()]
-            order = rng.permutation(m) if shuffle and batch_size < m else None
-            loss_sum, correct = 0.0, 0.0
-            for Xb, Yb in _batches(X, Y, batch_size, order):
-                L, Y_hat = model.loss_and_gradients(Xb, Yb, loss)
-                if not math.isfinite(L):
-                    _set_weights(model, good_weights)
-                    raise DivergenceError(
-                        f"training diverged: the loss became {L} at step {step + 1} "
-                        f"(epoch {epoch}). The weights were restored to those at the "
-                        f"start of epoch {epoch}. Try a smaller learning rate than "
-                        f"{getattr(optimizer, 'lr', '?')}, or check the data for "
-                        "NaN/inf.",
-                        history,
-                    )
-                optimizer.step(model)
-                step += 1
-                n = Xb.shape[0]
-                loss_sum += L * n
+    with _DeferredInterrupts(catch_term=checkpoint is not None) as interrupts:
+        try:
+            while epoch <= epochs:
+                if state is not None and epoch == state.epoch and state.batch > 0:
+                    # resume inside this epoch: same order, same running sums
+                    order, done = state.order, state.batch
+                    sums = (state.loss_sum, state.correct)
+                    epoch_start = state.epoch_start
+                else:
+                    order = rng.permutation(m) if shuffle and batch_size < m else None
+                    done, sums = 0, (0.0, 0.0)
+                    epoch_start = [W.copy() for _, W, _ in model.parameters()]
+                loss_sum, correct = sums
+                batches = _batches(X, Y, batch_size, order, first=done)
+                for batch, (Xb, Yb) in enumerate(batches, start=done + 1):
+                    L, Y_hat = model.loss_and_gradients(Xb, Yb, loss)
+                    if not math.isfinite(L):
+                        restore_and_raise(f"the loss became {L}", epoch_start)
+                    if clip_norm is not None:
+                        norm = clip_gradients(model, clip_norm)
+                        if not math.isfinite(norm):
+                            restore_and_raise(
+                                f"the gradient norm became {norm}", epoch_start
+                            )
+                    optimizer.step(model)
+                    step += 1
+                    loss_sum += L * Xb.shape[0]
+                    if classify:
+                        correct += _count_correct(Y_hat, Yb, loss)
+                    history.step_loss.append(L)
+                    bar.update(1)
+                    for cb in callbacks:
+                        cb.on_step_end(step, model, {"loss": L, "epoch": epoch})
+                    if interrupts.received is not None:
+                        save(batch, order, (loss_sum, correct), epoch_start)
+                        where = (
+                            f"; checkpoint saved to {checkpoint}" if checkpoint else ""
+                        )
+                        raise KeyboardInterrupt(
+                            f"training interrupted after step {step} (epoch {epoch})"
+                            + where
+                        )
+                    if checkpoint_every is not None and step % checkpoint_every == 0:
+                        save(batch, order, (loss_sum, correct), epoch_start)
+                if not all(np.isfinite(W).all() for _, W, _ in model.parameters()):
+                    restore_and_raise("a weight became NaN or inf", epoch_start)
+                logs = {"loss": loss_sum / m}
                 if classify:
-                    correct += _count_correct(Y_hat, Yb, loss)
-                history.step_loss.append(L)
-                bar.update(1)
-                for cb in callbacks:
-                    cb.on_step_end(step, model, {"loss": L, "epoch": epoch})
-            logs = {"loss": loss_sum / m}
-            if classify:
-                logs["accuracy"] = correct / m
-            if val is not None:
-                for key, value in evaluate(model, *val, loss=loss).items():
-                    logs[f"val_{key}"] = value
-            history.record(logs)
-            if verbose == 1:
-                bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=False)
-            elif verbose >= 2:
-                parts = "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
-                print(f"epoch {epoch}/{epochs}  {parts}", file=sys.stderr)
-            stop = [cb.on_epoch_end(epoch, model, logs) for cb in callbacks]
-            if any(stop):
-                break
-    finally:
-        bar.close()
+                    logs["accuracy"] = correct / m
+                if val is not None:
+                    for key, value in evaluate(model, *val, loss=loss).items():
+                        logs[f"val_{key}"] = value
+                history.record(logs)
+                if verbose == 1:
+                    bar.set_postfix(
+                        {k: f"{v:.4g}" for k, v in logs.items()}, refresh=False
+                    )
+                elif verbose >= 2:
+                    parts = "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
+                    print(f"epoch {epoch}/{epochs}  {parts}", file=sys.stderr)
+                stop = [cb.on_epoch_end(epoch, model, logs) for cb in callbacks]
+                epoch += 1
+                save(0, None, (0.0, 0.0), [W.copy() for _, W, _ in model.parameters()])
+                if any(stop):
+                    break
+        finally:
+            bar.close()
     for cb in callbacks:
         cb.on_train_end(model, history)
     return history

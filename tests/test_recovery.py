@@ -1,0 +1,341 @@
+"""Checkpoints, resuming, interruption, divergence and gradient clipping."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from safetensors import safe_open
+
+import glassnet as gn
+from glassnet.checkpoint import load_checkpoint
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def data(seed: int = 0, m: int = 96):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(m, 3)).astype(np.float32)
+    y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
+    return X, y
+
+
+def net(seed: int = 0) -> gn.Sequential:
+    return gn.Sequential(
+        [
+            gn.Dense(3, 8, rng=seed),
+            gn.Tanh(),
+            gn.Dense(8, 2, rng=seed + 1),
+            gn.Softmax(),
+        ]
+    )
+
+
+def train(model, optimizer, path=None, **kw):
+    X, y = data()
+    Xv, yv = data(seed=1, m=32)
+    return model.fit(
+        X,
+        y,
+        loss=gn.CrossEntropy(),
+        optimizer=optimizer,
+        epochs=kw.pop("epochs", 4),
+        batch_size=10,
+        seed=3,
+        validation_data=(Xv, yv),
+        verbose=0,
+        checkpoint=path,
+        **kw,
+    )
+
+
+def weights(model):
+    return [W.copy() for _, W, _ in model.parameters()]
+
+
+def same(a, b):
+    return all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+class StopAt(gn.Callback):
+    """Simulates a crash: raises at a given step, after that step's update."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_step_end(self, step, model, logs):
+        if step == self.step:
+            raise RuntimeError("simulated crash")
+
+
+class CtrlCAt(gn.Callback):
+    """Sends this process SIGINT at a given step, as a user pressing Ctrl-C."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_step_end(self, step, model, logs):
+        if step == self.step:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+@pytest.fixture
+def reference():
+    model = net()
+    history = train(model, gn.Adam(0.01))
+    return weights(model), history
+
+
+def test_a_resumed_run_ends_bit_identical_to_an_uninterrupted_one(tmp_path, reference):
+    W_ref, h_ref = reference
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train(net(), gn.Adam(0.01), path, checkpoint_every=7, callbacks=[StopAt(23)])
+    # the file holds step 21, the last multiple of 7 before the crash
+    assert load_checkpoint(path, net(), gn.Adam(0.01)).step == 21
+    model = net(seed=42)  # other initial weights: all must come from the checkpoint
+    history = train(model, gn.Adam(0.01), path, resume=True)
+    assert same(weights(model), W_ref)
+    assert history.history == h_ref.history
+    assert history.step_loss == h_ref.step_loss
+
+
+def test_ctrl_c_saves_a_checkpoint_between_steps_and_resume_matches(
+    tmp_path, reference
+):
+    W_ref, _ = reference
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(KeyboardInterrupt, match=r"after step 13.*checkpoint saved"):
+        train(net(), gn.Adam(0.01), path, callbacks=[CtrlCAt(13)])
+    assert load_checkpoint(path, net(), gn.Adam(0.01)).step == 13
+    model = net()
+    train(model, gn.Adam(0.01), path, resume=True)
+    assert same(weights(model), W_ref)
+    # the handler is gone after fit: Ctrl-C behaves normally again
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_without_checkpoint_still_stops_cleanly_between_steps():
+    model = net()
+    with pytest.raises(KeyboardInterrupt, match="after step 5"):
+        train(model, gn.SGD(0.1), callbacks=[CtrlCAt(5)])
+    assert all(np.isfinite(W).all() for _, W, _ in model.parameters())
+
+
+def test_resume_after_the_end_returns_the_history_and_extends(tmp_path):
+    path = tmp_path / "run.ckpt"
+    full = net()
+    train(full, gn.Momentum(0.05), epochs=6)
+    model = net()
+    first = train(model, gn.Momentum(0.05), path, epochs=3)
+    again = train(model, gn.Momentum(0.05), path, epochs=3, resume=True)
+    assert again.history == first.history
+    longer = net()
+    h = train(longer, gn.Momentum(0.05), path, epochs=6, resume=True)
+    assert same(weights(longer), weights(full))
+    assert len(h.history["loss"]) == 6
+
+
+def test_resume_without_a_file_starts_afresh(tmp_path, reference):
+    W_ref, _ = reference
+    model = net()
+    train(model, gn.Adam(0.01), tmp_path / "new.ckpt", resume=True)
+    assert same(weights(model), W_ref)
+    assert (tmp_path / "new.ckpt").exists()
+
+
+def test_resume_refuses_other_data_batch_size_or_optimizer(tmp_path):
+    path = tmp_path / "run.ckpt"
+    train(net(), gn.Adam(0.01), path, epochs=1)
+    X, y = data(m=50)
+    with pytest.raises(ValueError, match="same data and batch size"):
+        net().fit(
+            X,
+            y,
+            loss=gn.CrossEntropy(),
+            optimizer=gn.Adam(0.01),
+            epochs=2,
+            batch_size=10,
+            verbose=0,
+            checkpoint=path,
+            resume=True,
+        )
+    with pytest.raises(ValueError, match=r"optimizer Adam.*got SGD"):
+        train(net(), gn.SGD(0.1), path, resume=True)
+    other = gn.Sequential([gn.Dense(3, 5), gn.Tanh(), gn.Dense(5, 2), gn.Softmax()])
+    with pytest.raises(ValueError, match="shape"):
+        train(other, gn.Adam(0.01), path, resume=True)
+
+
+def test_a_corrupt_or_foreign_checkpoint_is_refused(tmp_path):
+    path = tmp_path / "run.ckpt"
+    train(net(), gn.SGD(0.1), path, epochs=1)
+    data_bytes = path.read_bytes()
+    path.write_bytes(data_bytes[: len(data_bytes) // 2])
+    with pytest.raises(ValueError, match="not a valid checkpoint"):
+        train(net(), gn.SGD(0.1), path, resume=True)
+    gn.io.save(net(), tmp_path / "model.safetensors")
+    with pytest.raises(ValueError, match="not a glassnet checkpoint"):
+        train(net(), gn.SGD(0.1), tmp_path / "model.safetensors", resume=True)
+
+
+def test_checkpoint_arguments_are_validated():
+    with pytest.raises(ValueError, match="need a checkpoint path"):
+        train(net(), gn.SGD(0.1), resume=True)
+    with pytest.raises(ValueError, match="checkpoint_every"):
+        train(net(), gn.SGD(0.1), "x.ckpt", checkpoint_every=0)
+    with pytest.raises(ValueError, match="clip_norm"):
+        train(net(), gn.SGD(0.1), clip_norm=float("nan"))
+
+
+# ---- divergence and clipping ------------------------------------------------------
+class PoisonLastStep(gn.SGD):
+    """Writes inf into a weight at a given step: a divergence the loss cannot see."""
+
+    def __init__(self, at: int) -> None:
+        super().__init__(0.1)
+        self.at = at
+
+    def step(self, model):
+        super().step(model)
+        if self.t == self.at:
+            model.layers[0].W[0, 0] = np.inf
+
+
+def test_weights_that_become_inf_at_the_last_step_are_caught_and_restored():
+    model = net()
+    with pytest.raises(gn.DivergenceError, match="weight became NaN or inf"):
+        train(model, PoisonLastStep(at=40), epochs=4)  # 10 steps/epoch: the last one
+    assert all(np.isfinite(W).all() for _, W, _ in model.parameters())
+
+
+def test_divergence_keeps_the_last_good_checkpoint(tmp_path):
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(gn.DivergenceError):
+        train(net(), PoisonLastStep(at=25), path, epochs=4)
+    state = load_checkpoint(path, net(), PoisonLastStep(at=25))
+    assert state.epoch == 3  # saved at the end of epoch 2 ...
+    assert state.batch == 0  # ... before any batch of epoch 3
+
+
+def test_clip_gradients_caps_the_global_norm_and_keeps_the_direction():
+    model = net()
+    X, y = data()
+    model.loss_and_gradients(X, y, gn.CrossEntropy())
+    before = [dW.copy() for _, _, dW in model.parameters()]
+    norm = float(np.sqrt(sum((g.astype(np.float64) ** 2).sum() for g in before)))
+    assert gn.clip_gradients(model, norm * 2) == pytest.approx(norm)
+    assert same([dW for _, _, dW in model.parameters()], before)  # under the cap
+    gn.clip_gradients(model, norm / 4)
+    after = [dW for _, _, dW in model.parameters()]
+    new_norm = np.sqrt(sum((g.astype(np.float64) ** 2).sum() for g in after))
+    assert new_norm == pytest.approx(norm / 4, rel=1e-5)
+    for a, b in zip(after, before, strict=True):
+        np.testing.assert_allclose(a, b / 4, rtol=1e-5)
+
+
+def test_clipping_tames_a_learning_rate_that_diverges_without_it():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 2)) * 50
+    Y = X @ np.array([[3.0], [-2.0]])
+
+    def fit(clip):
+        model = gn.Sequential([gn.Dense(2, 1, rng=0, dtype=np.float64)])
+        return model.fit(
+            X,
+            Y,
+            loss=gn.MSE(),
+            optimizer=gn.SGD(0.01),
+            epochs=300,
+            verbose=0,
+            clip_norm=clip,
+        )
+
+    with pytest.raises(gn.DivergenceError):
+        fit(None)
+    assert np.isfinite(fit(1.0).history["loss"][-1])
+
+
+# ---- a real interruption of a separate process ----------------------------------
+SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    import numpy as np
+    import glassnet as gn
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 4)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+    model = gn.Sequential([gn.Dense(4, 16, rng=1), gn.ReLU(), gn.Dense(16, 2, rng=2),
+                           gn.Softmax()])
+    slow = sys.argv[2] == "slow"
+
+    def tick(model, step, logs):
+        if step == 5:
+            print("ready", flush=True)
+        if slow:
+            time.sleep(0.01)
+
+    saving = {} if sys.argv[1] == "-" else dict(
+        checkpoint=sys.argv[1], checkpoint_every=3, resume=True)
+    model.fit(X, y, loss=gn.CrossEntropy(), optimizer=gn.Adam(0.01), epochs=8,
+              batch_size=8, seed=5, verbose=0, callbacks=[gn.EveryNSteps(1, tick)],
+              **saving)
+    gn.io.save(model, sys.argv[3])
+    print("done", flush=True)
+    """
+)
+
+
+def run_script(tmp_path, ckpt, mode, out):
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    return subprocess.Popen(
+        [sys.executable, str(script), str(ckpt), mode, str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def finish(proc) -> tuple[int, str]:
+    """Wait for the process, close its pipes; return its exit code and stderr."""
+    _, err = proc.communicate(timeout=120)
+    return proc.returncode, err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_interrupting_a_training_process_then_resuming_is_bit_identical(tmp_path, sig):
+    code, err = finish(run_script(tmp_path, "-", "fast", tmp_path / "ref.safetensors"))
+    assert code == 0, err
+
+    ckpt = tmp_path / "run.ckpt"
+    proc = run_script(tmp_path, ckpt, "slow", tmp_path / "never.safetensors")
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(0.15)  # a few more steps and checkpoints
+    proc.send_signal(sig)
+    code, err = finish(proc)
+    assert code != 0
+    if sig != signal.SIGKILL:
+        assert "checkpoint saved" in err
+    assert ckpt.exists()
+    assert not (tmp_path / "never.safetensors").exists()
+    tensors_meta = safe_open(str(ckpt), "np").metadata()
+    assert 0 < json.loads(tensors_meta["glassnet"])["state"]["step"] < 400
+
+    resumed = run_script(tmp_path, ckpt, "fast", tmp_path / "resumed.safetensors")
+    code, err = finish(resumed)
+    assert code == 0, err
+    a = gn.io.load(tmp_path / "ref.safetensors")
+    b = gn.io.load(tmp_path / "resumed.safetensors")
+    assert same(weights(a), weights(b))
