@@ -180,7 +180,7 @@ def test_a_corrupt_or_foreign_checkpoint_is_refused(tmp_path):
     train(net(), gn.SGD(0.1), path, epochs=1)
     data_bytes = path.read_bytes()
     path.write_bytes(data_bytes[: len(data_bytes) // 2])
-    with pytest.raises(ValueError, match="not a valid checkpoint"):
+    with pytest.raises(ValueError, match=r"corrupt checkpoint|not a safetensors file"):
         train(net(), gn.SGD(0.1), path, resume=True)
     gn.io.save(net(), tmp_path / "model.safetensors")
     with pytest.raises(ValueError, match="not a glassnet checkpoint"):

@@ -67,41 +67,32 @@ def read_safetensors(
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{what} {path} does not exist.")
+        raise FileNotFoundError(f"{path}: no such {what}.")
     data = path.read_bytes()
     if data[:1] == b"\x80" or data[:2] == b"PK":
         raise ValueError(
-            f"{path} is not a glassnet {what}: it looks like a pickle or a NumPy .npz "
+            f"{path}: not a safetensors file. It looks like a pickle or a NumPy .npz "
             "archive, which glassnet never loads (loading them can run code)."
         )
     if len(data) < 8:
-        raise ValueError(
-            f"{path} is not a glassnet {what}: only {len(data)} bytes long."
-        )
+        raise ValueError(f"{path}: not a safetensors file ({len(data)} bytes).")
     n = int.from_bytes(data[:8], "little")
     if n > min(len(data) - 8, _MAX_HEADER):
         raise ValueError(
-            f"{path} is not a valid {what}: its header claims {n} bytes but the file "
-            f"holds {len(data) - 8} after the length field (truncated, or not "
-            "safetensors)."
+            f"{path}: not a safetensors file, or a truncated one: its header claims "
+            f"{n} bytes but {len(data) - 8} follow the length field."
         )
     try:
         header = json.loads(data[8 : 8 + n])
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ValueError(
-            f"{path} is not a valid {what}: its header is not JSON."
-        ) from None
-    if not isinstance(header, dict):
-        raise ValueError(
-            f"{path} is not a valid {what}: its header is not a JSON object."
-        )
-    metadata = header.get("__metadata__") or {}
+        header = None
+    metadata = header.get("__metadata__") or {} if isinstance(header, dict) else None
     if not isinstance(metadata, dict) or not all(
         isinstance(v, str) for v in metadata.values()
     ):
-        raise ValueError(f"{path} is not a valid {what}: malformed metadata.")
+        raise ValueError(f"{path}: not a safetensors file, or its header is corrupt.")
     try:
         tensors = load(data)
     except (SafetensorError, ValueError, TypeError) as err:
-        raise ValueError(f"{path} is not a valid {what}: {err}.") from None
+        raise ValueError(f"{path}: corrupt {what} ({err}).") from None
     return {k: np.array(v) for k, v in tensors.items()}, metadata

@@ -32,16 +32,13 @@ from __future__ import annotations
 
 import json
 import os
-import struct
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from safetensors import SafetensorError
-from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
+from glassnet._files import atomic_write_bytes, read_safetensors
 from glassnet.layers import (
     Dense,
     Identity,
@@ -116,47 +113,14 @@ def save(model: Sequential, path: str | os.PathLike[str], metadata: Any = None) 
         "dtype": model.dtype.name,
         "metadata": user,
     }
-    _write_atomically(Path(path), st_save(tensors, metadata=header))
+    atomic_write_bytes(path, st_save(tensors, metadata=header))
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"cannot save to {path}: folder {folder} does not exist."
-        )
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _read(path: Path) -> tuple[bytes, dict[str, str]]:
-    """The file's bytes and glassnet metadata, or a ValueError saying what is off."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no such model file.") from None
-    except IsADirectoryError:
-        raise ValueError(f"{path} is a folder, not a model file.") from None
-    if len(data) < 8:
-        raise ValueError(f"{path}: not a safetensors file ({len(data)} bytes).")
-    (n,) = struct.unpack("<Q", data[:8])
-    try:
-        if 8 + n > len(data):
-            raise ValueError("header longer than the file")
-        header = json.loads(data[8 : 8 + n])
-        meta = header.get("__metadata__") or {}
-    except (ValueError, AttributeError, UnicodeDecodeError):
-        raise ValueError(
-            f"{path}: not a safetensors file, or its header is corrupt."
-        ) from None
+def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The file's tensors and glassnet metadata, or a ValueError saying what is off."""
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not a model file.")
+    tensors, meta = read_safetensors(path, "model file")
     if meta.get("format") != "glassnet" or "architecture" not in meta:
         raise ValueError(
             f"{path}: a safetensors file without a glassnet architecture in its "
@@ -169,7 +133,7 @@ def _read(path: Path) -> tuple[bytes, dict[str, str]]:
             f"{path}: glassnet file format version {version}, but this glassnet reads "
             f"versions up to {FORMAT_VERSION}. Upgrade glassnet to load it."
         )
-    return data, meta
+    return tensors, meta
 
 
 def read_metadata(path: str | os.PathLike[str]) -> Any:
@@ -213,12 +177,11 @@ def load(path: str | os.PathLike[str]) -> Sequential:
             unknown layer, or tensors missing or of the wrong shape (named).
     """
     path = Path(path)
-    data, meta = _read(path)
+    tensors, meta = _read(path)
     try:
         architecture = json.loads(meta["architecture"])
         dtype = np.dtype(meta.get("dtype", "float32"))
-        tensors = st_load(data)
-    except (ValueError, TypeError, SafetensorError) as exc:
+    except (ValueError, TypeError) as exc:
         raise ValueError(f"{path}: corrupt glassnet model file ({exc}).") from None
     if not isinstance(architecture, list) or dtype.kind != "f":
         raise ValueError(f"{path}: corrupt glassnet architecture or dtype.")
