@@ -407,7 +407,7 @@ MNIST_FILES = {
 }
 
 # IDX type codes → NumPy big-endian dtypes (the format stores every number big-endian).
-_IDX_TYPES = {
+_IDX_TYPES: dict[int, np.dtype[Any]] = {
     0x08: np.dtype(np.uint8),
     0x09: np.dtype(np.int8),
     0x0B: np.dtype(">i2"),

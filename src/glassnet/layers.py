@@ -89,11 +89,11 @@ class Layer:
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
-    def _cached(self, name: str) -> Array:
+    def _cached(self, name: str) -> Any:
         value = getattr(self, name, None)
         if value is None:
             raise RuntimeError(f"{self!r}.backward called before forward.")
-        return value  # type: ignore[no-any-return]
+        return value
 
     def _check_dY(self, dY: Array, expected: tuple[int, ...]) -> None:
         if dY.shape != expected:
@@ -203,7 +203,10 @@ class Dense(Layer):
             Z += self.b
         return Z
 
-    def backward(self, dZ: Array, *, need_dX: bool = True) -> Array | None:
+    # need_dX extends the Layer contract: only Sequential's training step passes it.
+    def backward(  # type: ignore[override]
+        self, dZ: Array, *, need_dX: bool = True
+    ) -> Array | None:
         """Store dW = dZ.T @ X and db = dZ.sum(0); return dX = dZ @ W.
 
         ``need_dX=False`` skips the product dZ @ W and returns None: the first layer
@@ -398,5 +401,6 @@ class Identity(Layer):
 
     def backward(self, dA: Array) -> Array:
         """DZ = dA."""
-        self._check_dY(dA, self._cached("shape"))
+        shape: tuple[int, ...] = self._cached("shape")
+        self._check_dY(dA, shape)
         return dA

@@ -335,7 +335,7 @@ def fit(
                     epoch=epoch,
                     batch=batch,
                     step=step,
-                    rng_state=rng.bit_generator.state,
+                    rng_state=dict(rng.bit_generator.state),
                     loss_sum=sums[0],
                     correct=sums[1],
                     classify=classify,
