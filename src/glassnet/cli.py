@@ -1452,6 +1452,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the ``glassnet`` command with ``argv``; return the exit status."""
     out = sys.stdout if out is None else out
     argv = list(sys.argv[1:] if argv is None else argv)
+    # "--start -5,-5" would read as an option to argparse; "--start=-5,-5" does not
+    for i in range(len(argv) - 1, 0, -1):
+        if argv[i - 1] == "--start" and argv[i].startswith("-"):
+            argv[i - 1 : i + 1] = [f"--start={argv[i]}"]
     debug = "--debug" in argv
     try:
         with contextlib.redirect_stdout(out):  # --help and --version go to ``out``
