@@ -1,7 +1,8 @@
 """Regenerate the figures in docs/figures/ (seed A's figures for the circles task).
 
 Run from the repository root:  python scripts/make_figures.py [--out docs/figures]
-Everything is seeded: the same machine gives the same pictures.
+Everything is seeded: the same machine gives the same pictures. The same figures for
+any run come from the command line: ``glassnet demo circles --plots DIR``.
 """
 
 from __future__ import annotations
@@ -9,26 +10,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
 import glassnet as gn
 from glassnet import plots
-
-
-def circles(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seed A's two concentric circles; glassnet.datasets.make_circles when present."""
-    try:
-        from glassnet.datasets import make_circles
-    except ImportError:  # datasets.py is being written on another branch
-        rng = np.random.default_rng(seed)
-        t = rng.uniform(0, 2 * np.pi, n)
-        inner = (np.arange(n) % 2).astype(np.int64)
-        r = np.where(inner == 1, 0.5, 1.0)
-        X = np.column_stack([r * np.cos(t), r * np.sin(t)])
-        X += rng.normal(0, 0.08, X.shape)
-        return X.astype(np.float32), inner
-    return make_circles(n_samples=n, noise=0.08, factor=0.5, seed=seed)
-
+from glassnet.datasets import make_circles
 
 SMALL = ("circles.png", "decision_boundary.png", "activations.png")
 
@@ -38,7 +22,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("docs/figures"))
     out = parser.parse_args().out
-    X, y = circles(1000, seed=0)
+    X, y = make_circles(n_samples=1000, noise=0.08, factor=0.5, seed=0)
     X_train, y_train, X_test, y_test = X[:800], y[:800], X[800:], y[800:]
     model = gn.Sequential(
         [
@@ -77,7 +61,7 @@ def main() -> None:
         path = plots.save(fig, out / name, dpi=90 if name in SMALL else 72)
         print(f"{path}  {path.stat().st_size / 1024:.0f} KB")
     gif = plots.animate_learning(
-        recorder, X_train, y_train, out / "learning.gif", max_frames=70, dpi=80, fps=8
+        recorder, X_train, y_train, out / "learning.gif", max_frames=45, dpi=72, fps=6
     )
     print(f"{gif}  {gif.stat().st_size / 1024:.0f} KB ({len(recorder.frames)} frames)")
 

@@ -16,6 +16,7 @@ from typing import Any
 from glassnet import activations, init
 from glassnet.callbacks import Callback, EarlyStopping, EveryNSteps
 from glassnet.descent import gradient_descent
+from glassnet.explain import explain
 from glassnet.gradcheck import (
     GradientCheckError,
     check_gradients,
@@ -76,6 +77,7 @@ __all__ = [
     "check_gradients",
     "clip_gradients",
     "evaluate",
+    "explain",
     "fit",
     "gradient_descent",
     "init",

@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import itertools
 import json
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -311,6 +312,7 @@ class Run:
     seconds: float
     train: dict[str, float] = field(default_factory=dict)
     test: dict[str, float] = field(default_factory=dict)
+    recorder: Any = None  # a plots.LearningRecorder when the run was recorded
 
 
 def describe(exp: demos.Experiment, data: Data, model: Sequential, out: TextIO) -> None:
@@ -347,8 +349,14 @@ def run_experiment(
     out: TextIO = sys.stdout,
     verbose: int = 1,
     data_dir: str | None = None,
+    frames: int = 0,
 ) -> Run:
-    """Load the data, build the model, train it and measure it; print as it goes."""
+    """Load the data, build the model, train it and measure it; print as it goes.
+
+    With ``frames`` > 0 and a classifier of 2-D points, a ``plots.LearningRecorder``
+    records about that many pictures of the decision boundary during training (for
+    the learning animation); it is returned in ``Run.recorder``.
+    """
     data = load_data(exp, data_dir)
     n_out, to_targets = targets_for(exp, data)
     model = build_model(exp, data.X_train.shape[1], n_out)
@@ -362,7 +370,17 @@ def run_experiment(
             X_fit, y_fit, test_size=exp.validation, seed=exp.seed
         )
         validation = (X_val, to_targets(y_val))
-    callbacks = [LRDecay(optimizer, exp.lr_decay)] if exp.lr_decay != 1 else []
+    callbacks: list[Callback] = []
+    if exp.lr_decay != 1:
+        callbacks.append(LRDecay(optimizer, exp.lr_decay))
+    recorder = None
+    if frames > 0 and data.classes and X_fit.shape[1] == 2:
+        from glassnet import plots  # matplotlib only when figures are asked for
+
+        per_epoch = -(-len(X_fit) // (exp.batch_size or len(X_fit)))
+        every = max(1, -(-exp.epochs * per_epoch // frames))  # ceil: ≤ frames + 1
+        recorder = plots.LearningRecorder(X_fit, every=every, resolution=100)
+        callbacks.append(recorder)
     out.flush()
     start = time.perf_counter()
     history = model.fit(
@@ -378,7 +396,7 @@ def run_experiment(
         verbose=verbose,
     )
     seconds = time.perf_counter() - start
-    run = Run(exp, model, data, history, seconds)
+    run = Run(exp, model, data, history, seconds, recorder=recorder)
     run.train = metrics(
         model, data.X_train, data.y_train, data, loss, to_targets(data.y_train)
     )
@@ -430,6 +448,158 @@ def _scales(meta: dict[str, Any]) -> tuple[Any, Any]:
     return get("x_scale"), get("y_scale")
 
 
+# ---- figures (--plots DIR) ----------------------------------------------------------
+ANIMATION_DPI = 72  # animations at most this resolution: a demo's GIF stays ~1 MB
+
+
+def _area_bands(y: Array) -> NDArray[np.int64]:
+    """Quartile (0–3) of each regression target: colours for a scatter of the area."""
+    edges = np.quantile(np.asarray(y, dtype=np.float64), [0.25, 0.5, 0.75])
+    return np.searchsorted(edges, np.asarray(y, dtype=np.float64)).astype(np.int64)
+
+
+def _animations(write: Any, directory: Path, name: str, written: list[Path]) -> None:
+    """``write(path)`` for name.gif, and for name.mp4 too when ffmpeg is installed."""
+    written.append(write(directory / f"{name}.gif"))
+    if shutil.which("ffmpeg"):
+        written.append(write(directory / f"{name}.mp4"))
+
+
+def write_figures(
+    run: Run, directory: str | Path, *, dpi: float = 100, frames: int = 40
+) -> list[Path]:
+    """Every figure that fits a finished run, written into ``directory``.
+
+    ``plots.write_training_figures`` (architecture, computation order, loss and
+    accuracy curves, data, decision boundary, confusion matrix, misclassified
+    digits), then: the learning animation (learning.gif, from ``run.recorder``), the
+    layer histograms on 256 training samples (layers.png), sample digits for MNIST
+    (digits.png), and for a regression the data coloured by quartile of the target
+    (data.png) and predicted against true values in the targets' units.
+
+    Returns:
+        The paths written.
+    """
+    from glassnet import plots
+
+    out, data, model = Path(directory), run.data, run.model
+    two_d = data.X_train.shape[1] == 2
+    classifier = data.classes > 0
+    written = plots.write_training_figures(
+        out,
+        model,
+        history=run.history,
+        X=data.X_train if two_d and classifier else None,
+        y=data.y_train if two_d and classifier else None,
+        X_test=data.X_test if classifier else None,
+        y_test=data.y_test if classifier else None,
+        dpi=dpi,
+    )
+
+    def put(fig: Any, name: str) -> None:
+        written.append(plots.save(fig, out / name, dpi=dpi))
+
+    if run.recorder is not None and run.recorder.frames:
+        rec, X, y = run.recorder, data.X_train, data.y_train
+        anim_dpi = min(dpi, ANIMATION_DPI)
+        _animations(
+            lambda path: plots.animate_learning(
+                rec, X, y, path, dpi=anim_dpi, max_frames=frames
+            ),
+            out,
+            "learning",
+            written,
+        )
+    if not classifier:
+        if two_d:
+            put(
+                plots.scatter_data(
+                    data.X_train,
+                    _area_bands(data.y_train),
+                    title=f"{run.experiment.data}: target by quartile",
+                ),
+                "data.png",
+            )
+        p = model.predict(data.X_test)[:, 0].astype(np.float64)
+        t = np.asarray(data.y_test, dtype=np.float64)
+        if data.y_scale is not None:
+            p, t = data.y_scale.inverse(p), data.y_scale.inverse(t)
+        put(plots.predicted_vs_true(t, p), "predicted_vs_true.png")
+    if data.X_train.shape[1] == 784:
+        put(
+            plots.digit_grid(data.X_train[:25], data.y_train[:25], title="MNIST"),
+            "digits.png",
+        )
+    _, to_targets = targets_for(run.experiment, data)
+    batch = slice(0, 256)
+    put(
+        plots.layer_histograms(
+            model,
+            data.X_train[batch],
+            to_targets(data.y_train[batch]),
+            LOSSES[run.experiment.loss](),
+        ),
+        "layers.png",
+    )
+    return written
+
+
+def write_chain_figures(
+    result: dict[str, Any], directory: str | Path, *, dpi: float = 100
+) -> list[Path]:
+    """Seed D's figures: the loss of every update and per epoch, and the network."""
+    from glassnet import plots
+
+    out = Path(directory)
+    step_loss = [float(v) for v in result["step_loss"]]
+    per_epoch = np.asarray(step_loss).reshape(-1, 2).mean(axis=1)  # two samples
+    history = History({"loss": per_epoch.tolist()}, step_loss, len(per_epoch))
+    model = demos.chain_model([result["w1"], result["w2"], result["w3"]])
+    figures = {
+        "history.png": plots.training_curves(history, title="Seed D: the chain"),
+        "architecture.png": plots.architecture(model),
+        "computation.png": plots.computation_order(model, m=1),
+    }
+    return [plots.save(fig, out / name, dpi=dpi) for name, fig in figures.items()]
+
+
+def write_descent_figures(
+    directory: str | Path, *, dpi: float = 100, frames: int = 40
+) -> list[Path]:
+    """Seed B's figures: the descent path for each learning rate of the demo.
+
+    On the contour map and the surface (descent_lr*.png) and as an animation
+    (descent_lr*.gif).
+    """
+    from glassnet import plots
+
+    out, written = Path(directory), []
+    for lr, steps in demos.DESCENT_RUNS:
+        path = plots.descent_path("bowl", (-5.0, -5.0), lr, steps)
+        name = f"descent_lr{lr:g}"
+        fig = plots.descent_figure("bowl", path, resolution=100)
+        written.append(plots.save(fig, out / f"{name}.png", dpi=dpi))
+        _animations(
+            lambda target, path=path: plots.animate_descent(
+                "bowl",
+                path,
+                target,
+                dpi=min(dpi, ANIMATION_DPI),
+                max_frames=frames,
+            ),
+            out,
+            name,
+            written,
+        )
+    return written
+
+
+def _print_written(paths: Sequence[Path], directory: str, out: TextIO) -> None:
+    print(f"figures   {len(paths)} files in {directory}:", file=out)
+    for path in paths:
+        print(f"          {path}  ({path.stat().st_size / 1024:.0f} KB)", file=out)
+
+
 # ---- commands -----------------------------------------------------------------------
 def _experiment_from_args(base: demos.Experiment, args: argparse.Namespace) -> Any:
     arch = read_architecture(args.arch) if getattr(args, "arch", None) else None
@@ -472,6 +642,7 @@ def _train_like(exp: demos.Experiment, args: argparse.Namespace, out: TextIO) ->
             out=out,
             verbose=0 if args.quiet else 1,
             data_dir=args.data_dir,
+            frames=args.frames if args.plots else 0,
         )
     except DivergenceError as exc:
         raise UsageError(str(exc)) from None
@@ -479,18 +650,25 @@ def _train_like(exp: demos.Experiment, args: argparse.Namespace, out: TextIO) ->
     if args.save:
         save_run(run, args.save)
         print(f"saved     {args.save}", file=out)
-    # Figures (--plots DIR) belong here: glassnet.plots receives run.model, run.data
-    # and run.history once that module exists.
+    if args.plots:
+        paths = write_figures(run, args.plots, dpi=args.dpi, frames=args.frames)
+        _print_written(paths, args.plots, out)
     return run
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     """Glassnet demo NAME."""
     if args.name == "chain":
-        demos.chain(out)
+        result = demos.chain(out)
+        if args.plots:
+            paths = write_chain_figures(result, args.plots, dpi=args.dpi)
+            _print_written(paths, args.plots, out)
         return 0
     if args.name == "descent":
         demos.descent(out)
+        if args.plots:
+            paths = write_descent_figures(args.plots, dpi=args.dpi, frames=args.frames)
+            _print_written(paths, args.plots, out)
         return 0
     if args.name == "mnist":
         base = demos.MNIST_PRESETS[args.preset or "twolayer"]
@@ -521,8 +699,14 @@ def _load_model(path: str) -> tuple[Sequential, dict[str, Any]]:
     return model, meta if isinstance(meta, dict) else {}
 
 
-def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
-    """Glassnet evaluate MODEL --data NAME."""
+def _model_and_data(
+    args: argparse.Namespace,
+) -> tuple[Sequential, demos.Experiment, Data]:
+    """The model file ``args.model`` and the data it is measured on, scaled as saved.
+
+    By default the data set, seed and split it was trained with (from its metadata);
+    ``args.data``, ``args.seed``, ``args.n_samples`` and ``args.test_size`` override.
+    """
     model, meta = _load_model(args.model)
     saved = meta.get("experiment") or {}
     known = {f for f in demos.Experiment.__dataclass_fields__}
@@ -557,7 +741,7 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
             y_scale.transform(data.y_train),
             y_scale.transform(data.y_test),
         )
-    n_out, to_targets = targets_for(exp, data)
+    n_out, _ = targets_for(exp, data)
     n_in = model.n_in
     last = next(la for la in reversed(model.layers) if isinstance(la, Dense))
     if n_in != data.X_test.shape[1] or last.n_out != n_out:
@@ -566,6 +750,13 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
             f"with loss {exp.loss} need {data.X_test.shape[1]} inputs and {n_out} "
             "outputs."
         )
+    return model, exp, data
+
+
+def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
+    """Glassnet evaluate MODEL --data NAME."""
+    model, exp, data = _model_and_data(args)
+    _, to_targets = targets_for(exp, data)
     loss = LOSSES[exp.loss]()
     print(f"model     {args.model}: {model!r}", file=out)
     print(f"data      {data.description}", file=out)
@@ -724,6 +915,161 @@ def _gradcheck_namespace(args: argparse.Namespace) -> argparse.Namespace:
     return argparse.Namespace(**{**blank, "layers": args.layers})
 
 
+# ---- plot and explain ---------------------------------------------------------------
+PLOT_KINDS = ("activations", "descent", "data", "architecture", "boundary", "confusion")
+STILL_SUFFIXES = (".png", ".svg", ".pdf")
+ANIMATION_SUFFIXES = (".gif", ".mp4")
+
+
+def _out_path(given: str | None, default: str, animation: bool) -> Path:
+    """The output file: ``given`` or ``default``, with a suffix that fits the figure."""
+    path = Path(given or default)
+    suffix = path.suffix.lower()
+    allowed = ANIMATION_SUFFIXES if animation else STILL_SUFFIXES
+    if suffix not in allowed:
+        what = "an animation" if animation else "a still figure"
+        raise UsageError(
+            f"--out {path}: {what} is written as {', '.join(allowed)}; got "
+            f"{suffix or 'no suffix'}."
+            + ("" if animation else " Only `plot descent --animate` writes a .gif.")
+        )
+    return path
+
+
+def _hidden_widths(text: str) -> list[int]:
+    """Hidden widths from "25,50,50,25" (through the checks of --layers)."""
+    blank = _gradcheck_namespace(argparse.Namespace(layers=text))
+    hidden: list[int] = _experiment_from_args(demos.Experiment("x"), blank).hidden
+    return hidden
+
+
+def _model_from_args(args: argparse.Namespace) -> Sequential:
+    """A model file (``args.model``) or an MLP from --layers/--activation/--output."""
+    if args.model:
+        if args.layers:
+            raise UsageError("give either a model file or --layers, not both.")
+        return _load_model(args.model)[0]
+    exp = demos.Experiment(
+        "explain",
+        hidden=_hidden_widths(args.layers or "25,50,50,25"),
+        activation=args.activation,
+        output=args.output,
+        init="he",
+        alpha=args.alpha,
+    )
+    return build_model(exp, args.n_in, args.n_out)
+
+
+def _point(text: str) -> tuple[float, float]:
+    try:
+        x, y = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a point x,y such as -5,-5; got {text!r}"
+        ) from None
+    if not (np.isfinite(x) and np.isfinite(y)):
+        raise argparse.ArgumentTypeError(f"expected finite numbers; got {text!r}")
+    return x, y
+
+
+def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
+    """Glassnet plot KIND: one figure (or animation) into --out."""
+    from glassnet import plots
+
+    kind = args.kind
+    written: Path
+    if kind == "descent":
+        fn = plots.function_2d(args.function)
+        animate = args.animate or (
+            args.out is not None and Path(args.out).suffix.lower() in ANIMATION_SUFFIXES
+        )
+        stem = f"descent_{fn.name}" if fn.name in plots.FUNCTIONS else "descent"
+        path = _out_path(args.out, stem + (".gif" if animate else ".png"), animate)
+        with np.errstate(all="ignore"):  # divergence is reported just below
+            trail = plots.descent_path(fn, args.start, args.lr, args.steps)
+        if not np.all(np.isfinite(trail)):
+            raise FloatingPointError(
+                f"gradient descent on {fn.formula} diverged (lr "
+                f"{args.lr or fn.lr:g}): the path left the finite numbers; try a "
+                "smaller --lr."
+            )
+        if animate:
+            written = plots.animate_descent(
+                fn, trail, path, dpi=min(args.dpi, 100), max_frames=args.frames
+            )
+        else:
+            written = plots.save(plots.descent_figure(fn, trail), path, dpi=args.dpi)
+        f_end = fn(trail[-1])
+        print(
+            f"descent   f = {fn.formula}: {len(trail) - 1} steps from "
+            f"({trail[0, 0]:g}, {trail[0, 1]:g}) to ({trail[-1, 0]:.4g}, "
+            f"{trail[-1, 1]:.4g}), f = {f_end:.4g}",
+            file=out,
+        )
+    elif kind == "activations":
+        names = [n.strip() for n in args.names.split(",") if n.strip()]
+        path = _out_path(args.out, "activations.png", False)
+        written = plots.save(plots.activation_functions(names), path, dpi=args.dpi)
+    elif kind == "data":
+        if args.data is None:
+            raise UsageError(f"plot data needs --data NAME ({', '.join(DATASETS)}).")
+        if args.data not in DATASETS:
+            raise UsageError(
+                f"unknown data set {args.data!r}; expected one of: "
+                f"{', '.join(DATASETS)}."
+            )
+        path = _out_path(args.out, f"data_{args.data}.png", False)
+        exp = demos.EXPERIMENTS[args.data].replace(
+            n_samples=args.n_samples, noise=args.noise, seed=args.seed
+        )
+        exp = exp.replace(standardize=False)
+        data = load_data(exp, args.data_dir)
+        if args.data == "mnist":
+            fig = plots.digit_grid(data.X_train, data.y_train, title="MNIST")
+        else:
+            X = np.concatenate([data.X_train, data.X_test])
+            y = np.concatenate([data.y_train, data.y_test])
+            if not data.classes:
+                y = _area_bands(y)
+            title = args.data if data.classes else f"{args.data}: a·b by quartile"
+            fig = plots.scatter_data(X, y, title=title)
+        written = plots.save(fig, path, dpi=args.dpi)
+    elif kind == "architecture":
+        path = _out_path(args.out, "architecture.png", False)
+        fig = plots.architecture(_model_from_args(args))
+        written = plots.save(fig, path, dpi=args.dpi)
+    else:  # boundary, confusion: a saved model on its data
+        if not args.model:
+            raise UsageError(f"plot {kind} needs --model MODEL.safetensors.")
+        model, exp, data = _model_and_data(args)
+        if not data.classes:
+            raise UsageError(
+                f"plot {kind} needs a classifier; {args.model} is a regression on "
+                f"{exp.data}."
+            )
+        path = _out_path(args.out, f"{kind}.png", False)
+        if kind == "boundary":
+            fig = plots.decision_boundary(
+                model, data.X_test, data.y_test, title="Test set"
+            )
+        else:
+            Y_hat = model.predict(data.X_test)
+            pred = (
+                Y_hat.argmax(axis=1) if Y_hat.shape[1] > 1 else (Y_hat[:, 0] >= 0.5)
+            ).astype(np.int64)
+            fig = plots.confusion_figure(data.y_test, pred, title="Test set")
+        written = plots.save(fig, path, dpi=args.dpi)
+    print(f"wrote     {written}  ({written.stat().st_size / 1024:.0f} KB)", file=out)
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
+    """Glassnet explain: a model's dimension table and equations."""
+    model = _model_from_args(args)
+    print(model.explain(args.batch_size, latex=args.latex), file=out)
+    return 0
+
+
 # ---- the parser ---------------------------------------------------------------------
 class _Parser(argparse.ArgumentParser):
     """ArgumentParser whose errors raise UsageError (one line, exit 2) from main."""
@@ -834,6 +1180,48 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="no progress bar (the report is still printed)",
     )
+    g = p.add_argument_group("figures")
+    g.add_argument(
+        "--plots",
+        metavar="DIR",
+        help="record the learning and write every figure that fits into DIR: data, "
+        "architecture, learning.gif (2-D classifiers), decision boundary, curves, "
+        "computation order, confusion matrix or predicted vs true, layer histograms",
+    )
+    g.add_argument(
+        "--dpi",
+        type=_positive_float,
+        default=100,
+        help="resolution of the figures (default 100; animations at most 72)",
+    )
+    g.add_argument(
+        "--frames",
+        type=_positive_int,
+        default=40,
+        help="the most frames of an animation (default 40)",
+    )
+
+
+def _add_network_options(
+    p: argparse.ArgumentParser, g: Any, positional: bool = False
+) -> None:
+    """A network from a model file or from --layers/--activation/--output."""
+    if positional:
+        p.add_argument(
+            "model", nargs="?", help="a .safetensors file written by glassnet"
+        )
+    else:
+        g.add_argument(
+            "--model", metavar="FILE", help="a .safetensors file written by glassnet"
+        )
+    g.add_argument(
+        "--layers", metavar="W,W,…", help="hidden widths (default 25,50,50,25)"
+    )
+    g.add_argument("--activation", choices=ACTIVATIONS, default="relu")
+    g.add_argument("--output", choices=ACTIVATIONS, default="sigmoid")
+    g.add_argument("--alpha", type=float, default=0.01, help="LeakyReLU slope")
+    g.add_argument("--n-in", type=_positive_int, default=2, help="inputs (default 2)")
+    g.add_argument("--n-out", type=_positive_int, default=1, help="outputs (default 1)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -849,6 +1237,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--save m.safetensors\n"
         "  glassnet evaluate m.safetensors\n"
         "  glassnet gradcheck --layers 4,4 --activation tanh --loss bce\n"
+        "  glassnet demo circles --plots figures/\n"
+        "  glassnet plot descent --function rosenbrock\n"
+        "  glassnet explain --layers 25,50,50,25 --batch-size 64\n"
         "errors print one line and exit with status 2 (--debug shows the traceback).",
         formatter_class=fmt,
     )
@@ -966,6 +1357,94 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tol", type=_positive_float, default=1e-6, help="tolerance")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_gradcheck)
+
+    p = sub.add_parser(
+        "plot",
+        help="draw one figure: activations, descent, data, architecture, "
+        "boundary, confusion",
+        description="Draw one figure into --out (format from the suffix: .png, .svg, "
+        ".pdf; .gif or .mp4 for an animation). activations: g(z) and g'(z); descent: "
+        "gradient descent on f(x, y) over its contour map and surface; data: a data "
+        "set; architecture: a network (--layers or --model); boundary and confusion: "
+        "a saved classifier on its test data.",
+        epilog="examples:\n  glassnet plot activations --names sigmoid,relu\n"
+        "  glassnet plot descent --function rosenbrock --out rosenbrock.png\n"
+        '  glassnet plot descent --function "x**2 + 3*y**2" --start 2,1 --lr 0.1 '
+        "--animate\n"
+        "  glassnet plot data --data spirals\n"
+        "  glassnet plot architecture --layers 25,50,50,25 --activation relu "
+        "--output sigmoid\n"
+        "  glassnet plot boundary --model model.safetensors --out boundary.svg",
+        formatter_class=fmt,
+    )
+    p.add_argument("kind", choices=PLOT_KINDS, help=", ".join(PLOT_KINDS))
+    p.add_argument(
+        "--out", metavar="FILE", help="file to write (default: KIND.png, or .gif)"
+    )
+    p.add_argument(
+        "--dpi", type=_positive_float, default=100, help="resolution (default 100)"
+    )
+    g = p.add_argument_group("activations")
+    g.add_argument(
+        "--names",
+        default="sigmoid,tanh,relu,leaky_relu",
+        metavar="G,G,…",
+        help="functions to draw (default sigmoid,tanh,relu,leaky_relu)",
+    )
+    g = p.add_argument_group("descent")
+    g.add_argument(
+        "--function",
+        default="bowl",
+        metavar="F",
+        help="bowl (x²+y², seed B), elongated, rosenbrock, two_minima, or an "
+        'expression in x and y such as "x**2 + 3*y**2" (default bowl)',
+    )
+    g.add_argument(
+        "--start", type=_point, metavar="X,Y", help="starting point (e.g. -5,-5)"
+    )
+    g.add_argument("--lr", type=_positive_float, help="learning rate α")
+    g.add_argument(
+        "--steps", type=_positive_int, help="number of steps (stops at a zero ∇f)"
+    )
+    g.add_argument("--animate", action="store_true", help="write the descent as a .gif")
+    g.add_argument(
+        "--frames",
+        type=_positive_int,
+        default=80,
+        help="the most frames of the animation (default 80)",
+    )
+    g = p.add_argument_group("data, boundary, confusion")
+    g.add_argument("--data", metavar="NAME", help=f"data set: {', '.join(DATASETS)}")
+    g.add_argument("--n-samples", type=_positive_int, metavar="N")
+    g.add_argument("--noise", type=float)
+    g.add_argument("--seed", type=int, help="seed of the generated data and split")
+    g.add_argument("--test-size", type=_fraction, metavar="F")
+    g.add_argument("--data-dir", metavar="DIR", help="folder with the MNIST files")
+    g = p.add_argument_group("architecture, boundary, confusion")
+    _add_network_options(p, g)
+    p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser(
+        "explain",
+        help="print a network's dimension table and equations",
+        description="Print the dimensions of W[l], b[l], Z[l], A[l], dW[l], db[l] for "
+        "every layer l, and the forward and backward equations in the order they run, "
+        "for a network given by --layers (default seed A's 25,50,50,25 on 2 inputs) "
+        "or by a saved model file.",
+        epilog="examples:\n  glassnet explain --layers 25,50,50,25 --activation relu "
+        "--output sigmoid --batch-size 64\n"
+        "  glassnet explain model.safetensors --latex",
+        formatter_class=fmt,
+    )
+    _add_network_options(p, p, positional=True)
+    p.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        metavar="M",
+        help="number of samples m in the shapes (default: the letter m)",
+    )
+    p.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
+    p.set_defaults(func=cmd_explain)
     return parser
 
 
@@ -973,6 +1452,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the ``glassnet`` command with ``argv``; return the exit status."""
     out = sys.stdout if out is None else out
     argv = list(sys.argv[1:] if argv is None else argv)
+    # "--start -5,-5" would read as an option to argparse; "--start=-5,-5" does not
+    for i in range(len(argv) - 1, 0, -1):
+        if argv[i - 1] == "--start" and argv[i].startswith("-"):
+            argv[i - 1 : i + 1] = [f"--start={argv[i]}"]
     debug = "--debug" in argv
     try:
         with contextlib.redirect_stdout(out):  # --help and --version go to ``out``
@@ -988,7 +1471,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except KeyboardInterrupt:
         print("glassnet: interrupted", file=sys.stderr)
         return 130
-    except (ValueError, TypeError, OSError) as exc:
+    except (ValueError, TypeError, OSError, FloatingPointError) as exc:
         if debug:
             raise
         message = " ".join(str(exc).split())

@@ -12,6 +12,7 @@ backpropagated gradients beside central differences.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -24,7 +25,15 @@ from glassnet.losses import MSE
 from glassnet.model import Sequential
 from glassnet.optimizers import SGD
 
-__all__ = ["EXPERIMENTS", "MNIST_PRESETS", "Experiment", "chain", "descent"]
+__all__ = [
+    "DESCENT_RUNS",
+    "EXPERIMENTS",
+    "MNIST_PRESETS",
+    "Experiment",
+    "chain",
+    "chain_model",
+    "descent",
+]
 
 
 @dataclass
@@ -159,7 +168,8 @@ EXPERIMENTS["mnist"] = MNIST_PRESETS["twolayer"]
 
 
 # ---- seed D: the chain of three weights ---------------------------------------------
-def _chain_model(w: tuple[float, float, float]) -> Sequential:
+def chain_model(w: Sequence[float]) -> Sequential:
+    """Seed D's network: three 1 → 1 Dense maps without bias, weights w, float64."""
     return Sequential(
         [Dense(1, 1, bias=False, init=[[wi]], dtype=np.float64) for wi in w]
     )
@@ -176,15 +186,21 @@ def _train_chain(
     lr: float,
     out: TextIO | None,
     show: set[int] | None = None,
-) -> tuple[Sequential, float]:
-    """Per-sample SGD on seed D's two samples; returns the model and max |bp − num|."""
-    model, loss, opt = _chain_model(w), MSE(), SGD(lr)
+) -> tuple[Sequential, float, list[float]]:
+    """Per-sample SGD on seed D's two samples.
+
+    Returns:
+        The model, max |backprop − numerical| and the loss of every update.
+    """
+    model, loss, opt = chain_model(w), MSE(), SGD(lr)
     samples = [(1.0, -1.0), (-1.0, 1.0)]
     worst = 0.0
+    losses: list[float] = []
     for epoch in range(1, epochs + 1):
         for x, t in samples:
             X, T = np.array([[x]]), np.array([[t]])
             L, _ = model.loss_and_gradients(X, T, loss)
+            losses.append(float(L))
             backprop = [float(dW[0, 0]) for _, _, dW in model.parameters()]
 
             numeric = [
@@ -200,15 +216,16 @@ def _train_chain(
                 )
                 print(f"{epoch:5d}  {x:+.0f}  {L:.6f}  {pairs}", file=out)
             opt.step(model)  # every gradient first, then every update (the correction)
-    return model, worst
+    return model, worst, losses
 
 
-def chain(out: TextIO, epochs: int = 160, lr: float = 0.05) -> dict[str, float]:
+def chain(out: TextIO, epochs: int = 160, lr: float = 0.05) -> dict[str, Any]:
     """Seed D: learn e = −x with y = w1·x, z = w2·y, e = w3·z, L = ½ (e − ê)².
 
     Prints, for chosen epochs, each sample's loss and every weight's gradient from
     backpropagation beside its central difference (ε = 1e-4); then the weights and the
-    predictions sign(e). Returns the final numbers.
+    predictions sign(e). Returns the final numbers, and in "step_loss" the loss of
+    each of the 2 · epochs updates.
     """
     w0 = (0.2333, -0.233, -0.52133)
     print(
@@ -229,7 +246,7 @@ def chain(out: TextIO, epochs: int = 160, lr: float = 0.05) -> dict[str, float]:
     header = "  ".join(f"dL/dw{i} backprop  numerical " for i in (1, 2, 3))
     print(f"epoch   x  loss      {header}".rstrip(), file=out)
     show = {1, 2, 3} | set(range(20, epochs + 1, 20)) | {epochs}
-    model, worst = _train_chain(w0, epochs, lr, out, show)
+    model, worst, losses = _train_chain(w0, epochs, lr, out, show)
     w = [float(W[0, 0]) for _, W, _ in model.parameters()]
     e_pos = float(model.predict(np.array([[1.0]]))[0, 0])
     e_neg = float(model.predict(np.array([[-1.0]]))[0, 0])
@@ -244,7 +261,7 @@ def chain(out: TextIO, epochs: int = 160, lr: float = 0.05) -> dict[str, float]:
         file=out,
     )
     print(f"largest |backprop − numerical| over all updates: {worst:.1e}", file=out)
-    same, _ = _train_chain((0.2333, 0.2333, 0.2333), epochs, lr, None)
+    same, _, _ = _train_chain((0.2333, 0.2333, 0.2333), epochs, lr, None)
     e_same = float(same.predict(np.array([[1.0]]))[0, 0])
     print(
         f"with w1 = w2 = w3 = 0.2333 instead: e(+1) = {e_same:+.4f} after {epochs} "
@@ -260,10 +277,15 @@ def chain(out: TextIO, epochs: int = 160, lr: float = 0.05) -> dict[str, float]:
         "e_neg": e_neg,
         "max_gradient_difference": worst,
         "e_pos_equal_start": e_same,
+        "step_loss": losses,
     }
 
 
 # ---- seed B: descent on f(x, y) = x² + y² -------------------------------------------
+# (learning rate, steps) of the three descents that ``descent`` prints, from (−5, −5).
+DESCENT_RUNS: tuple[tuple[float, int], ...] = ((0.5, 5), (0.1, 8), (1.05, 5))
+
+
 def _f(p: np.ndarray) -> float:
     return float(p[0] ** 2 + p[1] ** 2)
 
@@ -295,7 +317,7 @@ def descent(out: TextIO) -> dict[str, list[float]]:
     print("seed B: gradient descent on f(x, y) = x² + y², start (−5, −5)", file=out)
     print("update (x, y) := (x, y) − lr · ∇f(x, y)", file=out)
     ends = {}
-    for lr, steps in ((0.5, 5), (0.1, 8), (1.05, 5)):
+    for lr, steps in DESCENT_RUNS:
         path = _descent_table(out, lr, steps)
         ends[f"lr {lr}"] = path[-1].tolist()
     print(
