@@ -13,8 +13,9 @@ def test_the_python_example_runs(tmp_path, monkeypatch, capsys):
     blocks = re.findall(r"```python\n(.*?)```", README, flags=re.S)
     assert blocks, "README lost its Python example"
     monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": "readme"}  # later blocks may use earlier blocks' names
     for code in blocks:
-        exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
+        exec(compile(code, "README.md", "exec"), namespace)
     out = capsys.readouterr().out
     accuracy = float(re.search(r"'accuracy': ([\d.]+)", out).group(1))
     assert accuracy >= 0.97
