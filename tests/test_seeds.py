@@ -166,14 +166,14 @@ def test_seed_a_reference_network_separates_the_circles():
 
 
 # ---- the example scripts run and print what they promise ----
-def run_example(name: str) -> str:
+def run_example(name: str, *args: str) -> str:
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     done = subprocess.run(
-        [sys.executable, str(REPO / "examples" / name)],
+        [sys.executable, str(REPO / "examples" / name), *args],
         capture_output=True,
         text=True,
         env=env,
-        timeout=60,
+        timeout=300,
         check=False,
     )
     assert done.returncode == 0, done.stderr
@@ -198,3 +198,23 @@ def test_example_seed_d_chain():
     assert "predict(+1) = -" in out
     assert "predict(-1) = +" in out
     assert "sign -1" in out
+
+
+def test_example_seed_a_circles():
+    out = run_example("seed_a_circles.py")
+    assert "total parameters: 5226" in out
+    error = float(out.split("gradient-check error before training: ")[1].split()[0])
+    assert error < 1e-6
+    assert float(out.split("test accuracy: ")[1].split()[0]) >= 99.0
+
+
+def test_example_seed_e_area():
+    out = run_example("seed_e_area.py")
+    assert float(out.split("R² on held-out rectangles: ")[1].split()[0]) >= 0.99
+
+
+@pytest.mark.slow
+def test_example_seed_c_mnist(mnist_dir):
+    out = run_example("seed_c_mnist.py", str(mnist_dir))
+    last = [line for line in out.splitlines() if line.startswith("epoch")][-1]
+    assert float(last.split("test accuracy")[1]) >= 0.94
