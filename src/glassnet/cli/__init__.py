@@ -61,7 +61,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         if args.command is None:
             build_parser().print_help(out)
             return 2
-        return int(COMMANDS[args.command](args, out))
+        status = int(COMMANDS[args.command](args, out))
+        out.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return status
     except SystemExit as exc:  # --help and --version exit 0 through argparse
         return int(exc.code or 0)
     except KeyboardInterrupt as exc:

@@ -8,6 +8,8 @@ model, from its metadata; ``read_inputs`` reads the rows that ``predict`` is giv
 from __future__ import annotations
 
 import argparse
+import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -188,23 +190,61 @@ def model_and_data(
     return model, exp, data
 
 
+def _csv_problem(path: Path) -> str | None:
+    """Where a CSV file stops being a table of finite numbers (lines, columns from 1).
+
+    Only called once NumPy has refused the file (or found NaN in it), to say exactly
+    which value is wrong; None when this line-by-line reading finds nothing.
+    """
+    width = None
+    with path.open(encoding="utf-8", errors="replace") as f:
+        for number, line in enumerate(f, start=1):
+            fields = line.split("#", 1)[0].strip()
+            if not fields:  # blank lines and comments, as np.loadtxt skips them
+                continue
+            values = fields.split(",")
+            for column, text in enumerate(values, start=1):
+                try:
+                    value = float(text)
+                except ValueError:
+                    return f"line {number}, column {column} is {text.strip()!r}"
+                if not math.isfinite(value):
+                    return f"line {number}, column {column} is {text.strip()}"
+            if width is not None and len(values) != width:
+                return (
+                    f"line {number} has {len(values)} value(s) but the lines before "
+                    f"it have {width}"
+                )
+            width = len(values)
+    return "the file holds no rows" if width is None else None
+
+
 def read_inputs(path: str) -> Array:
-    """A 2-D float array from a .npy (never pickled objects) or .csv/.txt file."""
+    """A 2-D array of finite numbers from a .npy (never pickled) or .csv/.txt file.
+
+    Raises:
+        UsageError: no such file, not numbers, not a table, or a NaN or infinite
+            value; the message says which line (or row) and column.
+    """
     p = Path(path)
     if not p.is_file():
         raise UsageError(f"{path}: no such input file.")
-    if p.suffix.lower() == ".npy":
+    csv = p.suffix.lower() != ".npy"
+    if not csv:
         try:
             X = np.load(p, allow_pickle=False)
         except ValueError as exc:
             raise UsageError(f"{path}: not a numeric .npy array ({exc}).") from None
     else:
         try:
-            X = np.loadtxt(p, delimiter=",", ndmin=2, dtype=np.float64)
+            with warnings.catch_warnings():  # an empty file: reported below instead
+                warnings.simplefilter("ignore", UserWarning)
+                X = np.loadtxt(p, delimiter=",", ndmin=2, dtype=np.float64)
         except ValueError as exc:
+            where = _csv_problem(p) or str(exc).rstrip(".")
             raise UsageError(
                 f"{path}: expected comma-separated numbers, one sample per line "
-                f"(no header); {str(exc).rstrip('.')}."
+                f"(no header); {where}."
             ) from None
     if not isinstance(X, np.ndarray) or X.dtype.kind not in "biuf":
         raise UsageError(f"{path}: expected numbers; got dtype {X.dtype}.")
@@ -215,5 +255,13 @@ def read_inputs(path: str) -> Array:
             f"{path}: expected a table (m, n_in) with m ≥ 1; got {X.shape}."
         )
     if not np.all(np.isfinite(X)):
-        raise UsageError(f"{path}: contains NaN or infinite values.")
+        row, column = (int(i) + 1 for i in np.argwhere(~np.isfinite(X))[0])
+        cell = f"row {row}, column {column}"
+        value = X[row - 1, column - 1]
+        where = (
+            _csv_problem(p) or f"{cell} is {value}"
+            if csv
+            else f"{cell} (counting from 1) is {value}"
+        )
+        raise UsageError(f"{path}: inputs must be finite numbers; {where}.")
     return X

@@ -1,19 +1,27 @@
-"""The argparse parser of the ``glassnet`` command: options, their types, help texts.
+"""The argparse parser of the ``glassnet`` command: its commands, help and examples.
 
-Every parse error raises UsageError (one line, exit status 2, from ``main``); option
-types check their values (positive, finite, a fraction) before any command runs.
+Every parse error raises UsageError (one line, exit status 2, from ``main``); the
+option types and shared option groups are in ``options``.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 from typing import Any
 
 from glassnet import __version__, demos
 from glassnet.cli.data import DATASETS
 from glassnet.cli.errors import UsageError
-from glassnet.cli.network import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS
+from glassnet.cli.network import ACTIVATIONS, INITS, LOSSES
+from glassnet.cli.options import (
+    add_data_source_options,
+    add_network_options,
+    add_training_options,
+    finite_float,
+    point,
+    positive_float,
+    positive_int,
+)
 
 __all__ = ["PLOT_KINDS", "build_parser"]
 
@@ -25,211 +33,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> Any:  # type: ignore[override]
         raise UsageError(f"{self.prog}: {message}")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer; got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer ≥ 1; got {value}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1); got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a number > 0; got {value}")
-    return value
-
-
-def _finite_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number; got {value}")
-    return value
-
-
-def _point(text: str) -> tuple[float, float]:
-    try:
-        x, y = (float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a point x,y such as -5,-5; got {text!r}"
-        ) from None
-    if not (math.isfinite(x) and math.isfinite(y)):
-        raise argparse.ArgumentTypeError(f"expected finite numbers; got {text!r}")
-    return x, y
-
-
-def _add_data_source_options(g: Any, noise: bool = False) -> None:
-    """The data a saved model is measured on: by default those it was trained with."""
-    g.add_argument("--data", metavar="NAME", help=f"data set: {', '.join(DATASETS)}")
-    g.add_argument("--n-samples", type=_positive_int, metavar="N")
-    if noise:
-        g.add_argument("--noise", type=_finite_float)
-    g.add_argument("--seed", type=int, help="seed of the generated data and split")
-    g.add_argument("--test-size", type=_fraction, metavar="F")
-    g.add_argument("--data-dir", metavar="DIR", help="folder with the MNIST files")
-
-
-def _add_training_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("data")
-    g.add_argument(
-        "--n-samples",
-        type=_positive_int,
-        metavar="N",
-        help="number of samples to generate (mnist: training images used)",
-    )
-    g.add_argument("--noise", type=_finite_float, help="noise of the generated data")
-    g.add_argument(
-        "--test-size",
-        type=_fraction,
-        metavar="F",
-        help="fraction held out for testing (default 0.2)",
-    )
-    g.add_argument(
-        "--validation",
-        type=_fraction,
-        metavar="F",
-        help="fraction of the training data used for validation each epoch",
-    )
-    g.add_argument(
-        "--standardize",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="standardize inputs (and regression targets)",
-    )
-    g.add_argument(
-        "--data-dir",
-        metavar="DIR",
-        help="folder with the MNIST files (default $GLASSNET_DATA/mnist, "
-        "then ~/.cache/glassnet/mnist)",
-    )
-    g = p.add_argument_group("network")
-    g.add_argument(
-        "--layers", metavar="W,W,…", help="hidden layer widths, e.g. 25,50,50,25"
-    )
-    g.add_argument(
-        "--arch",
-        metavar="FILE",
-        help="architecture file (.json or .toml): a list of "
-        '{"input_dim", "output_dim", "activation"} (replaces --layers, '
-        "--activation, --output)",
-    )
-    g.add_argument("--activation", choices=ACTIVATIONS, help="hidden activation")
-    g.add_argument("--output", choices=ACTIVATIONS, help="output activation")
-    g.add_argument("--alpha", type=_finite_float, help="LeakyReLU slope (default 0.01)")
-    g.add_argument("--init", choices=INITS, help="weight initializer")
-    g = p.add_argument_group("training")
-    g.add_argument("--loss", choices=tuple(LOSSES), help="loss function")
-    g.add_argument("--optimizer", choices=tuple(OPTIMIZERS), help="optimizer")
-    g.add_argument("--lr", type=_positive_float, help="learning rate")
-    g.add_argument(
-        "--lr-decay",
-        type=_positive_float,
-        metavar="F",
-        help="multiply the learning rate by F after every epoch",
-    )
-    g.add_argument("--epochs", type=_positive_int, help="passes over the data")
-    g.add_argument(
-        "--batch-size", type=_positive_int, metavar="B", help="samples per step"
-    )
-    g.add_argument("--seed", type=int, help="seed for data, weights and shuffling")
-    g.add_argument(
-        "--clip-norm",
-        type=_positive_float,
-        metavar="X",
-        help="scale the gradients down whenever their global norm exceeds X",
-    )
-    g = p.add_argument_group("checkpoints")
-    g.add_argument(
-        "--checkpoint",
-        metavar="FILE",
-        help="save the whole training state to FILE after every epoch and on Ctrl-C "
-        "(safetensors, written atomically)",
-    )
-    g.add_argument(
-        "--checkpoint-every",
-        type=_positive_int,
-        metavar="N",
-        help="also save the checkpoint every N steps",
-    )
-    g.add_argument(
-        "--resume",
-        action="store_true",
-        help="go on from --checkpoint FILE where the interrupted run stopped (the "
-        "result is bit-identical to an uninterrupted run); starts afresh when FILE "
-        "does not exist yet",
-    )
-    g = p.add_argument_group("output")
-    g.add_argument(
-        "--save", metavar="FILE", help="save the trained model (.safetensors)"
-    )
-    g.add_argument(
-        "--quiet",
-        action="store_true",
-        help="no progress bar (the report is still printed)",
-    )
-    g = p.add_argument_group("figures")
-    g.add_argument(
-        "--plots",
-        metavar="DIR",
-        help="record the learning and write every figure that fits into DIR: data, "
-        "architecture, learning.gif (2-D classifiers), decision boundary, curves, "
-        "computation order, confusion matrix or predicted vs true, layer histograms",
-    )
-    g.add_argument(
-        "--dpi",
-        type=_positive_float,
-        default=100,
-        help="resolution of the figures (default 100; animations at most 72)",
-    )
-    g.add_argument(
-        "--frames",
-        type=_positive_int,
-        default=40,
-        help="the most frames of an animation (default 40)",
-    )
-
-
-def _add_network_options(
-    p: argparse.ArgumentParser, g: Any, positional: bool = False
-) -> None:
-    """A network from a model file or from --layers/--activation/--output."""
-    if positional:
-        p.add_argument(
-            "model", nargs="?", help="a .safetensors file written by glassnet"
-        )
-    else:
-        g.add_argument(
-            "--model", metavar="FILE", help="a .safetensors file written by glassnet"
-        )
-    g.add_argument(
-        "--layers", metavar="W,W,…", help="hidden widths (default 25,50,50,25)"
-    )
-    g.add_argument("--activation", choices=ACTIVATIONS, default="relu")
-    g.add_argument("--output", choices=ACTIVATIONS, default="sigmoid")
-    g.add_argument("--alpha", type=_finite_float, default=0.01, help="LeakyReLU slope")
-    g.add_argument("--n-in", type=_positive_int, default=2, help="inputs (default 2)")
-    g.add_argument("--n-out", type=_positive_int, default=1, help="outputs (default 1)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -280,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=tuple(demos.MNIST_PRESETS),
         help="mnist only: twolayer (seed C, default) or best (≥ 98 %%)",
     )
-    _add_training_options(p)
+    add_training_options(p)
 
     p = sub.add_parser(
         "train",
@@ -297,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--data", required=True, metavar="NAME", help=f"data set: {', '.join(DATASETS)}"
     )
-    _add_training_options(p)
+    add_training_options(p)
 
     p = sub.add_parser(
         "evaluate",
@@ -310,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=fmt,
     )
     p.add_argument("model", help="a .safetensors file written by glassnet")
-    _add_data_source_options(p)
+    add_data_source_options(p)
 
     p = sub.add_parser(
         "predict",
@@ -350,13 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
         "identity for mse)",
     )
     p.add_argument("--loss", choices=tuple(LOSSES), default="mse")
-    p.add_argument("--alpha", type=_finite_float, default=0.01, help="LeakyReLU slope")
+    p.add_argument("--alpha", type=finite_float, default=0.01, help="LeakyReLU slope")
     p.add_argument("--init", choices=INITS, default="xavier")
-    p.add_argument("--n-in", type=_positive_int, default=3, help="input features")
-    p.add_argument("--n-out", type=_positive_int, help="outputs (default 3 for ce)")
-    p.add_argument("--batch", type=_positive_int, default=8, help="samples")
-    p.add_argument("--eps", type=_positive_float, default=1e-4, help="step h")
-    p.add_argument("--tol", type=_positive_float, default=1e-6, help="tolerance")
+    p.add_argument("--n-in", type=positive_int, default=3, help="input features")
+    p.add_argument("--n-out", type=positive_int, help="outputs (default 3 for ce)")
+    p.add_argument("--batch", type=positive_int, default=8, help="samples")
+    p.add_argument("--eps", type=positive_float, default=1e-4, help="step h")
+    p.add_argument("--tol", type=positive_float, default=1e-6, help="tolerance")
     p.add_argument("--seed", type=int, default=0)
 
     p = sub.add_parser(
@@ -383,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="FILE", help="file to write (default: KIND.png, or .gif)"
     )
     p.add_argument(
-        "--dpi", type=_positive_float, default=100, help="resolution (default 100)"
+        "--dpi", type=positive_float, default=100, help="resolution (default 100)"
     )
     g = p.add_argument_group("activations")
     g.add_argument(
@@ -401,23 +204,23 @@ def build_parser() -> argparse.ArgumentParser:
         'expression in x and y such as "x**2 + 3*y**2" (default bowl)',
     )
     g.add_argument(
-        "--start", type=_point, metavar="X,Y", help="starting point (e.g. -5,-5)"
+        "--start", type=point, metavar="X,Y", help="starting point (e.g. -5,-5)"
     )
-    g.add_argument("--lr", type=_positive_float, help="learning rate α")
+    g.add_argument("--lr", type=positive_float, help="learning rate α")
     g.add_argument(
-        "--steps", type=_positive_int, help="number of steps (stops at a zero ∇f)"
+        "--steps", type=positive_int, help="number of steps (stops at a zero ∇f)"
     )
     g.add_argument("--animate", action="store_true", help="write the descent as a .gif")
     g.add_argument(
         "--frames",
-        type=_positive_int,
+        type=positive_int,
         default=80,
         help="the most frames of the animation (default 80)",
     )
     g = p.add_argument_group("data, boundary, confusion")
-    _add_data_source_options(g, noise=True)
+    add_data_source_options(g, noise=True)
     g = p.add_argument_group("architecture, boundary, confusion")
-    _add_network_options(p, g)
+    add_network_options(p, g)
 
     p = sub.add_parser(
         "explain",
@@ -431,10 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
         "  glassnet explain model.safetensors --latex",
         formatter_class=fmt,
     )
-    _add_network_options(p, p, positional=True)
+    add_network_options(p, p, positional=True)
     p.add_argument(
         "--batch-size",
-        type=_positive_int,
+        type=positive_int,
         metavar="M",
         help="number of samples m in the shapes (default: the letter m)",
     )
