@@ -6,9 +6,10 @@ line on stderr and exit status 2; ``--debug`` shows the traceback instead. Ctrl-
 stops training after the current step with one line and status 130. ``main(argv)``
 returns the exit status, so tests call it in-process.
 
-The package, one job per module: ``parser`` (options and help), ``network`` and
-``data`` (names and files → models and data), ``experiments`` (one training run),
-``figures`` (--plots), and one ``cmd_*`` module per group of commands.
+The package, one job per module: ``parser`` (commands, help, examples) and
+``options`` (option types, shared option groups); ``network`` and ``data`` (names and
+files → models and data); ``experiments`` (one training run); ``figures`` (--plots);
+``errors`` (UsageError); and one ``cmd_*`` module per group of commands.
 """
 
 from __future__ import annotations
