@@ -44,7 +44,8 @@ class Experiment:
     the data. ``architecture``, when set, is a seed-A style list of layers
     (``{"input_dim", "output_dim", "activation"}``) that replaces hidden/activation/
     output. ``standardize`` scales inputs (and regression targets) with statistics of
-    the training set.
+    the training set. ``clip_norm`` caps the global norm of the gradients (``fit``'s
+    clip_norm).
     """
 
     data: str
@@ -66,6 +67,7 @@ class Experiment:
     validation: float = 0.0
     seed: int = 0
     standardize: bool = False
+    clip_norm: float | None = None
     architecture: list[dict[str, Any]] | None = None
 
     def sizes(self, n_in: int, n_out: int) -> list[int]:

@@ -1,0 +1,88 @@
+"""The ``glassnet`` command: demos of the seeds, train, evaluate, predict, gradcheck.
+
+Every command parses its arguments with argparse, runs, and prints plain text. Bad
+input of any kind (arguments, data set names, files) and a diverging run end with one
+line on stderr and exit status 2; ``--debug`` shows the traceback instead. Ctrl-C
+stops training after the current step with one line and status 130. ``main(argv)``
+returns the exit status, so tests call it in-process.
+
+The package, one job per module: ``parser`` (commands, help, examples) and
+``options`` (option types, shared option groups); ``network`` and ``data`` (names and
+files → models and data); ``experiments`` (one training run); ``figures`` (--plots);
+``errors`` (UsageError); and one ``cmd_*`` module per group of commands.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from glassnet.cli.cmd_gradcheck import cmd_gradcheck
+from glassnet.cli.cmd_model import cmd_evaluate, cmd_predict
+from glassnet.cli.cmd_plot import cmd_explain, cmd_plot
+from glassnet.cli.cmd_train import cmd_demo, cmd_train
+from glassnet.cli.experiments import Run, run_experiment
+from glassnet.cli.parser import build_parser
+
+__all__ = ["Run", "main", "run_experiment"]
+
+COMMANDS: dict[str, Callable[[Any, TextIO], int]] = {
+    "demo": cmd_demo,
+    "train": cmd_train,
+    "evaluate": cmd_evaluate,
+    "predict": cmd_predict,
+    "gradcheck": cmd_gradcheck,
+    "plot": cmd_plot,
+    "explain": cmd_explain,
+}
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush cannot fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run the ``glassnet`` command with ``argv``; return the exit status."""
+    out = sys.stdout if out is None else out
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # "--start -5,-5" would read as an option to argparse; "--start=-5,-5" does not
+    for i in range(len(argv) - 1, 0, -1):
+        if argv[i - 1] == "--start" and argv[i].startswith("-"):
+            argv[i - 1 : i + 1] = [f"--start={argv[i]}"]
+    debug = "--debug" in argv
+    try:
+        with contextlib.redirect_stdout(out):  # --help and --version go to ``out``
+            args = build_parser().parse_args(argv)
+        if args.command is None:
+            build_parser().print_help(out)
+            return 2
+        status = int(COMMANDS[args.command](args, out))
+        out.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return status
+    except SystemExit as exc:  # --help and --version exit 0 through argparse
+        return int(exc.code or 0)
+    except KeyboardInterrupt as exc:
+        # fit's message says the step reached and where the checkpoint went
+        detail = str(exc).removeprefix("training ") or "interrupted"
+        print(f"glassnet: {detail}", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader went away (`glassnet predict … | head`): stop quietly, as a
+        # command killed by SIGPIPE would (status 128 + 13)
+        if out is sys.stdout:
+            _silence_stdout()
+        return 141
+    except (ValueError, TypeError, OSError, FloatingPointError) as exc:
+        if debug:
+            raise
+        message = " ".join(str(exc).split())
+        if not message.startswith("glassnet"):
+            message = f"glassnet: error: {message}"
+        print(message, file=sys.stderr)
+        return 2

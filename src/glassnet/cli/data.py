@@ -1,0 +1,267 @@
+"""Data for the command: the data sets by name, their split and scaling, input files.
+
+``load_data`` generates (or reads, for MNIST) the data of an experiment and splits and
+standardizes it the way training saw it; ``model_and_data`` does the same for a saved
+model, from its metadata; ``read_inputs`` reads the rows that ``predict`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from glassnet import datasets, demos
+from glassnet.cli.errors import UsageError
+from glassnet.cli.network import LOSSES, load_model
+from glassnet.layers import Dense
+from glassnet.model import Sequential
+
+__all__ = [
+    "DATASETS",
+    "Data",
+    "check_dataset",
+    "load_data",
+    "model_and_data",
+    "read_inputs",
+    "scales",
+    "targets_for",
+]
+
+Array = NDArray[Any]
+DATASETS = ("circles", "moons", "spirals", "xor", "area", "mnist")
+
+
+def check_dataset(name: str) -> str:
+    """``name`` when it is one of DATASETS; else a UsageError that lists them."""
+    if name not in DATASETS:
+        raise UsageError(
+            f"unknown data set {name!r}; expected one of: {', '.join(DATASETS)}."
+        )
+    return name
+
+
+@dataclass
+class Data:
+    """A train/test split, as the model sees it, plus how it was scaled."""
+
+    X_train: Array
+    y_train: Array
+    X_test: Array
+    y_test: Array
+    classes: int  # 0 for regression
+    description: str
+    x_scale: datasets.Standardizer | None = None
+    y_scale: datasets.Standardizer | None = None
+
+
+def load_data(exp: demos.Experiment, data_dir: str | None = None) -> Data:
+    """Generate or read ``exp.data``, split it, and scale it as ``exp`` says."""
+    name = check_dataset(exp.data)
+    if name == "mnist":
+        (X_tr, y_tr), (X_te, y_te) = datasets.load_mnist(data_dir)
+        if exp.n_samples is not None:
+            X_tr, y_tr = X_tr[: exp.n_samples], y_tr[: exp.n_samples]
+        where = datasets.mnist_dir(data_dir)
+        desc = f"MNIST from {where}: {len(X_tr)} training, {len(X_te)} test images"
+        return Data(X_tr, y_tr, X_te, y_te, 10, desc)
+    n, noise, seed = exp.n_samples, exp.noise, exp.seed
+    kwargs: dict[str, Any] = {"n_samples": n, "noise": noise}
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    if name == "circles":
+        kwargs["factor"] = 0.3
+    kwargs["seed"] = seed
+    maker = getattr(datasets, f"make_{name}")
+    X, y = maker(**kwargs)
+    classes = 0 if name == "area" else int(y.max()) + 1
+    X_tr, X_te, y_tr, y_te = datasets.train_test_split(
+        X, y, test_size=exp.test_size, seed=seed, stratify=classes > 0
+    )
+    args = ", ".join(f"{k}={v}" for k, v in kwargs.items())
+    desc = (
+        f"make_{name}({args}); {exp.test_size:.0%} held out → {len(X_tr)} train, "
+        f"{len(X_te)} test"
+    )
+    data = Data(X_tr, y_tr, X_te, y_te, classes, desc)
+    if exp.standardize:
+        data.x_scale = datasets.Standardizer.fit(X_tr)
+        data.X_train = data.x_scale.transform(X_tr)
+        data.X_test = data.x_scale.transform(X_te)
+        data.description += "; inputs standardized"
+        if classes == 0:
+            data.y_scale = datasets.Standardizer.fit(y_tr)
+            data.y_train = data.y_scale.transform(y_tr)
+            data.y_test = data.y_scale.transform(y_te)
+            data.description += " and targets"
+    return data
+
+
+def targets_for(exp: demos.Experiment, data: Data) -> tuple[int, Any]:
+    """The number of outputs and a function mapping labels to the loss's targets."""
+    if exp.loss not in LOSSES:
+        raise UsageError(
+            f"unknown loss {exp.loss!r}; expected one of: {', '.join(LOSSES)}."
+        )
+    k = data.classes
+    if k == 0:
+        if exp.loss != "mse":
+            raise UsageError(
+                f"the {exp.data} data are a regression: use --loss mse, not {exp.loss}."
+            )
+        return 1, lambda y: y
+    if exp.loss == "bce":
+        if k != 2:
+            raise UsageError(
+                f"--loss bce needs two classes; {exp.data} has {k}: use --loss ce "
+                "with --output softmax."
+            )
+        return 1, lambda y: y
+    if exp.loss == "ce":
+        return k, lambda y: y
+    if k == 2:  # mse on two classes: one output regressed onto 0/1
+        return 1, lambda y: y.astype(np.float32)
+    return k, lambda y: datasets.one_hot(y, k)
+
+
+def scales(meta: dict[str, Any]) -> tuple[Any, Any]:
+    """The input and target Standardizers saved in a model's metadata (or None)."""
+
+    def get(key: str) -> datasets.Standardizer | None:
+        s = meta.get(key)
+        return None if s is None else datasets.Standardizer(s["mean"], s["std"])
+
+    return get("x_scale"), get("y_scale")
+
+
+def model_and_data(
+    args: argparse.Namespace,
+) -> tuple[Sequential, demos.Experiment, Data]:
+    """The model file ``args.model`` and the data it is measured on, scaled as saved.
+
+    By default the data set, seed and split it was trained with (from its metadata);
+    ``args.data``, ``args.seed``, ``args.n_samples`` and ``args.test_size`` override.
+    """
+    model, meta = load_model(args.model)
+    saved = meta.get("experiment") or {}
+    known = {f for f in demos.Experiment.__dataclass_fields__}
+    base = (
+        demos.Experiment(**{k: v for k, v in saved.items() if k in known})
+        if (saved)
+        else None
+    )
+    name = args.data or (base.data if base else None)
+    if name is None:
+        raise UsageError(f"{args.model} does not say its data set; pass --data NAME.")
+    check_dataset(name)
+    if base is None or base.data != name:
+        base = demos.EXPERIMENTS[name].replace(standardize=False)
+    exp = base.replace(
+        seed=args.seed, n_samples=args.n_samples, test_size=args.test_size
+    )
+    exp = exp.replace(standardize=False)
+    data = load_data(exp, args.data_dir)
+    x_scale, y_scale = scales(meta) if base.data == name else (None, None)
+    if x_scale is not None:
+        data.X_train, data.X_test = (
+            x_scale.transform(data.X_train),
+            x_scale.transform(data.X_test),
+        )
+    if y_scale is not None:
+        data.y_scale = y_scale
+        data.y_train, data.y_test = (
+            y_scale.transform(data.y_train),
+            y_scale.transform(data.y_test),
+        )
+    n_out, _ = targets_for(exp, data)
+    n_in = model.n_in
+    last = next(la for la in reversed(model.layers) if isinstance(la, Dense))
+    if n_in != data.X_test.shape[1] or last.n_out != n_out:
+        raise UsageError(
+            f"{args.model} maps {n_in} inputs to {last.n_out} outputs; the {name} data "
+            f"with loss {exp.loss} need {data.X_test.shape[1]} inputs and {n_out} "
+            "outputs."
+        )
+    return model, exp, data
+
+
+def _csv_problem(path: Path) -> str | None:
+    """Where a CSV file stops being a table of finite numbers (lines, columns from 1).
+
+    Only called once NumPy has refused the file (or found NaN in it), to say exactly
+    which value is wrong; None when this line-by-line reading finds nothing.
+    """
+    width = None
+    with path.open(encoding="utf-8", errors="replace") as f:
+        for number, line in enumerate(f, start=1):
+            fields = line.split("#", 1)[0].strip()
+            if not fields:  # blank lines and comments, as np.loadtxt skips them
+                continue
+            values = fields.split(",")
+            for column, text in enumerate(values, start=1):
+                try:
+                    value = float(text)
+                except ValueError:
+                    return f"line {number}, column {column} is {text.strip()!r}"
+                if not math.isfinite(value):
+                    return f"line {number}, column {column} is {text.strip()}"
+            if width is not None and len(values) != width:
+                return (
+                    f"line {number} has {len(values)} value(s) but the lines before "
+                    f"it have {width}"
+                )
+            width = len(values)
+    return "the file holds no rows" if width is None else None
+
+
+def read_inputs(path: str) -> Array:
+    """A 2-D array of finite numbers from a .npy (never pickled) or .csv/.txt file.
+
+    Raises:
+        UsageError: no such file, not numbers, not a table, or a NaN or infinite
+            value; the message says which line (or row) and column.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"{path}: no such input file.")
+    csv = p.suffix.lower() != ".npy"
+    if not csv:
+        try:
+            X = np.load(p, allow_pickle=False)
+        except ValueError as exc:
+            raise UsageError(f"{path}: not a numeric .npy array ({exc}).") from None
+    else:
+        try:
+            with warnings.catch_warnings():  # an empty file: reported below instead
+                warnings.simplefilter("ignore", UserWarning)
+                X = np.loadtxt(p, delimiter=",", ndmin=2, dtype=np.float64)
+        except ValueError as exc:
+            where = _csv_problem(p) or str(exc).rstrip(".")
+            raise UsageError(
+                f"{path}: expected comma-separated numbers, one sample per line "
+                f"(no header); {where}."
+            ) from None
+    if not isinstance(X, np.ndarray) or X.dtype.kind not in "biuf":
+        raise UsageError(f"{path}: expected numbers; got dtype {X.dtype}.")
+    if X.ndim == 1:
+        X = X.reshape(1, -1)
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise UsageError(
+            f"{path}: expected a table (m, n_in) with m ≥ 1; got {X.shape}."
+        )
+    if not np.all(np.isfinite(X)):
+        row, column = (int(i) + 1 for i in np.argwhere(~np.isfinite(X))[0])
+        cell = f"row {row}, column {column}"
+        value = X[row - 1, column - 1]
+        where = (
+            _csv_problem(p) or f"{cell} is {value}"
+            if csv
+            else f"{cell} (counting from 1) is {value}"
+        )
+        raise UsageError(f"{path}: inputs must be finite numbers; {where}.")
+    return X
