@@ -11,6 +11,11 @@ Contract (every layer):
 - ``params`` and ``grads`` are dicts with the same keys and shapes (empty for
   activations).
 
+Where ``forward`` or ``backward`` checks its argument, the math sits in a private twin,
+``_forward_unchecked`` or ``_backward_unchecked``, that the public method calls after
+its checks. ``fit`` checks the whole data set once and then calls the twins, so no
+batch pays for the same checks again.
+
 >>> import numpy as np
 >>> layer = Dense(2, 1, init=[[1.0, 2.0]])
 >>> layer.forward(np.array([[3.0, 4.0]], dtype=np.float32))
@@ -19,7 +24,7 @@ array([[11.]], dtype=float32)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
@@ -197,6 +202,10 @@ class Dense(Layer):
             raise ValueError(
                 f"{self!r} expected X of shape (m, {self.n_in}); got {X.shape}.{hint}"
             )
+        return self._forward_unchecked(X)
+
+    def _forward_unchecked(self, X: Array) -> Array:
+        """Forward for an X already known to be (m, n_in) of the weights' dtype."""
         self.X = X
         Z = X @ self.W.T  # BLAS reads W.T as a flag, no transposed copy
         if self.b is not None:
@@ -214,12 +223,16 @@ class Dense(Layer):
         """
         X = self._cached("X")
         self._check_dY(dZ, (X.shape[0], self.n_out))
-        np.matmul(dZ.T, X, out=self.dW)
+        return self._backward_unchecked(dZ, need_dX=need_dX)
+
+    def _backward_unchecked(self, dZ: Array, *, need_dX: bool = True) -> Array | None:
+        """Backward after a forward, for a dZ already known to have Z's shape."""
+        np.matmul(dZ.T, cast(Array, self.X), out=self.dW)
         if self.db is not None:
-            m = dZ.shape[0]
-            if self._ones.shape[0] != m or self._ones.dtype != dZ.dtype:
-                self._ones = np.ones(m, dtype=dZ.dtype)
-            np.matmul(self._ones, dZ, out=self.db)  # = dZ.sum(axis=0)
+            ones = self._ones
+            if ones.shape[0] != dZ.shape[0] or ones.dtype != dZ.dtype:
+                ones = self._ones = np.ones(dZ.shape[0], dtype=dZ.dtype)
+            np.matmul(ones, dZ, out=self.db)  # = dZ.sum(axis=0)
         return dZ @ self.W if need_dX else None
 
     def output_features(self, n_in: int | None) -> int | None:
@@ -260,9 +273,11 @@ class ReLU(Layer):
 
     def backward(self, dA: Array) -> Array:
         """DZ = dA * (Z > 0)."""
-        mask = self._cached("mask")
-        self._check_dY(dA, mask.shape)
-        return dA * mask
+        self._check_dY(dA, self._cached("mask").shape)
+        return self._backward_unchecked(dA)
+
+    def _backward_unchecked(self, dA: Array) -> Array:
+        return dA * self.mask  # type: ignore[no-any-return]
 
 
 class LeakyReLU(Layer):
@@ -288,9 +303,11 @@ class LeakyReLU(Layer):
 
     def backward(self, dA: Array) -> Array:
         """DZ = dA * slope."""
-        slope = self._cached("slope")
-        self._check_dY(dA, slope.shape)
-        return dA * slope
+        self._check_dY(dA, self._cached("slope").shape)
+        return self._backward_unchecked(dA)
+
+    def _backward_unchecked(self, dA: Array) -> Array:
+        return dA * self.slope  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
         return f"LeakyReLU(alpha={self.alpha})"
@@ -316,8 +333,11 @@ class Sigmoid(Layer):
 
     def backward(self, dA: Array) -> Array:
         """DZ = dA * A * (1 − A)."""
-        A = self._cached("A")
-        self._check_dY(dA, A.shape)
+        self._check_dY(dA, self._cached("A").shape)
+        return self._backward_unchecked(dA)
+
+    def _backward_unchecked(self, dA: Array) -> Array:
+        A = cast(Array, self.A)
         dZ = dA * A
         dZ *= 1 - A  # (dA * A) * (1 − A) with one temporary fewer
         return dZ
@@ -343,8 +363,11 @@ class Tanh(Layer):
 
     def backward(self, dA: Array) -> Array:
         """DZ = dA * (1 − A²)."""
-        A = self._cached("A")
-        self._check_dY(dA, A.shape)
+        self._check_dY(dA, self._cached("A").shape)
+        return self._backward_unchecked(dA)
+
+    def _backward_unchecked(self, dA: Array) -> Array:
+        A = cast(Array, self.A)
         dZ = A * A
         np.subtract(1, dZ, out=dZ)
         dZ *= dA  # (1 − A²) * dA, computed in one new array

@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -217,27 +218,12 @@ class Sequential:
         With a fused pair the backward starts from dZ = (A − T) / m at the logits. The
         first layer's dX is not computed: nothing uses it.
         """
-        fused = self.fuses_with(loss)
-        body = self.layers[:-1] if fused else self.layers
-        A = as_float_array(X, self.dtype, "the model's input X")
-        for layer in body:
-            A = layer.forward(A)
-        if fused:
-            L = loss.forward_logits(A, Y)  # type: ignore[attr-defined]
-            Y_hat = loss.output  # type: ignore[attr-defined]
-            dA = loss.backward_logits()  # type: ignore[attr-defined]
-        else:
-            L, Y_hat = loss.forward(A, Y), A
-            dA = loss.backward()
-        for i in range(len(body) - 1, 0, -1):
-            dA = body[i].backward(dA)
-        if body:
-            first = body[0]
-            if isinstance(first, Dense):
-                first.backward(dA, need_dX=False)
-            else:
-                first.backward(dA)
-        return L, Y_hat
+        X = as_float_array(X, self.dtype, "the model's input X")
+        return _TrainingStep(self, loss, checked=True)(X, Y)
+
+    def _training_step(self, loss: Loss) -> _TrainingStep:
+        """The step of ``loss_and_gradients`` without its checks, for ``fit``."""
+        return _TrainingStep(self, loss, checked=False)
 
     # ---- training ----------------------------------------------------------------
     def fit(
@@ -284,3 +270,63 @@ class Sequential:
     ) -> dict[str, float]:
         """``{"loss": L}`` over all of X, plus ``"accuracy"`` when classifying."""
         return training.evaluate(self, X, Y, loss=loss, batch_size=batch_size)
+
+
+def _unchecked(obj: object, name: str) -> Callable[..., Any]:
+    """``obj``'s method ``name``, or its unchecked twin ``_<name>_unchecked``.
+
+    The twin is taken only when the class that supplies ``name`` also defines it: a
+    subclass that overrides ``name`` (a variant, or a test's planted bug) keeps its
+    own method, checks and all.
+    """
+    twin = f"_{name}_unchecked"
+    for cls in type(obj).__mro__:
+        if name in vars(cls):
+            return getattr(obj, twin if twin in vars(cls) else name)  # type: ignore[no-any-return]
+    return getattr(obj, name)  # type: ignore[no-any-return]
+
+
+class _TrainingStep:
+    """One forward and backward pass of a model with a loss, set up once.
+
+    ``step(X, T)`` returns (L, Ŷ) and leaves dL/dparam in every layer's ``grads``,
+    exactly as ``Sequential.loss_and_gradients``, which is this with ``checked=True``.
+
+    With ``checked=False`` the layers and the loss skip the checks of their public
+    methods (the ``_*_unchecked`` twins are called): ``fit`` uses it after checking
+    the whole data set once — X converted and finite, the targets T passed through
+    ``loss._checked_targets`` — so that no batch pays for those checks again.
+    """
+
+    def __init__(self, model: Sequential, loss: Loss, *, checked: bool) -> None:
+        self.loss = loss
+        self.fused = model.fuses_with(loss)
+        body = model.layers[:-1] if self.fused else model.layers
+
+        def method(obj: object, name: str) -> Callable[..., Any]:
+            return getattr(obj, name) if checked else _unchecked(obj, name)
+
+        self.forwards = [method(layer, "forward") for layer in body]
+        backwards = [method(layer, "backward") for layer in body]
+        # The first layer's dX is not computed: nothing uses it.
+        if body and isinstance(body[0], Dense):
+            backwards[0] = partial(backwards[0], need_dX=False)
+        self.backwards = backwards[::-1]
+        if self.fused:
+            self.loss_forward = method(loss, "forward_logits")
+            self.loss_backward = loss.backward_logits  # type: ignore[attr-defined]
+        else:
+            self.loss_forward = method(loss, "forward")
+            self.loss_backward = loss.backward
+
+    def __call__(self, X: Array, T: ArrayLike) -> tuple[float, Array]:
+        """(L, Ŷ) for the batch X with targets T; the gradients land in ``grads``."""
+        A = X
+        for forward in self.forwards:
+            A = forward(A)
+        L = self.loss_forward(A, T)
+        Y_hat = self.loss.output if self.fused else A  # type: ignore[attr-defined]
+        dA = self.loss_backward()
+        for backward in self.backwards:
+            dA = backward(dA)
+        return L, Y_hat
