@@ -11,10 +11,13 @@ Contract (every layer):
 - ``params`` and ``grads`` are dicts with the same keys and shapes (empty for
   activations).
 
-Where ``forward`` or ``backward`` checks its argument, the math sits in a private twin,
-``_forward_unchecked`` or ``_backward_unchecked``, that the public method calls after
-its checks. ``fit`` checks the whole data set once and then calls the twins, so no
-batch pays for the same checks again.
+The math of ``forward`` and ``backward`` sits in private twins, ``_forward_unchecked``
+and ``_backward_unchecked``, that the public methods call after their checks. ``fit``
+checks the whole data set once and then calls the twins, so no batch pays for the
+same checks again. A twin's optional ``out`` array receives its result: ``fit`` passes
+the arrays of its previous step with as many rows, so that a step allocates (and the
+system zeroes) no fresh memory for large layers. The public methods pass none and
+always return fresh arrays.
 
 >>> import numpy as np
 >>> layer = Dense(2, 1, init=[[1.0, 2.0]])
@@ -204,10 +207,10 @@ class Dense(Layer):
             )
         return self._forward_unchecked(X)
 
-    def _forward_unchecked(self, X: Array) -> Array:
+    def _forward_unchecked(self, X: Array, out: Array | None = None) -> Array:
         """Forward for an X already known to be (m, n_in) of the weights' dtype."""
         self.X = X
-        Z = X @ self.W.T  # BLAS reads W.T as a flag, no transposed copy
+        Z = np.matmul(X, self.W.T, out=out)  # W.T is a flag to BLAS, not a copy
         if self.b is not None:
             Z += self.b
         return Z
@@ -225,7 +228,9 @@ class Dense(Layer):
         self._check_dY(dZ, (X.shape[0], self.n_out))
         return self._backward_unchecked(dZ, need_dX=need_dX)
 
-    def _backward_unchecked(self, dZ: Array, *, need_dX: bool = True) -> Array | None:
+    def _backward_unchecked(
+        self, dZ: Array, *, need_dX: bool = True, out: Array | None = None
+    ) -> Array | None:
         """Backward after a forward, for a dZ already known to have Z's shape."""
         np.matmul(dZ.T, cast(Array, self.X), out=self.dW)
         if self.db is not None:
@@ -233,7 +238,7 @@ class Dense(Layer):
             if ones.shape[0] != dZ.shape[0] or ones.dtype != dZ.dtype:
                 ones = self._ones = np.ones(dZ.shape[0], dtype=dZ.dtype)
             np.matmul(ones, dZ, out=self.db)  # = dZ.sum(axis=0)
-        return dZ @ self.W if need_dX else None
+        return np.matmul(dZ, self.W, out=out) if need_dX else None
 
     def output_features(self, n_in: int | None) -> int | None:
         """n_out."""
@@ -268,16 +273,19 @@ class ReLU(Layer):
 
     def forward(self, Z: Array) -> Array:
         """A = max(Z, 0); caches the mask Z > 0."""
+        return self._forward_unchecked(Z)
+
+    def _forward_unchecked(self, Z: Array, out: Array | None = None) -> Array:
         self.mask = Z > 0
-        return np.maximum(Z, 0)
+        return np.maximum(Z, 0, out=out)
 
     def backward(self, dA: Array) -> Array:
         """DZ = dA * (Z > 0)."""
         self._check_dY(dA, self._cached("mask").shape)
         return self._backward_unchecked(dA)
 
-    def _backward_unchecked(self, dA: Array) -> Array:
-        return dA * self.mask  # type: ignore[no-any-return]
+    def _backward_unchecked(self, dA: Array, out: Array | None = None) -> Array:
+        return np.multiply(dA, cast(Array, self.mask), out=out)
 
 
 class LeakyReLU(Layer):
@@ -306,8 +314,8 @@ class LeakyReLU(Layer):
         self._check_dY(dA, self._cached("slope").shape)
         return self._backward_unchecked(dA)
 
-    def _backward_unchecked(self, dA: Array) -> Array:
-        return dA * self.slope  # type: ignore[no-any-return]
+    def _backward_unchecked(self, dA: Array, out: Array | None = None) -> Array:
+        return np.multiply(dA, cast(Array, self.slope), out=out)
 
     def __repr__(self) -> str:
         return f"LeakyReLU(alpha={self.alpha})"
@@ -328,7 +336,10 @@ class Sigmoid(Layer):
 
     def forward(self, Z: Array) -> Array:
         """A = σ(Z); caches A."""
-        self.A = activations.sigmoid(Z)
+        return self._forward_unchecked(Z)
+
+    def _forward_unchecked(self, Z: Array, out: Array | None = None) -> Array:
+        self.A = activations.sigmoid(Z, out=out)
         return self.A
 
     def backward(self, dA: Array) -> Array:
@@ -336,9 +347,9 @@ class Sigmoid(Layer):
         self._check_dY(dA, self._cached("A").shape)
         return self._backward_unchecked(dA)
 
-    def _backward_unchecked(self, dA: Array) -> Array:
+    def _backward_unchecked(self, dA: Array, out: Array | None = None) -> Array:
         A = cast(Array, self.A)
-        dZ = dA * A
+        dZ = np.multiply(dA, A, out=out)
         dZ *= 1 - A  # (dA * A) * (1 − A) with one temporary fewer
         return dZ
 
@@ -358,7 +369,10 @@ class Tanh(Layer):
 
     def forward(self, Z: Array) -> Array:
         """A = tanh(Z); caches A."""
-        self.A = np.tanh(Z)
+        return self._forward_unchecked(Z)
+
+    def _forward_unchecked(self, Z: Array, out: Array | None = None) -> Array:
+        self.A = np.tanh(Z, out=out)
         return self.A
 
     def backward(self, dA: Array) -> Array:
@@ -366,9 +380,9 @@ class Tanh(Layer):
         self._check_dY(dA, self._cached("A").shape)
         return self._backward_unchecked(dA)
 
-    def _backward_unchecked(self, dA: Array) -> Array:
+    def _backward_unchecked(self, dA: Array, out: Array | None = None) -> Array:
         A = cast(Array, self.A)
-        dZ = A * A
+        dZ = np.multiply(A, A, out=out)
         np.subtract(1, dZ, out=dZ)
         dZ *= dA  # (1 − A²) * dA, computed in one new array
         return dZ

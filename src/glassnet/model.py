@@ -272,8 +272,8 @@ class Sequential:
         return training.evaluate(self, X, Y, loss=loss, batch_size=batch_size)
 
 
-def _unchecked(obj: object, name: str) -> Callable[..., Any]:
-    """``obj``'s method ``name``, or its unchecked twin ``_<name>_unchecked``.
+def _unchecked(obj: object, name: str) -> tuple[Callable[..., Any], bool]:
+    """(``obj``'s twin ``_<name>_unchecked``, True), or (its ``name``, False).
 
     The twin is taken only when the class that supplies ``name`` also defines it: a
     subclass that overrides ``name`` (a variant, or a test's planted bug) keeps its
@@ -282,8 +282,10 @@ def _unchecked(obj: object, name: str) -> Callable[..., Any]:
     twin = f"_{name}_unchecked"
     for cls in type(obj).__mro__:
         if name in vars(cls):
-            return getattr(obj, twin if twin in vars(cls) else name)  # type: ignore[no-any-return]
-    return getattr(obj, name)  # type: ignore[no-any-return]
+            if twin in vars(cls):
+                return getattr(obj, twin), True
+            break
+    return getattr(obj, name), False
 
 
 class _TrainingStep:
@@ -295,7 +297,12 @@ class _TrainingStep:
     With ``checked=False`` the layers and the loss skip the checks of their public
     methods (the ``_*_unchecked`` twins are called): ``fit`` uses it after checking
     the whole data set once — X converted and finite, the targets T passed through
-    ``loss._checked_targets`` — so that no batch pays for those checks again.
+    ``loss._checked_targets`` — so that no batch pays for those checks again. The
+    twins also write their results into the arrays they returned at the last step
+    with as many rows (``out=``): layers then allocate nothing new from step to step.
+    Each such array is read only within its step (by the next layer, or by a cache
+    that the backward of the same step uses), so overwriting it at the next step
+    changes nothing.
     """
 
     def __init__(self, model: Sequential, loss: Loss, *, checked: bool) -> None:
@@ -303,30 +310,40 @@ class _TrainingStep:
         self.fused = model.fuses_with(loss)
         body = model.layers[:-1] if self.fused else model.layers
 
-        def method(obj: object, name: str) -> Callable[..., Any]:
-            return getattr(obj, name) if checked else _unchecked(obj, name)
+        def method(obj: object, name: str) -> tuple[Callable[..., Any], bool]:
+            return (getattr(obj, name), False) if checked else _unchecked(obj, name)
 
         self.forwards = [method(layer, "forward") for layer in body]
         backwards = [method(layer, "backward") for layer in body]
         # The first layer's dX is not computed: nothing uses it.
         if body and isinstance(body[0], Dense):
-            backwards[0] = partial(backwards[0], need_dX=False)
+            backwards[0] = (partial(backwards[0][0], need_dX=False), False)
         self.backwards = backwards[::-1]
         if self.fused:
-            self.loss_forward = method(loss, "forward_logits")
+            self.loss_forward = method(loss, "forward_logits")[0]
             self.loss_backward = loss.backward_logits  # type: ignore[attr-defined]
         else:
-            self.loss_forward = method(loss, "forward")
+            self.loss_forward = method(loss, "forward")[0]
             self.loss_backward = loss.backward
+        # rows → the arrays the layers returned at the last step with that many rows
+        self.outputs: dict[int, list[Array | None]] = {}
 
     def __call__(self, X: Array, T: ArrayLike) -> tuple[float, Array]:
         """(L, Ŷ) for the batch X with targets T; the gradients land in ``grads``."""
+        n = len(self.forwards)
+        outs = self.outputs.setdefault(X.shape[0], [None] * (2 * n))
         A = X
-        for forward in self.forwards:
-            A = forward(A)
+        for i, (forward, takes_out) in enumerate(self.forwards):
+            if takes_out:
+                A = outs[i] = forward(A, out=outs[i])
+            else:
+                A = forward(A)
         L = self.loss_forward(A, T)
         Y_hat = self.loss.output if self.fused else A  # type: ignore[attr-defined]
         dA = self.loss_backward()
-        for backward in self.backwards:
-            dA = backward(dA)
+        for i, (backward, takes_out) in enumerate(self.backwards, start=n):
+            if takes_out:
+                dA = outs[i] = backward(dA, out=outs[i])
+            else:
+                dA = backward(dA)
         return L, Y_hat
