@@ -168,8 +168,9 @@ def _batches(
         n = idx.shape[0]
         # mode="clip" skips a bounds check that makes take(out=...) many times slower;
         # the indices come from a permutation of range(m), so none is out of bounds.
-        Xb = np.take(X, idx, axis=0, out=X_buf[:n], mode="clip")
-        Yb = np.take(Y, idx, axis=0, out=Y_buf[:n], mode="clip")
+        # (The method, not np.take: that adds a Python wrapper per call.)
+        Xb = X.take(idx, axis=0, out=X_buf[:n], mode="clip")
+        Yb = Y.take(idx, axis=0, out=Y_buf[:n], mode="clip")
         yield Xb, Yb
 
 
