@@ -22,6 +22,7 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -282,16 +283,6 @@ def fit(
     """
     X, Y = _check_data(model, X, Y, "fit")
     m = X.shape[0]
-    # The data are checked here, once; the batches then skip the checks that the
-    # layers' and the loss's public methods repeat on every call. The first sample
-    # goes through the checked forward (a wrong X gets the layers' own error), and
-    # every target is checked against the shape of its output.
-    out_shape = model.forward(X[:1]).shape[1:]
-    if isinstance(loss, Loss):
-        Y = loss._checked_targets(Y, (m, *out_shape), model.dtype)
-    train_step = model._training_step(loss)
-    params = model.parameters()  # updated in place: the list holds for the whole fit
-    grads = [dW for _, _, dW in params]
     epochs = positive_int(epochs, "fit's epochs")
     batch_size = (
         m if batch_size is None else positive_int(batch_size, "fit's batch_size")
@@ -312,6 +303,21 @@ def fit(
             model, validation_data[0], validation_data[1], "validation_data"
         )
     )
+    # The data are checked here, once; the batches then skip the checks that the
+    # layers' and the loss's public methods repeat on every call. The first sample
+    # goes through the checked forward (a wrong X gets the layers' own error), and
+    # every target is checked against the shape of its output.
+    out_shape = model.forward(X[:1]).shape[1:]
+    if isinstance(loss, Loss):
+        Y = loss._checked_targets(Y, (m, *out_shape), model.dtype)
+    train_step = model._training_step(loss)
+    # Parameters are updated in place, so this list holds for the whole fit.
+    params = model.parameters()
+    grads = [dW for _, _, dW in params]
+    if isinstance(optimizer, Optimizer) and type(optimizer).step is Optimizer.step:
+        update = partial(optimizer._step, params)  # = step(model), without the list
+    else:
+        update = partial(optimizer.step, model)
     rng = np.random.default_rng(seed)
     callbacks = list(callbacks)
     classify = isinstance(loss, (CrossEntropy, BinaryCrossEntropy))
@@ -362,14 +368,6 @@ def fit(
                     epoch_start=epoch_start,
                 ),
             )
-
-    def update() -> None:
-        optimizer.step(model)
-
-    if isinstance(optimizer, Optimizer) and type(optimizer).step is Optimizer.step:
-
-        def update() -> None:  # the same, from the list of parameters made above
-            optimizer._step(params)
 
     def restore_and_raise(what: str, weights: list[Array]) -> NoReturn:
         _set_weights(model, weights)
