@@ -103,13 +103,14 @@ class Optimizer:
         if self._bound_to[0] is not params or self._bound_to[1] is not self.state:
             self._bound = [self._arrays(name, W) for name, W, _ in params]
             self._bound_to = (params, self.state)
+        rule = self._rule
         for (_, W, dW), arrays in zip(params, self._bound, strict=True):
             if wd:  # g = dW + wd · W, in the last work array
                 g = np.multiply(W, wd, out=arrays[-1])
                 g += dW
             else:
                 g = dW
-            self._rule(W, g, *arrays)
+            rule(W, g, *arrays)
 
     def update(self, name: str, W: Array, g: Array) -> None:
         """Apply the rule to one parameter W with gradient g (in place)."""
@@ -153,9 +154,7 @@ class SGD(Optimizer):
 
     def _rule(self, W: Array, g: Array, *arrays: Array) -> None:
         """W −= lr · g."""
-        work = arrays[0]
-        np.multiply(g, self.lr, out=work)
-        np.subtract(W, work, out=W)
+        W -= np.multiply(g, self.lr, out=arrays[0])
 
 
 class Momentum(Optimizer):
