@@ -292,3 +292,112 @@ def test_sigmoid_keeps_relative_precision_on_both_tails_without_warnings():
         assert rel.max() < 4 * np.finfo(dtype).eps
         far = gn.activations.sigmoid(np.array([-1e4, 1e4], dtype=dtype))
         np.testing.assert_array_equal(far, [0.0, 1.0])
+
+
+# ---- the unchecked training step of fit ----------------------------------------
+def test_unchecked_training_step_gives_the_checked_gradients_step_after_step():
+    # fit's step skips the checks and reuses its arrays between steps of the same
+    # size; over several steps and two batch sizes it must match the checked path.
+    X, y = _data(70, 12, 4)
+    for hidden in ("sigmoid", "tanh", "relu"):
+        fast = _model((12, 9, 7, 4), hidden, "softmax")
+        checked = _model((12, 9, 7, 4), hidden, "softmax")
+        loss = gn.CrossEntropy()
+        step = fast._training_step(loss)
+        for start, stop in [(0, 32), (32, 64), (64, 70), (0, 32)]:
+            L1, Y1 = step(X[start:stop], y[start:stop])
+            L2, Y2 = checked.loss_and_gradients(X[start:stop], y[start:stop], loss)
+            assert L1 == L2
+            np.testing.assert_array_equal(Y1, Y2)
+            for (_, _, g1), (_, _, g2) in zip(
+                fast.parameters(), checked.parameters(), strict=True
+            ):
+                np.testing.assert_array_equal(g1, g2)
+
+
+def test_fit_honours_a_layer_subclass_that_overrides_backward():
+    class ScaledGradient(gn.Dense):
+        def backward(self, dZ, *, need_dX=True):
+            return super().backward(2 * dZ, need_dX=need_dX)
+
+    X, y = _data(40, 3, 2)
+    runs = []
+    for cls in (gn.Dense, ScaledGradient):
+        model = gn.Sequential([cls(3, 2, rng=0), gn.Softmax()])
+        model.fit(
+            X, y, loss=gn.CrossEntropy(), optimizer=gn.SGD(0.1), epochs=1, verbose=0
+        )
+        runs.append(model.layers[0].W.copy())
+    W_plain, W_scaled = runs
+    W0 = gn.Dense(3, 2, rng=0).W
+    np.testing.assert_allclose(W_scaled - W0, 2 * (W_plain - W0), rtol=1e-4, atol=1e-6)
+
+
+def test_fit_honours_an_optimizer_subclass_with_its_own_update():
+    class HalfSGD(gn.SGD):
+        def update(self, name, W, g):
+            W -= 0.5 * self.lr * g
+
+    X, y = _data(40, 3, 2)
+    moved = []
+    for opt in (gn.SGD(0.1), HalfSGD(0.1)):
+        model = gn.Sequential([gn.Dense(3, 2, rng=0), gn.Softmax()])
+        model.fit(X, y, loss=gn.CrossEntropy(), optimizer=opt, epochs=1, verbose=0)
+        moved.append(model.layers[0].W - gn.Dense(3, 2, rng=0).W)
+    np.testing.assert_allclose(moved[1], moved[0] / 2, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("loss", "y", "exc", "match"),
+    [
+        (gn.BinaryCrossEntropy(), np.full(20, 2.0), ValueError, r"targets in \[0, 1\]"),
+        (gn.CrossEntropy(), np.full(20, 7), ValueError, r"class ids in \[0, 3\)"),
+        (gn.CrossEntropy(), np.full(20, 0.5), TypeError, "integer class ids"),
+        (gn.MSE(), np.zeros((20, 2)), ValueError, r"shape \(20, 3\)"),
+    ],
+)
+def test_fit_checks_all_targets_once_with_the_losses_own_errors(loss, y, exc, match):
+    X, _ = _data(20, 4, 3)
+    out = gn.Sigmoid() if isinstance(loss, gn.BinaryCrossEntropy) else gn.Softmax()
+    width = 1 if isinstance(loss, gn.BinaryCrossEntropy) else 3
+    model = gn.Sequential([gn.Dense(4, width, rng=0), out])
+    with pytest.raises(exc, match=match):
+        model.fit(X, y, loss=loss, optimizer=gn.SGD(0.1), epochs=1, verbose=0)
+
+
+def test_fit_reports_a_wrong_input_width_with_the_layers_own_error():
+    X, y = _data(20, 5, 3)
+    model = _model((4, 3), "relu", "softmax")
+    with pytest.raises(
+        ValueError, match=r"Dense\(4 → 3\) expected X of shape \(m, 4\)"
+    ):
+        model.fit(
+            X, y, loss=gn.CrossEntropy(), optimizer=gn.SGD(0.1), epochs=1, verbose=0
+        )
+
+
+def test_public_forward_after_fit_still_returns_fresh_arrays():
+    X, y = _data(64, 6, 3)
+    model = _model((6, 5, 3), "relu", "softmax")
+    model.fit(
+        X,
+        y,
+        loss=gn.CrossEntropy(),
+        optimizer=gn.SGD(0.1),
+        epochs=1,
+        batch_size=32,
+        verbose=0,
+    )
+    first = model.forward(X[:32])
+    kept = first.copy()
+    model.fit(
+        X,
+        y,
+        loss=gn.CrossEntropy(),
+        optimizer=gn.SGD(0.1),
+        epochs=1,
+        batch_size=32,
+        verbose=0,
+    )
+    model.forward(X[32:])
+    np.testing.assert_array_equal(first, kept)

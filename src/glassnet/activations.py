@@ -33,21 +33,22 @@ __all__ = [
 Array = NDArray[np.floating]
 
 
-def sigmoid(Z: Array) -> Array:
+def sigmoid(Z: Array, out: Array | None = None) -> Array:
     """Logistic function σ(z) = 1 / (1 + e^(−z)).
 
-    Computed as written, in one new array. For very negative z (below about −88 in
-    float32, −709 in float64) e^(−z) overflows to inf and 1 / (1 + inf) = 0, which
-    is the correctly rounded value (σ(z) < e^z is below the smallest normal float
-    there); that overflow is expected, so its warning is silenced. Everywhere else
-    the formula keeps full relative precision on both tails.
+    Computed as written, in one new array (or in ``out``, when given). For very
+    negative z (below about −88 in float32, −709 in float64) e^(−z) overflows to inf
+    and 1 / (1 + inf) = 0, which is the correctly rounded value (σ(z) < e^z is below
+    the smallest normal float there); that overflow is expected, so its warning is
+    silenced. Everywhere else the formula keeps full relative precision on both tails.
 
     >>> import numpy as np
     >>> sigmoid(np.array([-1e4, 0.0, 1e4]))
     array([0. , 0.5, 1. ])
     """
     Z = np.asarray(Z)
-    A = np.negative(Z, dtype=Z.dtype if Z.dtype.kind == "f" else np.float64)
+    dtype = Z.dtype if Z.dtype.kind == "f" else np.float64
+    A = np.negative(Z, dtype=dtype, out=out)
     with np.errstate(over="ignore"):
         np.exp(A, out=A)
     A += 1.0

@@ -31,21 +31,23 @@ __all__ = ["MSE", "BinaryCrossEntropy", "CrossEntropy", "Loss"]
 Array = NDArray[Any]
 
 
-def _as_targets(Y: ArrayLike, Y_hat: Array, loss: str) -> Array:
-    """Y shaped like Y_hat; a 1-D Y is read as one column when Y_hat is (m, 1)."""
+def _as_targets(
+    Y: ArrayLike, shape: tuple[int, ...], dtype: np.dtype[Any], loss: str
+) -> Array:
+    """Y with the predictions' shape and dtype; a 1-D Y is one column for (m, 1)."""
     Y = np.asarray(Y)
     if Y.dtype.kind not in "biuf":
         raise TypeError(
             f"{loss} targets must be numbers; got an array of dtype {Y.dtype}."
         )
-    if Y.ndim == 1 and Y_hat.ndim == 2 and Y_hat.shape[1] == 1:
+    if Y.ndim == 1 and len(shape) == 2 and shape[1] == 1:
         Y = Y.reshape(-1, 1)
-    if Y.shape != Y_hat.shape:
+    if Y.shape != shape:
         raise ValueError(
-            f"{loss} expected targets Y of shape {Y_hat.shape} (the shape of the "
+            f"{loss} expected targets Y of shape {shape} (the shape of the "
             f"predictions); got {Y.shape}."
         )
-    return Y.astype(Y_hat.dtype, copy=False)
+    return Y.astype(dtype, copy=False)
 
 
 def _check_predictions(Y_hat: Array, loss: str) -> Array:
@@ -61,11 +63,23 @@ def _check_predictions(Y_hat: Array, loss: str) -> Array:
 
 
 class Loss:
-    """The contract every loss fulfils."""
+    """The contract every loss fulfils.
+
+    Like layers, the built-in losses check their arguments in the public methods and
+    do the math in private twins (``_forward_unchecked``, ``_forward_logits_unchecked``)
+    that take targets already passed through ``_checked_targets``. ``fit`` checks all
+    its targets once that way and then calls the twins batch after batch.
+    """
 
     def forward(self, Y_hat: Array, Y: ArrayLike) -> float:
         """Mean loss over the batch; caches what backward needs."""
         raise NotImplementedError
+
+    def _checked_targets(
+        self, Y: ArrayLike, shape: tuple[int, ...], dtype: np.dtype[Any]
+    ) -> Array:
+        """Y checked for predictions of ``shape`` and converted as forward needs it."""
+        return np.asarray(Y)
 
     def backward(self) -> Array:
         """dL/dŶ for the last forward, shape of Ŷ."""
@@ -101,11 +115,18 @@ class MSE(Loss):
     def forward(self, Y_hat: Array, Y: ArrayLike) -> float:
         """L = Σ (Ŷ − Y)² / (2m)."""
         Y_hat = _check_predictions(Y_hat, "MSE")
-        Y = _as_targets(Y, Y_hat, "MSE")
+        Y = self._checked_targets(Y, Y_hat.shape, Y_hat.dtype)
+        return self._forward_unchecked(Y_hat, Y)
+
+    def _checked_targets(
+        self, Y: ArrayLike, shape: tuple[int, ...], dtype: np.dtype[Any]
+    ) -> Array:
+        return _as_targets(Y, shape, dtype, "MSE")
+
+    def _forward_unchecked(self, Y_hat: Array, Y: Array) -> float:
         E = Y_hat - Y
         self.cache = (E, Y)
-        m = Y_hat.shape[0]
-        return float(np.vdot(E, E)) / (2 * m)
+        return float(np.vdot(E, E)) / (2 * Y_hat.shape[0])
 
     def backward(self) -> Array:
         """dŶ = (Ŷ − Y) / m."""
@@ -144,11 +165,20 @@ class BinaryCrossEntropy(Loss):
                 f"{np.nanmin(Y)} to {np.nanmax(Y)}. Use 0/1 labels."
             )
 
+    def _checked_targets(
+        self, Y: ArrayLike, shape: tuple[int, ...], dtype: np.dtype[Any]
+    ) -> Array:
+        Y = _as_targets(Y, shape, dtype, "BinaryCrossEntropy")
+        self._check_targets(Y)
+        return Y
+
     def forward(self, Y_hat: Array, Y: ArrayLike) -> float:
         """L = −Σ [Y log Ŷ + (1 − Y) log(1 − Ŷ)] / m."""
         Y_hat = _check_predictions(Y_hat, "BinaryCrossEntropy")
-        Y = _as_targets(Y, Y_hat, "BinaryCrossEntropy")
-        self._check_targets(Y)
+        Y = self._checked_targets(Y, Y_hat.shape, Y_hat.dtype)
+        return self._forward_unchecked(Y_hat, Y)
+
+    def _forward_unchecked(self, Y_hat: Array, Y: Array) -> float:
         self.cache = (Y_hat, Y)
         tiny = np.finfo(Y_hat.dtype).tiny
         log_p = np.log(np.maximum(Y_hat, tiny))
@@ -164,13 +194,16 @@ class BinaryCrossEntropy(Loss):
     def forward_logits(self, Z: Array, Y: ArrayLike) -> float:
         """Fused σ + BCE: L = Σ [softplus(Z) − Y Z] / m; caches A = σ(Z) and Y."""
         Z = _check_predictions(Z, "BinaryCrossEntropy")
-        Y = _as_targets(Y, Z, "BinaryCrossEntropy")
-        self._check_targets(Y)
-        A = sigmoid(Z)
-        self.cache = (A, Y)
-        # softplus(z) = max(z, 0) + log1p(e^(−|z|)): never overflows
-        softplus = np.maximum(Z, 0) + np.log1p(np.exp(-np.abs(Z)))
-        return float(np.sum(softplus - Y * Z)) / Z.shape[0]
+        Y = self._checked_targets(Y, Z.shape, Z.dtype)
+        return self._forward_logits_unchecked(Z, Y)
+
+    def _forward_logits_unchecked(self, Z: Array, Y: Array) -> float:
+        self.cache = (sigmoid(Z), Y)
+        # softplus(z) = log(e^0 + e^z), which logaddexp computes without overflow;
+        # subtracted per sample (not as two sums) so no precision cancels away
+        terms = np.logaddexp(0, Z)
+        terms -= Y * Z
+        return float(terms.sum()) / Z.shape[0]
 
     def backward_logits(self) -> Array:
         """DZ = (A − Y) / m."""
@@ -203,11 +236,14 @@ class CrossEntropy(Loss):
 
     def __init__(self) -> None:
         self.cache: tuple[Array, Array] | None = None
+        self._rows_cache: Array = np.arange(0)
+        self._ones_cache: Array = np.ones(0)
 
-    @staticmethod
-    def _targets(Y: ArrayLike, Y_hat: Array) -> Array:
+    def _checked_targets(
+        self, Y: ArrayLike, shape: tuple[int, ...], dtype: np.dtype[Any]
+    ) -> Array:
         Y = np.asarray(Y)
-        m, k = Y_hat.shape
+        m, k = shape
         if Y.ndim == 1:
             if Y.dtype.kind not in "iu":
                 if (
@@ -233,7 +269,7 @@ class CrossEntropy(Loss):
                     f"values from {Y.min()} to {Y.max()}."
                 )
             return Y
-        T = _as_targets(Y, Y_hat, "CrossEntropy")
+        T = _as_targets(Y, shape, dtype, "CrossEntropy")
         row_sums = T.sum(axis=1)
         if np.isnan(T).any() or T.min() < 0 or not np.allclose(row_sums, 1, atol=1e-4):
             raise ValueError(
@@ -242,25 +278,34 @@ class CrossEntropy(Loss):
             )
         return T
 
-    @staticmethod
-    def _pick(P: Array, T: Array) -> Array:
+    def _rows(self, m: int) -> Array:
+        """arange(m), kept between calls: it indexes row i's target column y[i]."""
+        rows = self._rows_cache
+        if rows.shape[0] != m:
+            rows = self._rows_cache = np.arange(m)
+        return rows
+
+    def _pick(self, P: Array, T: Array) -> Array:
         """Σ_k T * P per row: P[i, y[i]] for ids, (T * P).sum(1) for rows."""
         if T.ndim == 1:
-            return P[np.arange(P.shape[0]), T]
+            return P[self._rows(P.shape[0]), T]
         return (T * P).sum(axis=1)  # type: ignore[no-any-return]
 
     def _minus_targets(self, P: Array, T: Array) -> Array:
         """P − T as a new array."""
         if T.ndim == 1:
             D = P.copy()
-            D[np.arange(P.shape[0]), T] -= 1
+            D[self._rows(P.shape[0]), T] -= 1
             return D
         return P - T
 
     def forward(self, Y_hat: Array, Y: ArrayLike) -> float:
         """L = −Σ T log Ŷ / m (Ŷ clipped to the smallest positive float)."""
         Y_hat = _check_predictions(Y_hat, "CrossEntropy")
-        T = self._targets(Y, Y_hat)
+        T = self._checked_targets(Y, Y_hat.shape, Y_hat.dtype)
+        return self._forward_unchecked(Y_hat, T)
+
+    def _forward_unchecked(self, Y_hat: Array, T: Array) -> float:
         self.cache = (Y_hat, T)
         log_p = np.log(np.maximum(Y_hat, np.finfo(Y_hat.dtype).tiny))
         return -float(self._pick(log_p, T).sum()) / Y_hat.shape[0]
@@ -280,16 +325,32 @@ class CrossEntropy(Loss):
     def forward_logits(self, Z: Array, Y: ArrayLike) -> float:
         """Fused softmax + CE: L = Σ [logsumexp(Z) − Σ_k T Z] / m; caches A, T."""
         Z = _check_predictions(Z, "CrossEntropy")
-        T = self._targets(Y, Z)
-        z_max = Z.max(axis=1, keepdims=True)
-        A = np.subtract(Z, z_max)  # one new array, turned into A in place:
-        np.exp(A, out=A)  # E = exp(Z − max)
-        row_sums = A.sum(axis=1, keepdims=True)
-        A /= row_sums  # A = E / Σ_k E
+        T = self._checked_targets(Y, Z.shape, Z.dtype)
+        return self._forward_logits_unchecked(Z, T)
+
+    def _forward_logits_unchecked(self, Z: Array, T: Array) -> float:
+        m, k = Z.shape
+        rows = self._rows(m)
+        # Each row's maximum, read at its argmax (for rows of a few classes that is
+        # faster than Z.max(axis=1)); S = Z − max ≤ 0, so exp(S) cannot overflow.
+        S = np.subtract(Z, Z[rows, Z.argmax(axis=1)][:, None])
+        picked = self._pick(S, T)  # Σ_k T S per row, read before S becomes E
+        A = np.exp(S, out=S)  # E = exp(Z − max)
+        row_sums = A @ self._ones(k, A.dtype)  # Σ_k E (a product: faster than sum)
+        A /= row_sums[:, None]  # A = E / Σ_k E
         self.cache = (A, T)
-        logsumexp = (np.log(row_sums) + z_max).ravel()
-        # −Σ_k T log A = −Σ_k T (Z − logsumexp) = logsumexp − Σ_k T Z, since Σ_k T = 1
-        return float((logsumexp - self._pick(Z, T)).sum()) / Z.shape[0]
+        # −Σ_k T log A = log Σ_k E − Σ_k T S per row, since Σ_k T = 1 (summed per
+        # sample, not as two sums, so no precision cancels away)
+        per_sample = np.log(row_sums, out=row_sums)
+        per_sample -= picked
+        return float(per_sample.sum()) / m
+
+    def _ones(self, k: int, dtype: np.dtype[Any]) -> Array:
+        """ones(k), kept between calls: A @ ones(k) sums each row of A."""
+        ones = self._ones_cache
+        if ones.shape[0] != k or ones.dtype != dtype:
+            ones = self._ones_cache = np.ones(k, dtype=dtype)
+        return ones
 
     def backward_logits(self) -> Array:
         """DZ = (A − T) / m."""

@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -217,27 +218,12 @@ class Sequential:
         With a fused pair the backward starts from dZ = (A − T) / m at the logits. The
         first layer's dX is not computed: nothing uses it.
         """
-        fused = self.fuses_with(loss)
-        body = self.layers[:-1] if fused else self.layers
-        A = as_float_array(X, self.dtype, "the model's input X")
-        for layer in body:
-            A = layer.forward(A)
-        if fused:
-            L = loss.forward_logits(A, Y)  # type: ignore[attr-defined]
-            Y_hat = loss.output  # type: ignore[attr-defined]
-            dA = loss.backward_logits()  # type: ignore[attr-defined]
-        else:
-            L, Y_hat = loss.forward(A, Y), A
-            dA = loss.backward()
-        for i in range(len(body) - 1, 0, -1):
-            dA = body[i].backward(dA)
-        if body:
-            first = body[0]
-            if isinstance(first, Dense):
-                first.backward(dA, need_dX=False)
-            else:
-                first.backward(dA)
-        return L, Y_hat
+        X = as_float_array(X, self.dtype, "the model's input X")
+        return _TrainingStep(self, loss, checked=True)(X, Y)
+
+    def _training_step(self, loss: Loss) -> _TrainingStep:
+        """The step of ``loss_and_gradients`` without its checks, for ``fit``."""
+        return _TrainingStep(self, loss, checked=False)
 
     # ---- training ----------------------------------------------------------------
     def fit(
@@ -284,3 +270,80 @@ class Sequential:
     ) -> dict[str, float]:
         """``{"loss": L}`` over all of X, plus ``"accuracy"`` when classifying."""
         return training.evaluate(self, X, Y, loss=loss, batch_size=batch_size)
+
+
+def _unchecked(obj: object, name: str) -> tuple[Callable[..., Any], bool]:
+    """(``obj``'s twin ``_<name>_unchecked``, True), or (its ``name``, False).
+
+    The twin is taken only when the class that supplies ``name`` also defines it: a
+    subclass that overrides ``name`` (a variant, or a test's planted bug) keeps its
+    own method, checks and all.
+    """
+    twin = f"_{name}_unchecked"
+    for cls in type(obj).__mro__:
+        if name in vars(cls):
+            if twin in vars(cls):
+                return getattr(obj, twin), True
+            break
+    return getattr(obj, name), False
+
+
+class _TrainingStep:
+    """One forward and backward pass of a model with a loss, set up once.
+
+    ``step(X, T)`` returns (L, Ŷ) and leaves dL/dparam in every layer's ``grads``,
+    exactly as ``Sequential.loss_and_gradients``, which is this with ``checked=True``.
+
+    With ``checked=False`` the layers and the loss skip the checks of their public
+    methods (the ``_*_unchecked`` twins are called): ``fit`` uses it after checking
+    the whole data set once — X converted and finite, the targets T passed through
+    ``loss._checked_targets`` — so that no batch pays for those checks again. The
+    twins also write their results into the arrays they returned at the last step
+    with as many rows (``out=``): layers then allocate nothing new from step to step.
+    Each such array is read only within its step (by the next layer, or by a cache
+    that the backward of the same step uses), so overwriting it at the next step
+    changes nothing.
+    """
+
+    def __init__(self, model: Sequential, loss: Loss, *, checked: bool) -> None:
+        self.loss = loss
+        self.fused = model.fuses_with(loss)
+        body = model.layers[:-1] if self.fused else model.layers
+
+        def method(obj: object, name: str) -> tuple[Callable[..., Any], bool]:
+            return (getattr(obj, name), False) if checked else _unchecked(obj, name)
+
+        self.forwards = [method(layer, "forward") for layer in body]
+        backwards = [method(layer, "backward") for layer in body]
+        # The first layer's dX is not computed: nothing uses it.
+        if body and isinstance(body[0], Dense):
+            backwards[0] = (partial(backwards[0][0], need_dX=False), False)
+        self.backwards = backwards[::-1]
+        if self.fused:
+            self.loss_forward = method(loss, "forward_logits")[0]
+            self.loss_backward = loss.backward_logits  # type: ignore[attr-defined]
+        else:
+            self.loss_forward = method(loss, "forward")[0]
+            self.loss_backward = loss.backward
+        # rows → the arrays the layers returned at the last step with that many rows
+        self.outputs: dict[int, list[Array | None]] = {}
+
+    def __call__(self, X: Array, T: ArrayLike) -> tuple[float, Array]:
+        """(L, Ŷ) for the batch X with targets T; the gradients land in ``grads``."""
+        n = len(self.forwards)
+        outs = self.outputs.setdefault(X.shape[0], [None] * (2 * n))
+        A = X
+        for i, (forward, takes_out) in enumerate(self.forwards):
+            if takes_out:
+                A = outs[i] = forward(A, out=outs[i])
+            else:
+                A = forward(A)
+        L = self.loss_forward(A, T)
+        Y_hat = self.loss.output if self.fused else A  # type: ignore[attr-defined]
+        dA = self.loss_backward()
+        for i, (backward, takes_out) in enumerate(self.backwards, start=n):
+            if takes_out:
+                dA = outs[i] = backward(dA, out=outs[i])
+            else:
+                dA = backward(dA)
+        return L, Y_hat

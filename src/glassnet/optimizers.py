@@ -2,7 +2,9 @@
 
 Contract: ``step(model)`` reads ``model.parameters()`` — (name, value, gradient)
 triples — and changes each value in place; state (velocities, moments) is kept per
-parameter name. The update rules and defaults are PyTorch's, so a glassnet optimizer
+parameter name. ``fit`` hands the optimizer the same list of triples at every step,
+so the arrays each parameter's rule works with are looked up once per fit, not once
+per step. The update rules and defaults are PyTorch's, so a glassnet optimizer
 and its ``torch.optim`` namesake take identical steps.
 
 Weight decay (L2) adds ``weight_decay * W`` to each gradient before the rule, as
@@ -20,7 +22,7 @@ array([[0.95]])
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -55,8 +57,19 @@ def _fraction(name: str, value: float) -> float:
     return value
 
 
+Triple = tuple[str, Array, Array]
+
+
 class Optimizer:
-    """Shared bookkeeping: the learning rate, weight decay and per-parameter state."""
+    """Shared bookkeeping: the learning rate, weight decay and per-parameter state.
+
+    A rule is written once, as ``_rule(W, g, *arrays)``, where ``arrays`` are the
+    parameter's state slots (named in ``slots``) followed by ``work_arrays`` work
+    arrays. A subclass may instead override ``update(name, W, g)``.
+    """
+
+    slots: tuple[str, ...] = ()  # per-parameter state, e.g. ("m", "v") for Adam
+    work_arrays = 1  # work arrays the rule needs
 
     def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
         self.lr = _positive("lr", lr)
@@ -67,17 +80,51 @@ class Optimizer:
         # of the same shape: a step then allocates nothing. Not state: their contents
         # mean nothing between steps.
         self._work: dict[tuple[tuple[int, ...], str, int], Array] = {}
+        # The arrays of every parameter of the last list given to _step, in its order
+        self._bound: list[tuple[Array, ...]] = []
+        self._bound_to: tuple[object, object] = (None, None)
 
     def step(self, model: HasParameters) -> None:
         """Update every parameter of ``model`` once."""
+        self._step(list(model.parameters()))
+
+    def _step(self, params: Sequence[Triple]) -> None:
+        """Update every (name, W, dW) of ``params`` once.
+
+        The arrays of each parameter are looked up when ``params`` is a new list (or
+        the state was replaced, as loading a checkpoint does), then reused.
+        """
         self.t += 1
-        for name, W, dW in model.parameters():
-            g = dW + self.weight_decay * W if self.weight_decay else dW
-            self.update(name, W, g)
+        wd = self.weight_decay
+        if type(self).update is not Optimizer.update:  # a subclass's own update
+            for name, W, dW in params:
+                self.update(name, W, dW + wd * W if wd else dW)
+            return
+        if self._bound_to[0] is not params or self._bound_to[1] is not self.state:
+            self._bound = [self._arrays(name, W) for name, W, _ in params]
+            self._bound_to = (params, self.state)
+        rule = self._rule
+        for (_, W, dW), arrays in zip(params, self._bound, strict=True):
+            if wd:  # g = dW + wd · W, in the last work array
+                g = np.multiply(W, wd, out=arrays[-1])
+                g += dW
+            else:
+                g = dW
+            rule(W, g, *arrays)
 
     def update(self, name: str, W: Array, g: Array) -> None:
         """Apply the rule to one parameter W with gradient g (in place)."""
+        self._rule(W, g, *self._arrays(name, W))
+
+    def _rule(self, W: Array, g: Array, *arrays: Array) -> None:
         raise NotImplementedError
+
+    def _arrays(self, name: str, W: Array) -> tuple[Array, ...]:
+        """The state slots, then the work arrays (one more for weight decay)."""
+        slots = tuple(self._slot(name, slot, W) for slot in self.slots)
+        count = self.work_arrays + (1 if self.weight_decay else 0)
+        work = tuple(self._scratch(W, k) for k in range(count))
+        return slots + work
 
     def _scratch(self, like: Array, k: int = 0) -> Array:
         """Work array ``k`` with the shape and dtype of ``like`` (any contents)."""
@@ -105,9 +152,9 @@ class SGD(Optimizer):
     Matches ``torch.optim.SGD(lr=lr, weight_decay=wd)``.
     """
 
-    def update(self, name: str, W: Array, g: Array) -> None:
+    def _rule(self, W: Array, g: Array, *arrays: Array) -> None:
         """W −= lr · g."""
-        W -= np.multiply(self.lr, g, out=self._scratch(W))
+        W -= np.multiply(g, self.lr, out=arrays[0])
 
 
 class Momentum(Optimizer):
@@ -128,12 +175,15 @@ class Momentum(Optimizer):
         super().__init__(lr, weight_decay)
         self.beta = _fraction("beta", beta)
 
-    def update(self, name: str, W: Array, g: Array) -> None:
+    slots = ("v",)
+
+    def _rule(self, W: Array, g: Array, *arrays: Array) -> None:
         """V = β v + g; W −= lr · v."""
-        v = self._slot(name, "v", W)
+        v, work = arrays[0], arrays[1]
         v *= self.beta
         v += g
-        W -= np.multiply(self.lr, v, out=self._scratch(W))
+        np.multiply(v, self.lr, out=work)
+        np.subtract(W, work, out=W)
 
 
 class RMSProp(Optimizer):
@@ -159,14 +209,17 @@ class RMSProp(Optimizer):
         self.rho = _fraction("rho", rho)
         self.eps = _positive("eps", eps)
 
-    def update(self, name: str, W: Array, g: Array) -> None:
+    slots = ("s",)
+    work_arrays = 2
+
+    def _rule(self, W: Array, g: Array, *arrays: Array) -> None:
         """S = ρ s + (1 − ρ) g²; W −= lr · g / (√s + ε)."""
-        s = self._slot(name, "s", W)
+        s, work, work1 = arrays[:3]
         s *= self.rho
-        work = np.multiply(1 - self.rho, g, out=self._scratch(W))
+        np.multiply(1 - self.rho, g, out=work)
         work *= g
         s += work  # s += (1 − ρ) g g
-        denom = np.sqrt(s, out=self._scratch(W, 1))
+        denom = np.sqrt(s, out=work1)
         denom += self.eps
         np.multiply(self.lr, g, out=work)
         work /= denom
@@ -199,11 +252,13 @@ class Adam(Optimizer):
         self.beta2 = _fraction("beta2", beta2)
         self.eps = _positive("eps", eps)
 
-    def update(self, name: str, W: Array, g: Array) -> None:
+    slots = ("m", "v")
+    work_arrays = 2
+
+    def _rule(self, W: Array, g: Array, *arrays: Array) -> None:
         """Moments m, v; bias-corrected step."""
-        m = self._slot(name, "m", W)
-        v = self._slot(name, "v", W)
-        work = np.multiply(1 - self.beta1, g, out=self._scratch(W))
+        m, v, work, work1 = arrays[:4]
+        np.multiply(1 - self.beta1, g, out=work)
         m *= self.beta1
         m += work  # m = β1 m + (1 − β1) g
         np.multiply(1 - self.beta2, g, out=work)
@@ -212,7 +267,7 @@ class Adam(Optimizer):
         v += work  # v = β2 v + (1 − β2) g g
         c1 = 1 - self.beta1**self.t
         c2 = 1 - self.beta2**self.t
-        denom = np.sqrt(v, out=self._scratch(W, 1))
+        denom = np.sqrt(v, out=work1)
         denom /= math.sqrt(c2)  # a Python float: keeps float32 arrays float32
         denom += self.eps  # √v / √c2 + ε
         np.multiply(self.lr / c1, m, out=work)

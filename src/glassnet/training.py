@@ -22,6 +22,7 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -34,6 +35,7 @@ from glassnet.callbacks import Callback, EarlyStopping, EveryNSteps
 from glassnet.checkpoint import FitState, load_checkpoint, save_checkpoint
 from glassnet.layers import as_float_array
 from glassnet.losses import BinaryCrossEntropy, CrossEntropy, Loss
+from glassnet.optimizers import Optimizer
 
 if TYPE_CHECKING:
     from glassnet.model import Sequential
@@ -167,8 +169,9 @@ def _batches(
         n = idx.shape[0]
         # mode="clip" skips a bounds check that makes take(out=...) many times slower;
         # the indices come from a permutation of range(m), so none is out of bounds.
-        Xb = np.take(X, idx, axis=0, out=X_buf[:n], mode="clip")
-        Yb = np.take(Y, idx, axis=0, out=Y_buf[:n], mode="clip")
+        # (The method, not np.take: that adds a Python wrapper per call.)
+        Xb = X.take(idx, axis=0, out=X_buf[:n], mode="clip")
+        Yb = Y.take(idx, axis=0, out=Y_buf[:n], mode="clip")
         yield Xb, Yb
 
 
@@ -209,7 +212,10 @@ def clip_gradients(model: Sequential, max_norm: float) -> float:
     direction is kept while its length is capped. Returns ‖g‖ before clipping (inf or
     NaN when some gradient is not finite).
     """
-    grads = [dW for _, _, dW in model.parameters()]
+    return _clip([dW for _, _, dW in model.parameters()], max_norm)
+
+
+def _clip(grads: list[Array], max_norm: float) -> float:
     norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
     if norm > max_norm:
         for g in grads:
@@ -297,6 +303,21 @@ def fit(
             model, validation_data[0], validation_data[1], "validation_data"
         )
     )
+    # The data are checked here, once; the batches then skip the checks that the
+    # layers' and the loss's public methods repeat on every call. The first sample
+    # goes through the checked forward (a wrong X gets the layers' own error), and
+    # every target is checked against the shape of its output.
+    out_shape = model.forward(X[:1]).shape[1:]
+    if isinstance(loss, Loss):
+        Y = loss._checked_targets(Y, (m, *out_shape), model.dtype)
+    train_step = model._training_step(loss)
+    # Parameters are updated in place, so this list holds for the whole fit.
+    params = model.parameters()
+    grads = [dW for _, _, dW in params]
+    if isinstance(optimizer, Optimizer) and type(optimizer).step is Optimizer.step:
+        update = partial(optimizer._step, params)  # = step(model), without the list
+    else:
+        update = partial(optimizer.step, model)
     rng = np.random.default_rng(seed)
     callbacks = list(callbacks)
     classify = isinstance(loss, (CrossEntropy, BinaryCrossEntropy))
@@ -368,6 +389,7 @@ def fit(
         dynamic_ncols=True,
         leave=True,
     )
+    bar_every = max(1, steps_per_epoch // 200)  # tqdm's update costs a µs or two
     for cb in callbacks:
         cb.on_train_begin(model)
     with _DeferredInterrupts(catch_term=checkpoint is not None) as interrupts:
@@ -381,28 +403,30 @@ def fit(
                 else:
                     order = rng.permutation(m) if shuffle and batch_size < m else None
                     done, sums = 0, (0.0, 0.0)
-                    epoch_start = [W.copy() for _, W, _ in model.parameters()]
+                    epoch_start = [W.copy() for _, W, _ in params]
                 loss_sum, correct = sums
                 batches = _batches(X, Y, batch_size, order, first=done)
                 for batch, (Xb, Yb) in enumerate(batches, start=done + 1):
-                    L, Y_hat = model.loss_and_gradients(Xb, Yb, loss)
+                    L, Y_hat = train_step(Xb, Yb)
                     if not math.isfinite(L):
                         restore_and_raise(f"the loss became {L}", epoch_start)
                     if clip_norm is not None:
-                        norm = clip_gradients(model, clip_norm)
+                        norm = _clip(grads, clip_norm)
                         if not math.isfinite(norm):
                             restore_and_raise(
                                 f"the gradient norm became {norm}", epoch_start
                             )
-                    optimizer.step(model)
+                    update()
                     step += 1
                     loss_sum += L * Xb.shape[0]
                     if classify:
                         correct += _count_correct(Y_hat, Yb, loss)
                     history.step_loss.append(L)
-                    bar.update(1)
-                    for cb in callbacks:
-                        cb.on_step_end(step, model, {"loss": L, "epoch": epoch})
+                    if step % bar_every == 0:
+                        bar.update(step - bar.n)
+                    if callbacks:
+                        for cb in callbacks:
+                            cb.on_step_end(step, model, {"loss": L, "epoch": epoch})
                     if interrupts.received is not None:
                         save(batch, order, (loss_sum, correct), epoch_start)
                         where = (
@@ -414,7 +438,8 @@ def fit(
                         )
                     if checkpoint_every is not None and step % checkpoint_every == 0:
                         save(batch, order, (loss_sum, correct), epoch_start)
-                if not all(np.isfinite(W).all() for _, W, _ in model.parameters()):
+                bar.update(step - bar.n)
+                if not all(np.isfinite(W).all() for _, W, _ in params):
                     restore_and_raise("a weight became NaN or inf", epoch_start)
                 logs = {"loss": loss_sum / m}
                 if classify:
@@ -432,7 +457,7 @@ def fit(
                     print(f"epoch {epoch}/{epochs}  {parts}", file=sys.stderr)
                 stop = [cb.on_epoch_end(epoch, model, logs) for cb in callbacks]
                 epoch += 1
-                save(0, None, (0.0, 0.0), [W.copy() for _, W, _ in model.parameters()])
+                save(0, None, (0.0, 0.0), [W.copy() for _, W, _ in params])
                 if any(stop):
                     break
         finally:
