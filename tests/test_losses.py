@@ -371,3 +371,23 @@ def test_string_and_object_targets_raise_type_error(loss):
 def test_backward_before_forward_is_an_error():
     with pytest.raises(RuntimeError, match="before forward"):
         gn.MSE().backward()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_losses_stay_finite_and_exact_at_logits_of_1e4(dtype):
+    # CE: each row's logsumexp is 1e4 (to rounding) and the true class has −1e4, so
+    # each row's loss is 2e4; softmax is one-hot on the 1e4 logit, so dZ = (A − T)/m.
+    Z = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 5.0]], dtype=dtype)
+    ce = gn.CrossEntropy()
+    assert ce.forward_logits(Z, np.array([1, 0])) == pytest.approx(2e4)
+    expected = np.array([[1.0, -1.0, 0.0], [-1.0, 1.0, 0.0]]) / 2
+    np.testing.assert_array_equal(ce.backward_logits(), expected.astype(dtype))
+    # BCE: softplus(1e4) − 0 = 1e4, softplus(−1e4) + 1e4 = 1e4, softplus(0) − 0 = log 2
+    Zb = np.array([[1e4], [-1e4], [0.0]], dtype=dtype)
+    bce = gn.BinaryCrossEntropy()
+    assert bce.forward_logits(Zb, np.array([0, 1, 1])) == pytest.approx(
+        (2e4 + np.log(2)) / 3, rel=1e-6
+    )
+    np.testing.assert_allclose(
+        bce.backward_logits().ravel(), np.array([1.0, -1.0, -0.5]) / 3, rtol=1e-6
+    )
