@@ -15,26 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cli_support import one_line_error, run
 from glassnet import cli, demos
 from glassnet import io as gio
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def run(argv, capsys=None):
-    """Run main(argv) in-process; return (status, stdout text)."""
-    out = stdio.StringIO()
-    status = cli.main([str(a) for a in argv], out=out)
-    return status, out.getvalue()
-
-
-def one_line_error(capsys, status, pattern):
-    err = capsys.readouterr().err
-    assert status == 2
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    assert re.search(pattern, lines[0]), lines[0]
 
 
 def number(text, label):

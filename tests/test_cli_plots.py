@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from cli_support import one_line_error, run
 from glassnet import cli
 
 # one small hidden layer: the figures of the reference networks take 3× longer to draw
@@ -48,21 +49,6 @@ REGRESSION_FIGURES = {
     "predicted_vs_true.png",
     "layers.png",
 }
-
-
-def run(argv):
-    out = stdio.StringIO()
-    status = cli.main([str(a) for a in argv], out=out)
-    return status, out.getvalue()
-
-
-def one_line_error(capsys, status, pattern):
-    err = capsys.readouterr().err
-    assert status == 2
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    assert re.search(pattern, lines[0]), lines[0]
 
 
 def check_files(folder: Path, expected: set[str], printed: str) -> None:

@@ -7,7 +7,6 @@ model file may be overwritten by a run that did not finish.
 
 from __future__ import annotations
 
-import io as stdio
 import os
 import re
 import signal
@@ -19,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from glassnet import cli
+from cli_support import one_line_error, run
 from glassnet import io as gio
 from glassnet.model import Sequential
 
@@ -45,22 +44,6 @@ TRAIN = [
     "3",
     "--quiet",
 ]
-
-
-def run(argv):
-    out = stdio.StringIO()
-    status = cli.main([str(a) for a in argv], out=out)
-    return status, out.getvalue()
-
-
-def one_line_error(capsys, status, pattern, code=2):
-    err = capsys.readouterr().err
-    assert status == code
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    assert re.search(pattern, lines[0]), lines[0]
-    return lines[0]
 
 
 def env():
