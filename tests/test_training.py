@@ -429,3 +429,29 @@ def test_fit_argument_errors(kwargs, exc, match):
             batch_size=args["batch_size"],
             verbose=0,
         )
+
+
+def test_early_stopping_starts_afresh_in_each_fit():
+    X = np.linspace(-1, 1, 20).reshape(-1, 1)
+    Y = 2 * X
+    stop = gn.EarlyStopping(monitor="loss", patience=2)
+    for _ in range(2):
+        model = gn.Sequential([gn.Dense(1, 1, init=[[0.0]], dtype=np.float64)])
+        history = model.fit(
+            X,
+            Y,
+            loss=gn.MSE(),
+            optimizer=gn.SGD(0.1),
+            epochs=5,
+            verbose=0,
+            callbacks=[stop],
+        )
+        # the loss falls every epoch: a fresh watcher never stops early
+        assert len(history.history["loss"]) == 5
+        assert stop.best_epoch == 5
+
+
+def test_predict_hints_at_reshaping_a_single_sample():
+    model = gn.Sequential([gn.Dense(3, 1, rng=0)])
+    with pytest.raises(ValueError, match=r"reshape\(1, -1\)"):
+        model.predict(np.zeros(3))

@@ -104,6 +104,10 @@ class EarlyStopping(Callback):
         self.best_weights: list[Array] | None = None
         self.wait = 0
 
+    def on_train_begin(self, model: Sequential) -> None:
+        """Forget any earlier fit: the same object can watch several fits in turn."""
+        self.best, self.best_epoch, self.best_weights, self.wait = np.inf, 0, None, 0
+
     def on_epoch_end(
         self, epoch: int, model: Sequential, logs: dict[str, float]
     ) -> bool:

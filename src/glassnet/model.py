@@ -177,8 +177,14 @@ class Sequential:
         """
         X = as_float_array(X, self.dtype, "the model's input X")
         if X.ndim != 2 or X.shape[0] == 0:
+            hint = (
+                " A single sample needs shape (1, n_in): use X.reshape(1, -1)."
+                if X.ndim == 1
+                else ""
+            )
             raise ValueError(
-                f"predict expected X of shape (m, n_in) with m ≥ 1; got {X.shape}."
+                "predict expected X of shape (m, n_in) with m ≥ 1; "
+                f"got {X.shape}.{hint}"
             )
         parts = [
             self.forward(X[i : i + batch_size])
