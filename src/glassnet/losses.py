@@ -336,7 +336,8 @@ class CrossEntropy(Loss):
         S = np.subtract(Z, Z[rows, Z.argmax(axis=1)][:, None])
         picked = self._pick(S, T)  # Σ_k T S per row, read before S becomes E
         A = np.exp(S, out=S)  # E = exp(Z − max)
-        row_sums = A @ self._ones(k, A.dtype)  # Σ_k E (a product: faster than sum)
+        # Σ_k E, as a product (faster than a sum; np.dot: see Dense on why not @)
+        row_sums = np.dot(A, self._ones(k, A.dtype))
         A /= row_sums[:, None]  # A = E / Σ_k E
         self.cache = (A, T)
         # −Σ_k T log A = log Σ_k E − Σ_k T S per row, since Σ_k T = 1 (summed per
