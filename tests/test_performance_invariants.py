@@ -401,3 +401,24 @@ def test_public_forward_after_fit_still_returns_fresh_arrays():
     )
     model.forward(X[32:])
     np.testing.assert_array_equal(first, kept)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sgd_short_loop_takes_the_rule_s_steps_bit_for_bit_and_follows_lr(dtype):
+    # fit's SGD loop passes lr as a 0-d array of W's dtype; it must give the bits of
+    # W −= lr · dW with a Python float lr, also after lr is changed between steps.
+    rng = np.random.default_rng(0)
+    model = gn.Sequential([gn.Dense(7, 5, rng=0, dtype=dtype)])
+    params = model.parameters()
+    W_ref = [W.copy() for _, W, _ in params]
+    optimizer = gn.SGD(0.1)
+    for step, lr in enumerate([0.1, 0.1, 0.1, 0.037, 0.037, 1.3]):
+        optimizer.lr = lr
+        for (_, _, dW), ref in zip(params, W_ref, strict=True):
+            dW[...] = rng.standard_normal(dW.shape)
+            ref -= lr * dW
+        optimizer._step(params)
+        assert optimizer.t == step + 1
+        for (_, W, _), ref in zip(params, W_ref, strict=True):
+            assert W.dtype == dtype
+            np.testing.assert_array_equal(W, ref)

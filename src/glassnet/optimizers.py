@@ -152,6 +152,55 @@ class SGD(Optimizer):
     Matches ``torch.optim.SGD(lr=lr, weight_decay=wd)``.
     """
 
+    def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
+        super().__init__(lr, weight_decay)
+        # lr as a 0-d array of each parameter dtype, and (W, dW, work, lr) for each
+        # parameter of the bound list: see _step.
+        self._lr_arrays: dict[str, Array] = {}
+        self._lr_in_arrays = math.nan
+        self._plain: list[tuple[Array, Array, Array, Array]] = []
+
+    def _step(self, params: Sequence[Triple]) -> None:
+        """The generic loop, or for plain SGD a shorter one (same arithmetic).
+
+        For small networks the cost of a step is the count of NumPy calls and of
+        Python operations, not arithmetic. Here the loop calls nothing per parameter
+        but the two ufuncs, and lr is passed as a 0-d array of W's dtype: NumPy
+        would convert a Python float to exactly that value on every call, which
+        costs as much as the multiplication itself for a small W. The result is the
+        same bits: lr rounded to W's dtype, times dW, subtracted from W.
+        """
+        cls = type(self)
+        if (
+            self.weight_decay
+            or cls._rule is not SGD._rule
+            or cls.update is not SGD.update
+        ):
+            super()._step(params)  # L2, or a subclass's own rule or update
+            return
+        if self._bound_to[0] is not params or self._bound_to[1] is not self.state:
+            super()._step(params)  # binds the work arrays, steps once
+            self._plain = [
+                (W, dW, arrays[0], self._lr_array(W.dtype))
+                for (_, W, dW), arrays in zip(params, self._bound, strict=True)
+            ]
+            return
+        if self.lr != self._lr_in_arrays:  # a new lr (a schedule), or the first step
+            for lr in self._lr_arrays.values():
+                lr[...] = self.lr
+            self._lr_in_arrays = self.lr
+        self.t += 1
+        for W, dW, work, lr in self._plain:
+            np.subtract(W, np.multiply(dW, lr, out=work), out=W)
+
+    def _lr_array(self, dtype: np.dtype[Any]) -> Array:
+        """The 0-d array of ``dtype`` that holds lr during the plain loop."""
+        lr = self._lr_arrays.get(dtype.str)
+        if lr is None:
+            lr = self._lr_arrays[dtype.str] = np.array(self.lr, dtype=dtype)
+            self._lr_in_arrays = math.nan  # filled before the next plain step
+        return lr
+
     def _rule(self, W: Array, g: Array, *arrays: Array) -> None:
         """W −= lr · g."""
         W -= np.multiply(g, self.lr, out=arrays[0])
