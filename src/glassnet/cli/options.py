@@ -36,12 +36,17 @@ def positive_int(text: str) -> int:
     return value
 
 
-def fraction(text: str) -> float:
-    """A number strictly between 0 and 1 (--test-size, --validation)."""
+def _number(text: str) -> float:
+    """``text`` as a float, or the argparse error every number option gives."""
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
+
+
+def fraction(text: str) -> float:
+    """A number strictly between 0 and 1 (--test-size, --validation)."""
+    value = _number(text)
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1); got {value}")
     return value
@@ -49,10 +54,7 @@ def fraction(text: str) -> float:
 
 def positive_float(text: str) -> float:
     """A finite number > 0 (--lr, --clip-norm, --dpi, ...)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
+    value = _number(text)
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"expected a number > 0; got {value}")
     return value
@@ -60,10 +62,7 @@ def positive_float(text: str) -> float:
 
 def finite_float(text: str) -> float:
     """Any finite number (--alpha, --noise)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
+    value = _number(text)
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number; got {value}")
     return value
