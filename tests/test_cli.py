@@ -348,7 +348,15 @@ def test_help_of_every_command_is_complete_with_an_example():
     assert status == 0
     for command in ("demo", "train", "evaluate", "predict", "gradcheck"):
         assert command in out
-    for command in ("demo", "train", "evaluate", "predict", "gradcheck"):
+    for command in (
+        "demo",
+        "train",
+        "evaluate",
+        "predict",
+        "gradcheck",
+        "plot",
+        "explain",
+    ):
         buffer = stdio.StringIO()
         sys_stdout, sys.stdout = sys.stdout, buffer
         try:

@@ -7,16 +7,13 @@ demos' animation sizes and the MNIST figures are in slow tests.
 
 from __future__ import annotations
 
-import io as stdio
 import re
-import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from cli_support import one_line_error, run
-from glassnet import cli
 
 # one small hidden layer: the figures of the reference networks take 3× longer to draw
 FAST = [
@@ -353,16 +350,3 @@ def test_plot_boundary_refuses_a_regression_model(capsys, tmp_path):
     capsys.readouterr()
     status, _ = run(["plot", "boundary", "--model", path])
     one_line_error(capsys, status, "needs a classifier")
-
-
-@pytest.mark.parametrize("command", ["plot", "explain"])
-def test_help_of_plot_and_explain_has_examples(command):
-    buffer = stdio.StringIO()
-    sys_stdout, sys.stdout = sys.stdout, buffer
-    try:
-        assert cli.main([command, "--help"]) == 0
-    finally:
-        sys.stdout = sys_stdout
-    text = buffer.getvalue()
-    assert "example" in text
-    assert f"glassnet {command}" in text
