@@ -422,3 +422,87 @@ def test_sgd_short_loop_takes_the_rule_s_steps_bit_for_bit_and_follows_lr(dtype)
         for (_, W, _), ref in zip(params, W_ref, strict=True):
             assert W.dtype == dtype
             np.testing.assert_array_equal(W, ref)
+
+
+class _PerArraySGD(gn.SGD):
+    """SGD with its rule restated: fit must then update array by array."""
+
+    def _rule(self, W, g, *arrays):
+        W -= np.multiply(g, self.lr, out=arrays[0])
+
+
+def _fit(model, optimizer, X, y, seed=0, epochs=2):
+    model.fit(
+        X,
+        y,
+        loss=gn.CrossEntropy(),
+        optimizer=optimizer,
+        epochs=epochs,
+        batch_size=16,
+        seed=seed,
+        verbose=0,
+    )
+
+
+def _weights(model):
+    return [W.copy() for _, W, _ in model.parameters()]
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
+def test_sgd_updates_all_parameters_as_one_vector_bit_for_bit(weight_decay):
+    X, y = _data(100, 6, 3)
+    flat, per_array = (_model((6, 9, 7, 3), "relu", "softmax") for _ in range(2))
+    assert gn.SGD(0.1)._elementwise()
+    assert not _PerArraySGD(0.1)._elementwise()
+    _fit(flat, gn.SGD(0.1, weight_decay=weight_decay), X, y)
+    _fit(per_array, _PerArraySGD(0.1, weight_decay=weight_decay), X, y)
+    for W, ref in zip(_weights(flat), _weights(per_array), strict=True):
+        np.testing.assert_array_equal(W, ref)
+    # the flat path was taken: every parameter is a view of one vector
+    theta, dtheta = flat._flat
+    assert all(W.base is theta and dW.base is dtheta for _, W, dW in flat.parameters())
+    assert per_array._flat is None
+
+
+def test_flat_parameters_are_remade_after_astype_an_assignment_or_a_shared_layer():
+    X, y = _data(100, 6, 3)
+    X64 = X.astype(np.float64)
+    flat, ref = (_model((6, 9, 3), "tanh", "softmax") for _ in range(2))
+    other, other_ref = (_model((6, 9, 3), "tanh", "softmax", seed=5) for _ in range(2))
+    # model and other share their first Dense layer
+    other.layers[0], other_ref.layers[0] = flat.layers[0], ref.layers[0]
+    sgd, sgd_ref = gn.SGD(0.1), _PerArraySGD(0.1)
+    _fit(flat, sgd, X, y)
+    _fit(ref, sgd_ref, X, y)
+    _fit(other, sgd, X, y, seed=1)  # packs the shared layer into other's vectors
+    _fit(other_ref, sgd_ref, X, y, seed=1)
+    _fit(flat, sgd, X, y, seed=2)  # must notice, and pack it back
+    _fit(ref, sgd_ref, X, y, seed=2)
+    new_b = np.full(3, 0.25, dtype=np.float32)
+    flat.layers[2].b, ref.layers[2].b = new_b.copy(), new_b.copy()  # an assignment
+    _fit(flat, sgd, X, y, seed=3)
+    _fit(ref, sgd_ref, X, y, seed=3)
+    flat.astype(np.float64)
+    ref.astype(np.float64)
+    _fit(flat, sgd, X64, y, seed=4)
+    _fit(ref, sgd_ref, X64, y, seed=4)
+    for model, reference in ((flat, ref), (other, other_ref)):
+        for W, W_ref in zip(_weights(model), _weights(reference), strict=True):
+            assert W.dtype == W_ref.dtype
+            np.testing.assert_array_equal(W, W_ref)
+    assert flat._flat[0].dtype == np.float64
+
+
+def test_no_flat_vector_for_mixed_dtypes_a_repeated_layer_or_adam():
+    mixed = gn.Sequential(
+        [gn.Dense(2, 2, rng=0), gn.Dense(2, 2, rng=1, dtype=np.float64)]
+    )
+    assert mixed._flat_parameters() is None
+    shared = gn.Dense(2, 2, rng=0)
+    assert gn.Sequential([shared, gn.Tanh(), shared])._flat_parameters() is None
+    assert not gn.Adam()._elementwise()
+    assert not gn.Momentum()._elementwise()
+    X, y = _data(40, 6, 3)
+    model = _model((6, 5, 3), "relu", "softmax")
+    _fit(model, gn.Adam(0.01), X, y)
+    assert model._flat is None

@@ -247,6 +247,26 @@ class Dense(Layer):
         """n_out."""
         return self.n_out
 
+    def _share(self, theta: Array, dtheta: Array) -> None:
+        """Keep W, b in the vector ``theta`` and dW, db in ``dtheta`` (values copied).
+
+        Both vectors hold W.size + b.size numbers: W first, row by row, then b.
+        ``Sequential`` lays all its parameters end to end this way, so that an
+        elementwise optimizer updates them all in two NumPy calls rather than two per
+        array. W, b, dW, db stay arrays of their usual shapes — views into the
+        vectors — and every part of glassnet that changes a parameter writes into it
+        (``W[...] = ...``), so they remain the model's parameters.
+        """
+        n = self.W.size
+        W = theta[:n].reshape(self.W.shape)
+        dW = dtheta[:n].reshape(self.W.shape)
+        W[...], dW[...] = self.W, self.dW
+        self.W, self.dW = W, dW
+        if self.b is not None and self.db is not None:
+            b, db = theta[n:], dtheta[n:]
+            b[...], db[...] = self.b, self.db
+            self.b, self.db = b, db
+
     def astype(self, dtype: DTypeLike) -> Dense:
         """Convert W, b, dW, db to ``dtype``."""
         self.W = self.W.astype(dtype)
@@ -280,7 +300,11 @@ class ReLU(Layer):
         return self._forward_unchecked(Z)
 
     def _forward_unchecked(self, Z: Array, out: Array | None = None) -> Array:
-        self.mask = Z > 0
+        # In fit (out given) the last step's mask is reused, as the output is.
+        mask = self.mask if out is not None else None
+        if mask is not None and mask.shape != Z.shape:
+            mask = None
+        self.mask = np.greater(Z, activations.constant(0, Z.dtype), out=mask)
         # NumPy's maximum against the scalar 0 is not vectorized; against a row of
         # zeros (broadcast over the rows of Z) it is, and twice as fast for big Z.
         zeros = self._zeros
@@ -345,10 +369,12 @@ class Sigmoid(Layer):
 
     def forward(self, Z: Array) -> Array:
         """A = σ(Z); caches A."""
-        return self._forward_unchecked(Z)
+        self.A = activations.sigmoid(Z)
+        return self.A
 
     def _forward_unchecked(self, Z: Array, out: Array | None = None) -> Array:
-        self.A = activations.sigmoid(Z, out=out)
+        # fit already silences the overflow of e^(−z) that sigmoid expects
+        self.A = activations._sigmoid(Z, out)
         return self.A
 
     def backward(self, dA: Array) -> Array:
@@ -359,7 +385,7 @@ class Sigmoid(Layer):
     def _backward_unchecked(self, dA: Array, out: Array | None = None) -> Array:
         A = cast(Array, self.A)
         dZ = np.multiply(dA, A, out=out)
-        dZ *= 1 - A  # (dA * A) * (1 − A) with one temporary fewer
+        dZ *= np.subtract(activations.constant(1, A.dtype), A)  # (dA * A) * (1 − A)
         return dZ
 
 
@@ -392,7 +418,7 @@ class Tanh(Layer):
     def _backward_unchecked(self, dA: Array, out: Array | None = None) -> Array:
         A = cast(Array, self.A)
         dZ = np.multiply(A, A, out=out)
-        np.subtract(1, dZ, out=dZ)
+        np.subtract(activations.constant(1, A.dtype), dZ, out=dZ)
         dZ *= dA  # (1 − A²) * dA, computed in one new array
         return dZ
 

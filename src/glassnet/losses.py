@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from glassnet.activations import sigmoid
+from glassnet.activations import _sigmoid, constant
 
 __all__ = ["MSE", "BinaryCrossEntropy", "CrossEntropy", "Loss"]
 
@@ -195,20 +195,34 @@ class BinaryCrossEntropy(Loss):
         """Fused σ + BCE: L = Σ [softplus(Z) − Y Z] / m; caches A = σ(Z) and Y."""
         Z = _check_predictions(Z, "BinaryCrossEntropy")
         Y = self._checked_targets(Y, Z.shape, Z.dtype)
-        return self._forward_logits_unchecked(Z, Y)
+        with np.errstate(over="ignore"):  # σ's e^(−z) for very negative z
+            return self._forward_logits_unchecked(Z, Y)
 
-    def _forward_logits_unchecked(self, Z: Array, Y: Array) -> float:
-        self.cache = (sigmoid(Z), Y)
+    def _forward_logits_unchecked(
+        self, Z: Array, Y: Array, out: Array | None = None
+    ) -> float:
+        """Forward from the logits for checked targets; A = σ(Z) lands in ``out``.
+
+        The caller silences the overflow of σ's e^(−z), as ``fit`` does.
+        """
+        self.cache = (_sigmoid(Z, out), Y)
         # softplus(z) = log(e^0 + e^z), which logaddexp computes without overflow;
         # subtracted per sample (not as two sums) so no precision cancels away
-        terms = np.logaddexp(0, Z)
-        terms -= Y * Z
+        terms = np.logaddexp(constant(0, Z.dtype), Z)
+        terms -= np.multiply(Y, Z)
         return float(terms.sum()) / Z.shape[0]
 
     def backward_logits(self) -> Array:
         """DZ = (A − Y) / m."""
-        A, Y = self._cached()
-        return (A - Y) / A.shape[0]
+        self._cached()
+        return self._backward_logits_unchecked()
+
+    def _backward_logits_unchecked(self, out: Array | None = None) -> Array:
+        """DZ = (A − Y) / m after a forward from the logits, in ``out`` if given."""
+        A, Y = self.cache  # type: ignore[misc]
+        dZ = np.subtract(A, Y, out=out)
+        dZ /= A.shape[0]
+        return dZ
 
     @property
     def output(self) -> Array:
@@ -302,13 +316,22 @@ class CrossEntropy(Loss):
             return P.take(self._flat_ids(P, T))  # take reads P in C order
         return (T * P).sum(axis=1)  # type: ignore[no-any-return]
 
-    def _minus_targets(self, P: Array, T: Array) -> Array:
-        """P − T as a new array."""
+    def _minus_targets(self, P: Array, T: Array, out: Array | None = None) -> Array:
+        """P − T, in ``out`` when given, else as a new array."""
         if T.ndim == 1:
-            D = P.copy()  # C order, so D.reshape(-1) is a view of D
-            D.reshape(-1)[self._flat_ids(P, T)] -= 1
+            if out is None:
+                D = P.copy()
+            else:
+                D = out
+                np.copyto(D, P)
+            # D[i, y[i]] −= 1, through the flat positions: take and put read and
+            # write D in C order, and cost less than a fancy-indexed −=
+            ids = self._flat_ids(P, T)
+            picked = D.take(ids)
+            picked -= constant(1, D.dtype)
+            D.put(ids, picked)
             return D
-        return P - T
+        return np.subtract(P, T, out=out)
 
     def forward(self, Y_hat: Array, Y: ArrayLike) -> float:
         """L = −Σ T log Ŷ / m (Ŷ clipped to the smallest positive float)."""
@@ -339,13 +362,16 @@ class CrossEntropy(Loss):
         T = self._checked_targets(Y, Z.shape, Z.dtype)
         return self._forward_logits_unchecked(Z, T)
 
-    def _forward_logits_unchecked(self, Z: Array, T: Array) -> float:
+    def _forward_logits_unchecked(
+        self, Z: Array, T: Array, out: Array | None = None
+    ) -> float:
+        """Forward from the logits for checked targets; A = softmax(Z) in ``out``."""
         m, k = Z.shape
         # Each row's maximum, read at its argmax (for rows of a few classes that is
         # faster than Z.max(axis=1)); S = Z − max ≤ 0, so exp(S) cannot overflow.
         top = Z.argmax(axis=1)
         top += self._row_starts(m, k)  # flat positions, see _row_starts
-        S = np.subtract(Z, Z.take(top)[:, None])
+        S = np.subtract(Z, Z.take(top)[:, None], out=out)
         picked = self._pick(S, T)  # Σ_k T S per row, read before S becomes E
         A = np.exp(S, out=S)  # E = exp(Z − max)
         # Σ_k E, as a product (faster than a sum; np.dot: see Dense on why not @)
@@ -367,8 +393,13 @@ class CrossEntropy(Loss):
 
     def backward_logits(self) -> Array:
         """DZ = (A − T) / m."""
-        A, T = self._cached()
-        D = self._minus_targets(A, T)
+        self._cached()
+        return self._backward_logits_unchecked()
+
+    def _backward_logits_unchecked(self, out: Array | None = None) -> Array:
+        """DZ = (A − T) / m after a forward from the logits, in ``out`` if given."""
+        A, T = self.cache  # type: ignore[misc]
+        D = self._minus_targets(A, T, out)
         D /= A.shape[0]
         return D
 

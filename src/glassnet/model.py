@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
@@ -67,6 +67,7 @@ class Sequential:
                 )
             n = layer.output_features(n)
         self.layers: list[Layer] = layers
+        self._flat: tuple[Array, Array] | None = None  # see _flat_parameters
 
     # ---- shapes and parameters -------------------------------------------------
     @property
@@ -98,6 +99,44 @@ class Sequential:
             for key, W in layer.params.items():
                 out.append((f"{i}.{key}", W, grads[key]))
         return out
+
+    def _flat_parameters(self) -> tuple[Array, Array] | None:
+        """(θ, dθ): all parameters of the model in one vector, all gradients in another.
+
+        The Dense layers' W, b, dW, db become views into the two vectors (see
+        ``Dense._share``), layer after layer, in the order of ``parameters()``; an
+        elementwise optimizer then updates the whole model in two NumPy calls. The
+        vectors are made on first use and made again whenever a parameter array was
+        replaced since (``astype``, an assignment, a layer packed into another
+        model's vectors). None when some layer with parameters is not a Dense, the
+        dtypes differ, or a layer appears twice.
+        """
+        owners = [layer for layer in self.layers if layer.params]
+        if (
+            not owners
+            or not all(isinstance(layer, Dense) for layer in owners)
+            or len({id(layer) for layer in owners}) != len(owners)
+        ):
+            return None
+        arrays = [(W, dW) for _, W, dW in self.parameters()]
+        dtype = arrays[0][0].dtype
+        if any(W.dtype != dtype or dW.dtype != dtype for W, dW in arrays):
+            return None
+        flat = self._flat
+        if flat is not None and all(
+            W.base is flat[0] and dW.base is flat[1] for W, dW in arrays
+        ):
+            return flat
+        size = sum(W.size for W, _ in arrays)
+        theta, dtheta = np.empty(size, dtype), np.empty(size, dtype)
+        start = 0
+        for layer in owners:
+            n = sum(W.size for W in layer.params.values())
+            stop = start + n
+            cast(Dense, layer)._share(theta[start:stop], dtheta[start:stop])
+            start = stop
+        self._flat = (theta, dtheta)
+        return self._flat
 
     def astype(self, dtype: DTypeLike) -> Sequential:
         """Convert every parameter to ``dtype`` (float32 or float64); return self."""
@@ -326,27 +365,37 @@ class _TrainingStep:
             backwards[0] = (partial(backwards[0][0], need_dX=False), False)
         self.backwards = backwards[::-1]
         if self.fused:
-            self.loss_forward = method(loss, "forward_logits")[0]
-            self.loss_backward = loss.backward_logits  # type: ignore[attr-defined]
+            # the fused twins write A and dZ into the arrays of the last step, too
+            self.loss_forward = method(loss, "forward_logits")
+            self.loss_backward = method(loss, "backward_logits")
         else:
-            self.loss_forward = method(loss, "forward")[0]
-            self.loss_backward = loss.backward
-        # rows → the arrays the layers returned at the last step with that many rows
+            self.loss_forward = (method(loss, "forward")[0], False)
+            self.loss_backward = (loss.backward, False)
+        # rows → the arrays the layers (and a fused loss: the last two) returned at
+        # the last step with that many rows
         self.outputs: dict[int, list[Array | None]] = {}
 
     def __call__(self, X: Array, T: ArrayLike) -> tuple[float, Array]:
         """(L, Ŷ) for the batch X with targets T; the gradients land in ``grads``."""
         n = len(self.forwards)
-        outs = self.outputs.setdefault(X.shape[0], [None] * (2 * n))
+        outs = self.outputs.get(X.shape[0])
+        if outs is None:
+            outs = self.outputs[X.shape[0]] = [None] * (2 * n + 2)
         A = X
         for i, (forward, takes_out) in enumerate(self.forwards):
             if takes_out:
                 A = outs[i] = forward(A, out=outs[i])
             else:
                 A = forward(A)
-        L = self.loss_forward(A, T)
-        Y_hat = self.loss.output if self.fused else A  # type: ignore[attr-defined]
-        dA = self.loss_backward()
+        loss_forward, takes_out = self.loss_forward
+        if takes_out:
+            L = loss_forward(A, T, out=outs[-2])
+            Y_hat = outs[-2] = self.loss.output  # type: ignore[attr-defined]
+        else:
+            L = loss_forward(A, T)
+            Y_hat = self.loss.output if self.fused else A  # type: ignore[attr-defined]
+        loss_backward, takes_out = self.loss_backward
+        dA = outs[-1] = loss_backward(out=outs[-1]) if takes_out else loss_backward()
         for i, (backward, takes_out) in enumerate(self.backwards, start=n):
             if takes_out:
                 dA = outs[i] = backward(dA, out=outs[i])

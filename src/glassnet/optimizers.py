@@ -112,6 +112,15 @@ class Optimizer:
                 g = dW
             rule(W, g, *arrays)
 
+    def _elementwise(self) -> bool:
+        """Whether ``_step`` may be given all parameters as one vector θ.
+
+        True for a rule that keeps no state per parameter and treats every number
+        on its own — plain SGD, with or without L2 — so that one update of θ is the
+        updates of all the parameters, bit for bit.
+        """
+        return False
+
     def update(self, name: str, W: Array, g: Array) -> None:
         """Apply the rule to one parameter W with gradient g (in place)."""
         self._rule(W, g, *self._arrays(name, W))
@@ -192,6 +201,16 @@ class SGD(Optimizer):
         self.t += 1
         for W, dW, work, lr in self._plain:
             np.subtract(W, np.multiply(dW, lr, out=work), out=W)
+
+    def _elementwise(self) -> bool:
+        """True unless a subclass brings its own rule, update or step."""
+        cls = type(self)
+        return (
+            cls._rule is SGD._rule
+            and cls.update is SGD.update
+            and cls._step is SGD._step
+            and cls.step is Optimizer.step
+        )
 
     def _lr_array(self, dtype: np.dtype[Any]) -> Array:
         """The 0-d array of ``dtype`` that holds lr during the plain loop."""

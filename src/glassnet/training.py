@@ -31,6 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 from tqdm.auto import tqdm
 
 from glassnet._validate import all_finite, positive_int
+from glassnet.activations import constant
 from glassnet.callbacks import Callback, EarlyStopping, EveryNSteps
 from glassnet.checkpoint import FitState, load_checkpoint, save_checkpoint
 from glassnet.layers import as_float_array
@@ -111,7 +112,8 @@ def _count_correct(Y_hat: Array, Y: Array, loss: Loss) -> float:
     if isinstance(loss, CrossEntropy):
         labels = Y if Y.ndim == 1 else Y.argmax(axis=1)
         return float(np.count_nonzero(Y_hat.argmax(axis=1) == labels))
-    hits = np.count_nonzero((Y_hat >= 0.5) == (Y.reshape(Y_hat.shape) >= 0.5))
+    half = constant(0.5, Y_hat.dtype)
+    hits = np.count_nonzero((Y_hat >= half) == (Y.reshape(Y_hat.shape) >= half))
     return float(hits) / (Y_hat.size // Y_hat.shape[0])
 
 
@@ -311,10 +313,19 @@ def fit(
     if isinstance(loss, Loss):
         Y = loss._checked_targets(Y, (m, *out_shape), model.dtype)
     train_step = model._training_step(loss)
+    # An elementwise optimizer (plain SGD) updates all parameters as one vector θ
+    # (see Sequential._flat_parameters): two NumPy calls a step, not two per array.
+    flat = (
+        model._flat_parameters()
+        if isinstance(optimizer, Optimizer) and optimizer._elementwise()
+        else None
+    )
     # Parameters are updated in place, so this list holds for the whole fit.
     params = model.parameters()
     grads = [dW for _, _, dW in params]
-    if isinstance(optimizer, Optimizer) and type(optimizer).step is Optimizer.step:
+    if flat is not None:
+        update = partial(optimizer._step, [("θ", *flat)])
+    elif isinstance(optimizer, Optimizer) and type(optimizer).step is Optimizer.step:
         update = partial(optimizer._step, params)  # = step(model), without the list
     else:
         update = partial(optimizer.step, model)
@@ -389,7 +400,8 @@ def fit(
         dynamic_ncols=True,
         leave=True,
     )
-    bar_every = max(1, steps_per_epoch // 200)  # tqdm's update costs a µs or two
+    # tqdm's update costs a µs or two: a few hundred a pass, or none without a bar
+    bar_every = max(1, steps_per_epoch // 200) if verbose == 1 else steps_per_epoch
     for cb in callbacks:
         cb.on_train_begin(model)
     with _DeferredInterrupts(catch_term=checkpoint is not None) as interrupts:

@@ -1,0 +1,50 @@
+"""The benchmark's profiler: it times the very calls fit makes, and changes nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+from benchmarks import profile, run
+from benchmarks.contenders import GlassnetContender
+
+
+def _tiny():
+    spec = run.MODELS["tiny"]
+    X, y, _, _ = run.load(spec, quick=True)
+    return spec, X[:640], y[:640]
+
+
+def test_profiled_fit_times_every_phase_and_trains_the_same_weights():
+    spec, X, y = _tiny()
+    plain, profiled = GlassnetContender(spec, X, y), GlassnetContender(spec, X, y)
+    clock = profile._Clock()
+    profile._instrument(profiled, clock)
+    plain.epoch(3)
+    profiled.epoch(3)
+    for (_, W, _), (_, W_ref, _) in zip(
+        profiled.model.parameters(), plain.model.parameters(), strict=True
+    ):
+        np.testing.assert_array_equal(W, W_ref)
+    steps = 640 // spec.batch_size
+    layers = profiled.model.layers
+    expected = {f"backward {i} {layers[i]!r}" for i in range(len(layers) - 1)}
+    expected |= {f"forward {i} {layers[i]!r}" for i in range(len(layers) - 1)}
+    expected |= {"loss forward BinaryCrossEntropy()", "update SGD(lr=0.1)"}
+    expected |= {"loss backward BinaryCrossEntropy()"}
+    assert set(clock.calls) == expected
+    assert clock.calls["update SGD(lr=0.1)"] == steps
+    assert clock.calls["backward 0 Dense(2 → 8)"] == steps
+    assert all(seconds > 0 for seconds in clock.seconds.values())
+
+
+def test_profile_command_writes_a_table_in_step_order(tmp_path):
+    argv = ["--models", "tiny", "--epochs", "1", "--out", str(tmp_path)]
+    assert profile.main(argv) == 0
+    text = (tmp_path / "profile.md").read_text()
+    rows = [line.split(" | ")[0][2:] for line in text.splitlines() if line[:2] == "| "]
+    phases = rows[1:]  # after the header row
+    assert phases[0] == "gather batch"
+    assert phases[1] == "forward 0 Dense(2 → 8)"
+    assert phases.index("loss forward BinaryCrossEntropy()") < phases.index(
+        "backward 4 Dense(8 → 1)"
+    )
+    assert phases[-2:] == ["update SGD(lr=0.1)", "fit's own loop (the rest)"]
