@@ -253,6 +253,7 @@ class CrossEntropy(Loss):
         self._starts: Array = np.arange(0)  # see _row_starts
         self._starts_for = (0, 0)
         self._ones_cache: Array = np.ones(0)
+        self._ids: Array = np.arange(0)  # the forward's flat positions i·k + y[i]
 
     def _checked_targets(
         self, Y: ArrayLike, shape: tuple[int, ...], dtype: np.dtype[Any]
@@ -283,7 +284,7 @@ class CrossEntropy(Loss):
                     f"CrossEntropy expected class ids in [0, {k}) for {k} outputs; got "
                     f"values from {Y.min()} to {Y.max()}."
                 )
-            return Y
+            return Y.astype(np.intp, copy=False)  # indices, as take and put want them
         T = _as_targets(Y, shape, dtype, "CrossEntropy")
         row_sums = T.sum(axis=1)
         if np.isnan(T).any() or T.min() < 0 or not np.allclose(row_sums, 1, atol=1e-4):
@@ -308,12 +309,16 @@ class CrossEntropy(Loss):
     def _flat_ids(self, P: Array, y: Array) -> Array:
         """The flat positions i · k + y[i] of each row's target entry in P.ravel()."""
         m, k = P.shape
-        return np.add(self._row_starts(m, k), y, dtype=np.intp)
+        return np.add(self._row_starts(m, k), y)  # both intp (see _checked_targets)
 
     def _pick(self, P: Array, T: Array) -> Array:
-        """Σ_k T * P per row: P[i, y[i]] for ids, (T * P).sum(1) for rows."""
+        """Σ_k T * P per row: P[i, y[i]] for ids, (T * P).sum(1) for rows.
+
+        For ids, the flat positions are kept for the backward (``_ids``).
+        """
         if T.ndim == 1:
-            return P.take(self._flat_ids(P, T))  # take reads P in C order
+            self._ids = self._flat_ids(P, T)
+            return P.take(self._ids)  # take reads P in C order
         return (T * P).sum(axis=1)  # type: ignore[no-any-return]
 
     def _minus_targets(self, P: Array, T: Array, out: Array | None = None) -> Array:
@@ -324,9 +329,9 @@ class CrossEntropy(Loss):
             else:
                 D = out
                 np.copyto(D, P)
-            # D[i, y[i]] −= 1, through the flat positions: take and put read and
-            # write D in C order, and cost less than a fancy-indexed −=
-            ids = self._flat_ids(P, T)
+            # D[i, y[i]] −= 1, through the flat positions of the forward: take and
+            # put read and write D in C order, and cost less than a fancy-indexed −=
+            ids = self._ids
             picked = D.take(ids)
             picked -= constant(1, D.dtype)
             D.put(ids, picked)
