@@ -96,19 +96,26 @@ def _instrument(contender: GlassnetContender, clock: _Clock) -> None:
 
 
 def _wrapper_cost(clock_samples: int = 20000) -> float:
-    """Seconds that one wrapped call adds, from an empty function."""
+    """Seconds that one wrapped call adds, from an empty function called as fit does.
+
+    Like a layer's twin, the probe takes an array and an ``out`` keyword.
+    """
+
+    def empty(A: Any, out: Any = None) -> Any:
+        return out
+
     probe = _Clock()
-    fn = probe.wrap("probe", lambda: None)
+    fn = probe.wrap("probe", empty)
     best = float("inf")
     for _ in range(5):
         start = time.perf_counter()
         for _ in range(clock_samples):
-            fn()
-        empty = time.perf_counter() - start
+            fn(None, out=None)
+        wrapped = time.perf_counter() - start
         start = time.perf_counter()
         for _ in range(clock_samples):
-            pass
-        best = min(best, (empty - (time.perf_counter() - start)) / clock_samples)
+            empty(None, out=None)
+        best = min(best, (wrapped - (time.perf_counter() - start)) / clock_samples)
     return max(best, 0.0)
 
 
@@ -215,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = [n for n in args.models.split(",") if n]
     unknown = [n for n in names if n not in run.MODELS]
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        parser.error(f"--out {args.out} is a file; give a folder")
     if unknown or args.epochs < 1:
         parser.error(
             f"unknown model(s) {unknown}" if unknown else "--epochs must be ≥ 1"
