@@ -500,6 +500,21 @@ def test_no_flat_vector_for_mixed_dtypes_a_repeated_layer_or_adam():
     assert mixed._flat_parameters() is None
     shared = gn.Dense(2, 2, rng=0)
     assert gn.Sequential([shared, gn.Tanh(), shared])._flat_parameters() is None
+
+    class DenseWithScale(gn.Dense):  # a parameter beyond W and b
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.s, self.ds = np.ones(1, np.float32), np.zeros(1, np.float32)
+
+        @property
+        def params(self):
+            return {**super().params, "s": self.s}
+
+        @property
+        def grads(self):
+            return {**super().grads, "s": self.ds}
+
+    assert gn.Sequential([DenseWithScale(2, 2)])._flat_parameters() is None
     assert not gn.Adam()._elementwise()
     assert not gn.Momentum()._elementwise()
     X, y = _data(40, 6, 3)

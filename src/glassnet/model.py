@@ -108,13 +108,19 @@ class Sequential:
         elementwise optimizer then updates the whole model in two NumPy calls. The
         vectors are made on first use and made again whenever a parameter array was
         replaced since (``astype``, an assignment, a layer packed into another
-        model's vectors). None when some layer with parameters is not a Dense, the
-        dtypes differ, or a layer appears twice.
+        model's vectors). None when some layer with parameters is not a Dense (or
+        has parameters of its own beyond W and b), the dtypes differ, or a layer
+        appears twice.
         """
         owners = [layer for layer in self.layers if layer.params]
         if (
             not owners
-            or not all(isinstance(layer, Dense) for layer in owners)
+            or not all(
+                isinstance(layer, Dense)
+                and type(layer).params is Dense.params
+                and type(layer).grads is Dense.grads
+                for layer in owners
+            )
             or len({id(layer) for layer in owners}) != len(owners)
         ):
             return None
