@@ -424,11 +424,26 @@ def test_sgd_short_loop_takes_the_rule_s_steps_bit_for_bit_and_follows_lr(dtype)
             np.testing.assert_array_equal(W, ref)
 
 
-class _PerArraySGD(gn.SGD):
-    """SGD with its rule restated: fit must then update array by array."""
+def _per_array(cls):
+    """``cls`` with its rule restated: fit must then update array by array."""
 
-    def _rule(self, W, g, *arrays):
-        W -= np.multiply(g, self.lr, out=arrays[0])
+    class PerArray(cls):
+        def _rule(self, W, g, *arrays):
+            super()._rule(W, g, *arrays)
+
+    return PerArray
+
+
+_PerArraySGD = _per_array(gn.SGD)
+
+OPTIMIZERS = [
+    (gn.SGD, {"lr": 0.1}),
+    (gn.SGD, {"lr": 0.1, "weight_decay": 0.01}),
+    (gn.Momentum, {"lr": 0.05}),
+    (gn.RMSProp, {"lr": 0.01}),
+    (gn.Adam, {"lr": 0.01}),
+    (gn.Adam, {"lr": 0.01, "weight_decay": 0.01}),
+]
 
 
 def _fit(model, optimizer, X, y, seed=0, epochs=2):
@@ -448,20 +463,33 @@ def _weights(model):
     return [W.copy() for _, W, _ in model.parameters()]
 
 
-@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
-def test_sgd_updates_all_parameters_as_one_vector_bit_for_bit(weight_decay):
+@pytest.mark.parametrize(("cls", "kwargs"), OPTIMIZERS)
+def test_optimizers_update_all_parameters_as_one_vector_bit_for_bit(cls, kwargs):
     X, y = _data(100, 6, 3)
     flat, per_array = (_model((6, 9, 7, 3), "relu", "softmax") for _ in range(2))
-    assert gn.SGD(0.1)._elementwise()
-    assert not _PerArraySGD(0.1)._elementwise()
-    _fit(flat, gn.SGD(0.1, weight_decay=weight_decay), X, y)
-    _fit(per_array, _PerArraySGD(0.1, weight_decay=weight_decay), X, y)
+    opt, opt_ref = cls(**kwargs), _per_array(cls)(**kwargs)
+    assert opt._elementwise()
+    assert not opt_ref._elementwise()
+    _fit(flat, opt, X, y)
+    _fit(per_array, opt_ref, X, y)
     for W, ref in zip(_weights(flat), _weights(per_array), strict=True):
         np.testing.assert_array_equal(W, ref)
-    # the flat path was taken: every parameter is a view of one vector
+    # the flat path was taken: every parameter is a view of one vector ...
     theta, dtheta = flat._flat
     assert all(W.base is theta and dW.base is dtheta for _, W, dW in flat.parameters())
     assert per_array._flat is None
+    # ... and the state, still kept per parameter name, is the same
+    assert opt.state.keys() == opt_ref.state.keys()
+    for name, slots in opt_ref.state.items():
+        for slot, value in slots.items():
+            np.testing.assert_array_equal(opt.state[name][slot], value)
+            assert opt.state[name][slot].base is not None  # a view of the vector
+    # a public step after fit goes on from the same state
+    for model, optimizer in ((flat, opt), (per_array, opt_ref)):
+        model.loss_and_gradients(X, y, gn.CrossEntropy())
+        optimizer.step(model)
+    for W, ref in zip(_weights(flat), _weights(per_array), strict=True):
+        np.testing.assert_array_equal(W, ref)
 
 
 def test_flat_parameters_are_remade_after_astype_an_assignment_or_a_shared_layer():
@@ -493,7 +521,7 @@ def test_flat_parameters_are_remade_after_astype_an_assignment_or_a_shared_layer
     assert flat._flat[0].dtype == np.float64
 
 
-def test_no_flat_vector_for_mixed_dtypes_a_repeated_layer_or_adam():
+def test_no_flat_vector_for_mixed_dtypes_a_repeated_layer_or_an_own_update():
     mixed = gn.Sequential(
         [gn.Dense(2, 2, rng=0), gn.Dense(2, 2, rng=1, dtype=np.float64)]
     )
@@ -515,9 +543,13 @@ def test_no_flat_vector_for_mixed_dtypes_a_repeated_layer_or_adam():
             return {**super().grads, "s": self.ds}
 
     assert gn.Sequential([DenseWithScale(2, 2)])._flat_parameters() is None
-    assert not gn.Adam()._elementwise()
-    assert not gn.Momentum()._elementwise()
+
+    class OwnUpdate(gn.Adam):
+        def update(self, name, W, g):
+            W -= 0.01 * g
+
+    assert not OwnUpdate()._elementwise()
     X, y = _data(40, 6, 3)
     model = _model((6, 5, 3), "relu", "softmax")
-    _fit(model, gn.Adam(0.01), X, y)
+    _fit(model, OwnUpdate(), X, y)
     assert model._flat is None

@@ -82,14 +82,22 @@ class Optimizer:
         self._work: dict[tuple[tuple[int, ...], str, int], Array] = {}
         # The arrays of every parameter of the last list given to _step, in its order
         self._bound: list[tuple[Array, ...]] = []
+        self._targets: list[tuple[Array, Array]] = []  # the (W, dW) they update
         self._bound_to: tuple[object, object] = (None, None)
 
     def step(self, model: HasParameters) -> None:
         """Update every parameter of ``model`` once."""
         self._step(list(model.parameters()))
 
-    def _step(self, params: Sequence[Triple]) -> None:
+    def _step(
+        self, params: Sequence[Triple], flat: tuple[Array, Array] | None = None
+    ) -> None:
         """Update every (name, W, dW) of ``params`` once.
+
+        With ``flat`` = (θ, dθ) — every W of ``params`` a view of θ, laid end to end
+        in their order, and every dW the same view of dθ (see
+        ``Sequential._flat_parameters``) — the rule runs once, on the two vectors;
+        only for an optimizer whose ``_elementwise()`` is True.
 
         The arrays of each parameter are looked up when ``params`` is a new list (or
         the state was replaced, as loading a checkpoint does), then reused.
@@ -101,10 +109,15 @@ class Optimizer:
                 self.update(name, W, dW + wd * W if wd else dW)
             return
         if self._bound_to[0] is not params or self._bound_to[1] is not self.state:
-            self._bound = [self._arrays(name, W) for name, W, _ in params]
+            if flat is None:
+                self._bound = [self._arrays(name, W) for name, W, _ in params]
+                self._targets = [(W, dW) for _, W, dW in params]
+            else:
+                self._bound = [self._flat_arrays(params, flat[0])]
+                self._targets = [flat]
             self._bound_to = (params, self.state)
         rule = self._rule
-        for (_, W, dW), arrays in zip(params, self._bound, strict=True):
+        for (W, dW), arrays in zip(self._targets, self._bound, strict=True):
             if wd:  # g = dW + wd · W, in the last work array
                 g = np.multiply(W, wd, out=arrays[-1])
                 g += dW
@@ -112,14 +125,42 @@ class Optimizer:
                 g = dW
             rule(W, g, *arrays)
 
+    def _flat_arrays(self, params: Sequence[Triple], theta: Array) -> tuple[Array, ...]:
+        """The state slots as vectors shaped like θ, then the work arrays.
+
+        Each parameter's slot in ``state`` becomes a view of its part of the vector,
+        with its values kept, so that the state is still read, saved and restored
+        per parameter name.
+        """
+        vectors = []
+        for slot in self.slots:
+            S = np.zeros_like(theta)
+            start = 0
+            for name, W, _ in params:
+                part = S[start : start + W.size].reshape(W.shape)
+                start += W.size
+                old = self.state.get(name, {}).get(slot)
+                if old is not None and old.shape == W.shape:
+                    part[...] = old
+                self.state.setdefault(name, {})[slot] = part
+            vectors.append(S)
+        count = self.work_arrays + (1 if self.weight_decay else 0)
+        return (*vectors, *(self._scratch(theta, k) for k in range(count)))
+
     def _elementwise(self) -> bool:
         """Whether ``_step`` may be given all parameters as one vector θ.
 
-        True for a rule that keeps no state per parameter and treats every number
-        on its own — plain SGD, with or without L2 — so that one update of θ is the
-        updates of all the parameters, bit for bit.
+        True for the built-in rules, which treat every number on its own (their
+        state too), so that one update of θ is the updates of all the parameters,
+        bit for bit; False for a subclass that brings its own rule, update or step.
         """
-        return False
+        cls = type(self)
+        return (
+            cls._rule in _ELEMENTWISE_RULES
+            and cls.update is Optimizer.update
+            and cls.step is Optimizer.step
+            and cls._step in (Optimizer._step, SGD._step)
+        )
 
     def update(self, name: str, W: Array, g: Array) -> None:
         """Apply the rule to one parameter W with gradient g (in place)."""
@@ -169,7 +210,9 @@ class SGD(Optimizer):
         self._lr_in_arrays = math.nan
         self._plain: list[tuple[Array, Array, Array, Array]] = []
 
-    def _step(self, params: Sequence[Triple]) -> None:
+    def _step(
+        self, params: Sequence[Triple], flat: tuple[Array, Array] | None = None
+    ) -> None:
         """The generic loop, or for plain SGD a shorter one (same arithmetic).
 
         For small networks the cost of a step is the count of NumPy calls and of
@@ -185,13 +228,13 @@ class SGD(Optimizer):
             or cls._rule is not SGD._rule
             or cls.update is not SGD.update
         ):
-            super()._step(params)  # L2, or a subclass's own rule or update
+            super()._step(params, flat)  # L2, or a subclass's own rule or update
             return
         if self._bound_to[0] is not params or self._bound_to[1] is not self.state:
-            super()._step(params)  # binds the work arrays, steps once
+            super()._step(params, flat)  # binds the work arrays, steps once
             self._plain = [
                 (W, dW, arrays[0], self._lr_array(W.dtype))
-                for (_, W, dW), arrays in zip(params, self._bound, strict=True)
+                for (W, dW), arrays in zip(self._targets, self._bound, strict=True)
             ]
             return
         if self.lr != self._lr_in_arrays:  # a new lr (a schedule), or the first step
@@ -201,16 +244,6 @@ class SGD(Optimizer):
         self.t += 1
         for W, dW, work, lr in self._plain:
             np.subtract(W, np.multiply(dW, lr, out=work), out=W)
-
-    def _elementwise(self) -> bool:
-        """True unless a subclass brings its own rule, update or step."""
-        cls = type(self)
-        return (
-            cls._rule is SGD._rule
-            and cls.update is SGD.update
-            and cls._step is SGD._step
-            and cls.step is Optimizer.step
-        )
 
     def _lr_array(self, dtype: np.dtype[Any]) -> Array:
         """The 0-d array of ``dtype`` that holds lr during the plain loop."""
@@ -341,3 +374,7 @@ class Adam(Optimizer):
         np.multiply(self.lr / c1, m, out=work)
         work /= denom
         W -= work  # W −= (lr / c1) m / (√v / √c2 + ε)
+
+
+# The rules that treat every number on its own: see Optimizer._elementwise.
+_ELEMENTWISE_RULES = {SGD._rule, Momentum._rule, RMSProp._rule, Adam._rule}

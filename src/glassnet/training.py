@@ -313,8 +313,8 @@ def fit(
     if isinstance(loss, Loss):
         Y = loss._checked_targets(Y, (m, *out_shape), model.dtype)
     train_step = model._training_step(loss)
-    # An elementwise optimizer (plain SGD) updates all parameters as one vector θ
-    # (see Sequential._flat_parameters): two NumPy calls a step, not two per array.
+    # A built-in optimizer updates all parameters as one vector θ (see
+    # Sequential._flat_parameters): its few NumPy calls once a step, not per array.
     flat = (
         model._flat_parameters()
         if isinstance(optimizer, Optimizer) and optimizer._elementwise()
@@ -324,7 +324,7 @@ def fit(
     params = model.parameters()
     grads = [dW for _, _, dW in params]
     if flat is not None:
-        update = partial(optimizer._step, [("θ", *flat)])
+        update = partial(optimizer._step, params, flat)
     elif isinstance(optimizer, Optimizer) and type(optimizer).step is Optimizer.step:
         update = partial(optimizer._step, params)  # = step(model), without the list
     else:
