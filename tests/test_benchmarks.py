@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from benchmarks import profile, run
 from benchmarks.contenders import GlassnetContender
@@ -48,3 +50,21 @@ def test_profile_command_writes_a_table_in_step_order(tmp_path):
         "backward 4 Dense(8 → 1)"
     )
     assert phases[-2:] == ["update SGD(lr=0.1)", "fit's own loop (the rest)"]
+
+
+def test_benchmark_command_runs_a_model_and_writes_its_tables(tmp_path):
+    argv = ["--models", "tiny", "--epochs", "1", "--out", str(tmp_path)]
+    assert run.main(argv) == 0
+    result = json.loads((tmp_path / "results.json").read_text())
+    tiny = result["models"]["tiny"]
+    contenders = tiny["contenders"]
+    assert {"glassnet", "matmul limit"} <= set(contenders)
+    assert contenders["glassnet"]["test_accuracy"] > 0.9
+    for name, c in contenders.items():
+        assert c["epoch_s_min"] <= c["epoch_s_median"] <= c["epoch_s_max"], name
+        assert c["glassnet_over_this"] > 0
+    assert tiny["memory"]["peak_MB"] >= tiny["memory"]["data_MB"]
+    skipped = {"pytorch", "sklearn"} - set(contenders)
+    assert len(tiny["notes"]) == len(skipped)  # a note for each contender left out
+    table = (tmp_path / "results.md").read_text()
+    assert "| 2-8-8-1 tanh, sgd, batch 32 | glassnet |" in table
