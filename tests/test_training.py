@@ -455,3 +455,66 @@ def test_predict_hints_at_reshaping_a_single_sample():
     model = gn.Sequential([gn.Dense(3, 1, rng=0)])
     with pytest.raises(ValueError, match=r"reshape\(1, -1\)"):
         model.predict(np.zeros(3))
+
+
+class _Linear(gn.Layer):
+    """A user's own layer: Z = X @ W.T, its gradient stored one way or the other."""
+
+    def __init__(self, n_in: int, n_out: int, seed: int, rebind: bool) -> None:
+        rng = np.random.default_rng(seed)
+        self.W = (rng.standard_normal((n_out, n_in)) * 0.5).astype(np.float32)
+        self.dW = np.zeros_like(self.W)
+        self.rebind = rebind
+
+    @property
+    def params(self):
+        return {"W": self.W}
+
+    @property
+    def grads(self):
+        return {"W": self.dW}
+
+    def output_features(self, n_in):
+        return self.W.shape[0]
+
+    def forward(self, X):
+        self.X = X
+        return X @ self.W.T
+
+    def backward(self, dZ):
+        if self.rebind:
+            self.dW = dZ.T @ self.X  # a new array at every step
+        else:
+            self.dW[...] = dZ.T @ self.X
+        return dZ @ self.W
+
+
+@pytest.mark.parametrize("optimizer", [gn.SGD(0.1), gn.Adam(0.01)], ids=repr)
+def test_a_layer_that_stores_new_gradient_arrays_trains_like_one_that_writes_in_place(
+    optimizer,
+):
+    X = np.random.default_rng(0).standard_normal((64, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    runs = []
+    for rebind in (False, True):
+        first, second = _Linear(3, 4, 0, rebind), _Linear(4, 2, 1, rebind)
+        model = gn.Sequential([first, gn.Tanh(), second, gn.Softmax()])
+        history = model.fit(
+            X,
+            y,
+            loss=gn.CrossEntropy(),
+            optimizer=type(optimizer)(optimizer.lr),
+            epochs=3,
+            batch_size=16,
+            seed=0,
+            verbose=0,
+            clip_norm=1.0,
+        )
+        runs.append((model, history))
+    (kept, h_kept), (rebound, h_rebound) = runs
+    assert h_rebound.step_loss == h_kept.step_loss
+    assert h_kept.step_loss[-1] < h_kept.step_loss[0]  # it did learn
+    for (_, W, _), (_, W_ref, _) in zip(
+        rebound.parameters(), kept.parameters(), strict=True
+    ):
+        np.testing.assert_array_equal(W, W_ref)

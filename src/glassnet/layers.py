@@ -7,7 +7,9 @@ Contract (every layer):
 
 - ``forward(X) -> Y`` computes the output and caches what ``backward`` needs.
 - ``backward(dY) -> dX`` takes dL/dY, stores dL/dparam in ``grads`` and returns dL/dX.
-  It never changes its argument or the parameters.
+  It never changes its argument or the parameters. Writing into the gradient arrays
+  (``dW[...] = ...``) is fastest; a layer that stores new arrays instead also trains,
+  as ``fit`` then looks its gradients up again at every step.
 - ``params`` and ``grads`` are dicts with the same keys and shapes (empty for
   activations).
 

@@ -323,6 +323,10 @@ def fit(
     # Parameters are updated in place, so this list holds for the whole fit.
     params = model.parameters()
     grads = [dW for _, _, dW in params]
+    # A layer's backward may store its gradients in new arrays instead of writing
+    # into the old ones; seen at the first step, the gradients are then looked up
+    # again at every step, and the optimizer is given the model to read them from.
+    rebinds: bool | None = None  # unknown until the first backward
     if flat is not None:
         update = partial(optimizer._step, params, flat)
     elif isinstance(optimizer, Optimizer) and type(optimizer).step is Optimizer.step:
@@ -420,6 +424,15 @@ def fit(
                 batches = _batches(X, Y, batch_size, order, first=done)
                 for batch, (Xb, Yb) in enumerate(batches, start=done + 1):
                     L, Y_hat = train_step(Xb, Yb)
+                    if rebinds is not False:
+                        now = [dW for _, _, dW in model.parameters()]
+                        if rebinds is None:
+                            rebinds = any(
+                                a is not b for a, b in zip(grads, now, strict=True)
+                            )
+                            if rebinds:
+                                update = partial(optimizer.step, model)
+                        grads = now
                     if not math.isfinite(L):
                         restore_and_raise(f"the loss became {L}", epoch_start)
                     if clip_norm is not None:
