@@ -65,7 +65,7 @@ def _sigmoid(Z: Array, out: Array | None = None) -> Array:
     A = np.negative(Z, out=out)
     np.exp(A, out=A)
     np.add(A, one, out=A)
-    return np.divide(one, A, out=A)  # the same bits as np.reciprocal, and faster
+    return np.divide(one, A, out=A)  # np.reciprocal's bits, faster on large arrays
 
 
 _CONSTANTS: dict[tuple[float, np.dtype[Any]], Array] = {}
