@@ -401,7 +401,10 @@ class _TrainingStep:
             L = loss_forward(A, T)
             Y_hat = self.loss.output if self.fused else A  # type: ignore[attr-defined]
         loss_backward, takes_out = self.loss_backward
-        dA = outs[-1] = loss_backward(out=outs[-1]) if takes_out else loss_backward()
+        if takes_out:
+            dA = outs[-1] = loss_backward(out=outs[-1])
+        else:
+            dA = loss_backward()
         for i, (backward, takes_out) in enumerate(self.backwards, start=n):
             if takes_out:
                 dA = outs[i] = backward(dA, out=outs[i])
