@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import struct
 from pathlib import Path
 
@@ -220,3 +221,326 @@ def test_save_rejects_layers_without_a_file_format(tmp_path):
 def test_no_pickle_in_the_module():
     source = Path(io.__file__).read_text(encoding="utf-8")
     assert "pickle" not in source.replace("No pickle", "").replace("no pickle", "")
+
+
+# ------------------------------------------------ every file save writes loads back
+
+
+def test_every_header_length_residue_saves_and_loads_back(tmp_path):
+    # safetensors pads headers to 8 bytes, so save reaches the 32 multiples of 8 mod
+    # 256; 256 metadata lengths in a row reach them all, 128 included (once refused
+    # as "a pickle" because the first byte, the length's low byte, was 0x80).
+    model = small_model()
+    residues = set()
+    for k in range(256):
+        path = tmp_path / f"m{k}.safetensors"
+        io.save(model, path, metadata={"note": "x" * k})
+        residues.add(path.read_bytes()[0])
+        back = io.load(path)
+        assert repr(back) == repr(model)
+        assert io.read_metadata(path) == {"note": "x" * k}
+    assert residues == set(range(0, 256, 8))
+
+
+def test_a_file_whose_first_byte_is_0x80_loads(tmp_path):
+    path = tmp_path / "m.safetensors"
+    model = gn.Sequential([gn.Dense(2, 3, rng=0)])
+    k = 0
+    while True:  # the note length that makes the header length ≡ 128 (mod 256)
+        io.save(model, path, metadata={"note": "x" * k})
+        if path.read_bytes()[0] == 0x80:
+            break
+        k += 1
+    assert repr(io.load(path)) == "Sequential([Dense(2 → 3)])"
+    assert io.read_metadata(path) == {"note": "x" * k}
+
+
+# ------------------------------------------------ refusals, field by field
+
+
+def meta_edit(change):
+    """A header edit applying ``change`` to the __metadata__ dict."""
+    return lambda h: change(h["__metadata__"])
+
+
+def arch_edit(change):
+    """A header edit applying ``change`` to the decoded architecture list."""
+
+    def edit(h):
+        arch = json.loads(h["__metadata__"]["architecture"])
+        change(arch)
+        h["__metadata__"]["architecture"] = json.dumps(arch)
+
+    return edit
+
+
+def set_layer(i, **fields):
+    return arch_edit(lambda arch: arch[i].update(fields))
+
+
+def drop_layer_key(i, key):
+    return arch_edit(lambda arch: arch[i].pop(key))
+
+
+def set_meta(**fields):
+    return meta_edit(lambda m: m.update(fields))
+
+
+def drop_meta(key):
+    return meta_edit(lambda m: m.pop(key))
+
+
+def set_raw_arch(text):
+    return set_meta(architecture=text)
+
+
+HEADER_CASES = {
+    # keys missing from the metadata
+    "no format_version": (drop_meta("format_version"), "format_version"),
+    "no architecture": (drop_meta("architecture"), "architecture"),
+    "no dtype": (drop_meta("dtype"), "missing 'dtype'"),
+    "no metadata": (drop_meta("metadata"), "missing 'metadata'"),
+    "unknown metadata key": (set_meta(extra="1"), "unknown key.*'extra'"),
+    # versions
+    "version 0": (set_meta(format_version="0"), "format_version '0'"),
+    "version 01": (set_meta(format_version="01"), "format_version '01'"),
+    "version 1.0": (set_meta(format_version="1.0"), "positive integer"),
+    "version -1": (set_meta(format_version="-1"), "positive integer"),
+    "version empty": (set_meta(format_version=""), "positive integer"),
+    "version newer": (set_meta(format_version="2"), "Upgrade glassnet"),
+    "version huge": (set_meta(format_version="9" * 5000), "positive integer"),
+    # dtypes
+    "dtype float16": (set_meta(dtype="float16"), "dtype must be one of"),
+    "dtype int32": (set_meta(dtype="int32"), "dtype must be one of"),
+    "dtype bfloat16": (set_meta(dtype="bfloat16"), "dtype must be one of"),
+    "dtype mismatch": (set_meta(dtype="float64"), "'0.weight' has dtype F32"),
+    # the architecture as a whole
+    "architecture not JSON": (set_raw_arch("[{"), "architecture is not valid JSON"),
+    "architecture nested": (set_raw_arch("[" * 100_000), "nested too deeply"),
+    "architecture object": (set_raw_arch("{}"), "must be a list"),
+    "architecture empty": (set_raw_arch("[]"), "must be a list"),
+    "metadata nested": (set_meta(metadata="[" * 100_000), "nested too deeply"),
+    "metadata not JSON": (set_meta(metadata="{x"), "metadata is not valid JSON"),
+    # fields of the wrong type: refused, never cast
+    "n_in str": (set_layer(0, n_in="3"), "n_in must be an integer.*'3'"),
+    "n_in float": (set_layer(0, n_in=2.7), "n_in must be an integer.*2.7"),
+    "n_in whole float": (set_layer(0, n_in=3.0), "n_in must be an integer.*3.0"),
+    "n_in bool": (set_layer(0, n_in=True), "n_in must be an integer.*True"),
+    "n_in zero": (set_layer(0, n_in=0), "n_in must be an integer"),
+    "n_in negative": (set_layer(0, n_in=-3), "n_in must be an integer"),
+    "n_in huge": (set_layer(0, n_in=10**30), "n_in must be an integer"),
+    "n_out null": (set_layer(4, n_out=None), "n_out must be an integer"),
+    "bias str": (set_layer(0, bias="false"), "bias must be true or false.*'false'"),
+    "bias int": (set_layer(0, bias=0), "bias must be true or false"),
+    "bias null": (set_layer(0, bias=None), "bias must be true or false"),
+    "alpha str": (set_layer(1, alpha="0.2"), "alpha must be a finite"),
+    "alpha negative": (set_layer(1, alpha=-1), "alpha must be a finite"),
+    "alpha bool": (set_layer(1, alpha=True), "alpha must be a finite"),
+    "alpha NaN": (set_layer(1, alpha=float("nan")), "alpha must be a finite"),
+    # missing and unknown keys
+    "Dense without n_out": (drop_layer_key(0, "n_out"), "missing 'n_out'"),
+    "Dense without bias": (drop_layer_key(0, "bias"), "missing 'bias'"),
+    "LeakyReLU without alpha": (drop_layer_key(1, "alpha"), "missing 'alpha'"),
+    "typo in a key": (set_layer(3, activaton="relu"), "unknown key.*'activaton'"),
+    "unknown Dense key": (set_layer(0, init="he"), "unknown key.*'init'"),
+    "no type": (drop_layer_key(3, "type"), "unknown type None"),
+    "type not str": (set_layer(3, type=5), "unknown type 5"),
+    "unknown type": (set_layer(3, type="Conv9D"), "unknown type 'Conv9D'"),
+    "layer not object": (
+        arch_edit(lambda a: a.__setitem__(3, "Tanh")),
+        "layer 3 is 'Tanh'",
+    ),
+    "inconsistent sizes": (set_layer(2, n_in=6), "layer 2 takes n_in=6"),
+    # tensors against the architecture
+    "no bias declared": (set_layer(0, bias=False), r"tensors \['0.bias'\] belong"),
+    "bias declared": (set_layer(2, bias=True), "'2.bias' is missing"),
+    "huge Dense declared": (
+        arch_edit(
+            lambda a: a.__init__(
+                [{"type": "Dense", "n_in": 10**9, "n_out": 10**9, "bias": True}]
+            )
+        ),
+        r"'0.weight' has shape \(5, 3\).*needs \(1000000000, 1000000000\)",
+    ),
+    "layer moved": (
+        arch_edit(lambda a: a.insert(0, {"type": "ReLU"})),
+        "'1.weight' is missing",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", HEADER_CASES)
+def test_load_refuses_a_bad_header_naming_the_file_and_the_field(tmp_path, case):
+    import tracemalloc
+
+    edit, message = HEADER_CASES[case]
+    path = tmp_path / "m.safetensors"
+    io.save(small_model(), path, metadata={"a": 1})
+    rewrite_header(path, edit)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=message) as info:
+            io.load(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert str(path) in str(info.value)
+    assert peak < 16 * 2**20  # nothing the header declares was allocated
+    with pytest.raises(ValueError, match=message):
+        io.read_metadata(path)
+
+
+def replace_tensor(path, name, value):
+    """Rewrite ``path`` with tensor ``name`` replaced (None: removed)."""
+    with open(path, "rb") as fh:
+        (n,) = struct.unpack("<Q", fh.read(8))
+        meta = json.loads(fh.read(n))["__metadata__"]
+    tensors = load_file(str(path))
+    if value is None:
+        del tensors[name]
+    else:
+        tensors[name] = value
+    save_file(tensors, str(path), metadata=meta)
+
+
+def with_nan(dtype=np.float32, value=np.nan, where=(0, 0)):
+    W = np.asarray(small_model().layers[0].W, dtype=dtype).copy()
+    W[where] = value
+    return W
+
+
+TENSOR_CASES = {
+    "float16": (np.zeros((5, 3), np.float16), r"'0.weight' has dtype F16 \(float16\)"),
+    "float64 in float32 model": (np.zeros((5, 3)), "'0.weight' has dtype F64"),
+    "int32": (np.zeros((5, 3), np.int32), r"'0.weight' has dtype I32 \(int32\)"),
+    "int64": (np.zeros((5, 3), np.int64), "'0.weight' has dtype I64"),
+    "uint8": (np.zeros((5, 3), np.uint8), "'0.weight' has dtype U8"),
+    "bool": (np.zeros((5, 3), bool), "'0.weight' has dtype BOOL"),
+    "complex64": (np.zeros((5, 3), np.complex64), "'0.weight' has dtype C64"),
+    "NaN": (with_nan(), "'0.weight' holds NaN or inf"),
+    "inf": (with_nan(value=np.inf, where=(4, 2)), "'0.weight' holds NaN or inf"),
+    "-inf": (with_nan(value=-np.inf), "'0.weight' holds NaN or inf"),
+    "transposed": (np.zeros((3, 5), np.float32), r"'0.weight' has shape \(3, 5\)"),
+    "flattened": (np.zeros(15, np.float32), r"'0.weight' has shape \(15,\)"),
+    "scalar": (np.zeros((), np.float32), r"'0.weight' has shape \(\)"),
+    "missing": (None, "'0.weight' is missing"),
+}
+
+
+@pytest.mark.parametrize("case", TENSOR_CASES)
+def test_load_refuses_bad_tensors_and_never_casts(tmp_path, case):
+    value, message = TENSOR_CASES[case]
+    path = tmp_path / "m.safetensors"
+    io.save(small_model(), path)
+    replace_tensor(path, "0.weight", value)
+    with pytest.raises(ValueError, match=message):
+        io.load(path)
+
+
+def test_bf16_tensors_are_refused_by_name(tmp_path):
+    path = tmp_path / "m.safetensors"
+    io.save(small_model(), path)
+    replace_tensor(path, "0.weight", np.zeros((5, 3), np.float16))
+    # Same item size, so only the dtype name changes: F16 → BF16.
+    rewrite_header(path, lambda h: h["0.weight"].update(dtype="BF16"))
+    with pytest.raises(ValueError, match=r"'0.weight' has dtype BF16"):
+        io.load(path)
+
+
+SPECIAL_KINDS = ["folder", "fifo", "link to /dev/zero", "link to a folder"]
+
+
+@pytest.mark.parametrize("kind", SPECIAL_KINDS)
+def test_load_of_a_special_file_is_not_a_regular_file(tmp_path, kind):
+    import signal
+
+    path = tmp_path / "m.safetensors"
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "link to /dev/zero":
+        path.symlink_to("/dev/zero")
+    else:
+        (tmp_path / "d").mkdir()
+        path.symlink_to(tmp_path / "d")
+
+    def hang(signum, frame):
+        raise TimeoutError("io.load blocked on a special file")
+
+    old = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(5)
+    try:
+        for read in (io.load, io.read_metadata):
+            with pytest.raises(ValueError, match="not a regular file"):
+                read(path)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_read_metadata_reads_the_header_only(tmp_path, monkeypatch):
+    path = tmp_path / "m.safetensors"
+    io.save(small_model(), path, metadata={"k": [1, 2]})
+    monkeypatch.setattr(
+        io._files, "read_safetensors", lambda *a, **k: pytest.fail("body read")
+    )
+    assert io.read_metadata(path) == {"k": [1, 2]}
+
+
+# ------------------------------------------------ save refuses what load would refuse
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_save_refuses_non_finite_weights(tmp_path, value):
+    model = small_model()
+    model.layers[2].W[1, 1] = value
+    with pytest.raises(ValueError, match=r"'2.weight'.*NaN or inf"):
+        io.save(model, tmp_path / "m.safetensors")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_refuses_mixed_dtypes(tmp_path):
+    model = small_model()
+    model.layers[4].b = model.layers[4].b.astype(np.float64)
+    with pytest.raises(
+        ValueError, match=r"'4.bias' is float64 but the model is float32"
+    ):
+        io.save(model, tmp_path / "m.safetensors")
+
+
+def nested_list(depth):
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"x": float("nan")},
+        {"x": float("inf")},
+        nested_list(5000),
+    ],
+    ids=["NaN", "inf", "nested"],
+)
+def test_save_refuses_metadata_load_could_not_read(tmp_path, metadata):
+    with pytest.raises(TypeError, match=r"metadata|nested"):
+        io.save(small_model(), tmp_path / "m.safetensors", metadata=metadata)
+
+
+def test_save_refuses_a_header_above_the_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(io, "MAX_HEADER_BYTES", 2000)
+    with pytest.raises(ValueError, match="above the safetensors limit of 2000"):
+        io.save(small_model(), tmp_path / "m.safetensors", metadata="x" * 2000)
+    io.save(small_model(), tmp_path / "m.safetensors", metadata="x" * 100)
+
+
+def test_save_through_a_symlink_keeps_the_link(tmp_path):
+    (tmp_path / "store").mkdir()
+    link = tmp_path / "latest.safetensors"
+    link.symlink_to(tmp_path / "store" / "v1.safetensors")
+    io.save(small_model(), link)
+    assert link.is_symlink()
+    assert repr(io.load(tmp_path / "store" / "v1.safetensors")) == repr(small_model())

@@ -10,6 +10,12 @@ file cannot run code. The header's ``__metadata__`` (string → string) carries:
 - ``dtype``: "float32" or "float64";
 - ``metadata``: the caller's own JSON object (e.g. how the data were scaled).
 
+All five keys are required, every layer object has exactly its keys (``n_in``/``n_out``
+integers, ``bias`` a boolean, ``alpha`` a finite number), and tensors have exactly the
+names, shapes and the dtype the architecture implies: ``load`` refuses anything else
+with a ValueError naming the file and the field, before it allocates a layer. Nothing
+is cast or defaulted.
+
 Tensor names follow PyTorch's ``nn.Sequential`` state_dict: the Dense layer at position
 i of ``model.layers`` stores ``W`` as ``"i.weight"`` (n_out, n_in) and ``b`` as
 ``"i.bias"`` (n_out,). Activations sit at their own positions, as in PyTorch, so
@@ -31,6 +37,7 @@ Sequential([Dense(2 → 3), ReLU()])
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -38,7 +45,8 @@ from typing import Any
 import numpy as np
 from safetensors.numpy import save as st_save
 
-from glassnet._files import atomic_write_bytes, read_safetensors
+from glassnet import _files
+from glassnet._files import MAX_HEADER_BYTES, atomic_write_bytes
 from glassnet.layers import (
     Dense,
     Identity,
@@ -54,6 +62,16 @@ from glassnet.model import Sequential
 __all__ = ["FORMAT_VERSION", "load", "read_metadata", "save"]
 
 FORMAT_VERSION = 1
+
+# The metadata keys a glassnet model file has, all required: nothing is defaulted.
+_HEADER_KEYS = ("format", "format_version", "architecture", "dtype", "metadata")
+# The model dtypes and their safetensors codes; other dtypes are refused, never cast.
+_FLOAT_DTYPES = {"float32": "F32", "float64": "F64"}
+# Bounds on declared sizes, far above any real model; the tensor bytes present bound
+# the real allocation, these bound the work done on a hostile header.
+_MAX_WIDTH = 2**31 - 1
+_MAX_LAYERS = 100_000
+_EXAMPLE = '{"type": "Dense", "n_in": 2, "n_out": 25, "bias": true}'
 
 _ACTIVATIONS: dict[str, type[Layer]] = {
     cls.__name__: cls for cls in (ReLU, Sigmoid, Tanh, Softmax, Identity, LeakyReLU)
@@ -84,133 +102,300 @@ def save(model: Sequential, path: str | os.PathLike[str], metadata: Any = None) 
 
     The bytes go to a temporary file in the same folder, are flushed to disk (fsync),
     then renamed over ``path``: a crash leaves the old file or the new one, never half.
+    The file gets the permissions an ordinary write would give (an existing file keeps
+    its mode); through a symbolic link, the link's target is written. Everything that
+    ``load`` would refuse (non-finite weights, mixed dtypes, a header above the
+    safetensors limit) is refused here first, so every saved file loads back.
 
     Args:
         model: the Sequential to store (Dense and activation layers).
         path: the file to write (".safetensors" by convention).
         metadata: any JSON-serialisable value, returned by ``read_metadata``.
+
+    Raises:
+        TypeError: not a Sequential, a layer without a file format, metadata that is
+            not JSON-serialisable.
+        ValueError: NaN/inf weights, parameters of different dtypes, a header too big.
+        OSError: the folder is missing or not writable (see ``_files.check_writable``).
     """
     if not isinstance(model, Sequential):
         raise TypeError(f"save expected a glassnet Sequential; got {type(model)}.")
     architecture = [_describe(layer, i) for i, layer in enumerate(model.layers)]
+    dtype = model.dtype
+    if dtype.name not in _FLOAT_DTYPES:
+        raise TypeError(f"save stores float32 or float64 models; this one is {dtype}.")
     tensors: dict[str, np.ndarray] = {}
     for i, layer in enumerate(model.layers):
-        if isinstance(layer, Dense):
-            tensors[f"{i}.weight"] = np.ascontiguousarray(layer.W)
-            if layer.b is not None:
-                tensors[f"{i}.bias"] = np.ascontiguousarray(layer.b)
-    try:
-        user = json.dumps(metadata)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"save's metadata must be JSON-serialisable (dicts, lists, str, numbers); "
-            f"{exc}."
-        ) from None
-    header = {
-        "format": "glassnet",
-        "format_version": str(FORMAT_VERSION),
-        "architecture": json.dumps(architecture),
-        "dtype": model.dtype.name,
-        "metadata": user,
-    }
-    atomic_write_bytes(path, st_save(tensors, metadata=header))
-
-
-def _read(path: Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """The file's tensors and glassnet metadata, or a ValueError saying what is off."""
-    if path.is_dir():
-        raise ValueError(f"{path} is a folder, not a model file.")
-    tensors, meta = read_safetensors(path, "model file")
-    if meta.get("format") != "glassnet" or "architecture" not in meta:
-        raise ValueError(
-            f"{path}: a safetensors file without a glassnet architecture in its "
-            "metadata (written by another program?). glassnet.io.load reads files "
-            "written by glassnet.io.save."
-        )
-    version = meta.get("format_version", "?")
-    if not version.isdigit() or int(version) > FORMAT_VERSION:
-        raise ValueError(
-            f"{path}: glassnet file format version {version}, but this glassnet reads "
-            f"versions up to {FORMAT_VERSION}. Upgrade glassnet to load it."
-        )
-    return tensors, meta
-
-
-def read_metadata(path: str | os.PathLike[str]) -> Any:
-    """The ``metadata`` value given to ``save`` (None when none was given)."""
-    _, meta = _read(Path(path))
-    try:
-        return json.loads(meta.get("metadata", "null"))
-    except ValueError:
-        raise ValueError(f"{path}: its metadata is not valid JSON.") from None
-
-
-def _build(spec: Any, i: int, dtype: np.dtype[Any], path: Path) -> Layer:
-    kind = spec.get("type") if isinstance(spec, dict) else None
-    try:
-        if kind == "Dense":
-            return Dense(
-                int(spec["n_in"]),
-                int(spec["n_out"]),
-                bias=bool(spec.get("bias", True)),
-                init="zeros",
-                dtype=dtype,
-            )
-        if kind == "LeakyReLU":
-            return LeakyReLU(float(spec.get("alpha", 0.01)))
-        if kind in _ACTIVATIONS:
-            return _ACTIVATIONS[kind]()
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: layer {i} ({spec}) is invalid: {exc}") from None
-    raise ValueError(
-        f"{path}: layer {i} has unknown type {kind!r}; known: Dense, "
-        f"{', '.join(sorted(_ACTIVATIONS))}."
-    )
-
-
-def load(path: str | os.PathLike[str]) -> Sequential:
-    """Rebuild the Sequential stored by ``save``, with its weights and dtype.
-
-    Raises:
-        FileNotFoundError: no such file.
-        ValueError: not a glassnet safetensors file, a newer format version, an
-            unknown layer, or tensors missing or of the wrong shape (named).
-    """
-    path = Path(path)
-    tensors, meta = _read(path)
-    try:
-        architecture = json.loads(meta["architecture"])
-        dtype = np.dtype(meta.get("dtype", "float32"))
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{path}: corrupt glassnet model file ({exc}).") from None
-    if not isinstance(architecture, list) or dtype.kind != "f":
-        raise ValueError(f"{path}: corrupt glassnet architecture or dtype.")
-    layers = [_build(spec, i, dtype, path) for i, spec in enumerate(architecture)]
-    try:
-        model = Sequential(layers)
-    except ValueError as exc:
-        raise ValueError(f"{path}: inconsistent architecture: {exc}") from None
-    expected: set[str] = set()
-    for i, layer in enumerate(layers):
         if not isinstance(layer, Dense):
             continue
         for key, torch_name in (("W", "weight"), ("b", "bias")):
             if key not in layer.params:
                 continue
-            name = f"{i}.{torch_name}"
-            expected.add(name)
-            target = layer.params[key]
-            if name not in tensors:
-                raise ValueError(f"{path}: tensor {name!r} is missing.")
-            if tensors[name].shape != target.shape:
+            name, value = f"{i}.{torch_name}", layer.params[key]
+            if value.dtype != dtype:
                 raise ValueError(
-                    f"{path}: tensor {name!r} has shape {tensors[name].shape}; "
-                    f"layer {i}, {layer!r}, needs {target.shape}."
+                    f"cannot save {path}: tensor {name!r} is {value.dtype} but the "
+                    f"model is {dtype}; call model.astype({dtype.name!r}) first."
                 )
-            target[...] = tensors[name]
-    extra = sorted(set(tensors) - expected)
+            if not np.isfinite(value).all():
+                raise ValueError(
+                    f"cannot save {path}: tensor {name!r} ({layer!r}) holds NaN or "
+                    "inf, which load refuses; the weights have diverged."
+                )
+            tensors[name] = np.ascontiguousarray(value)
+    try:
+        user = json.dumps(metadata, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise TypeError(
+            "save's metadata must be JSON-serialisable (dicts, lists, str, finite "
+            f"numbers, nested less deeply than the recursion limit); {exc}."
+        ) from None
+    header = {
+        "format": "glassnet",
+        "format_version": str(FORMAT_VERSION),
+        "architecture": json.dumps(architecture),
+        "dtype": dtype.name,
+        "metadata": user,
+    }
+    data = st_save(tensors, metadata=header)
+    n = int.from_bytes(data[:8], "little")
+    if n > MAX_HEADER_BYTES:
+        raise ValueError(
+            f"cannot save {path}: the header would take {n} bytes, above the "
+            f"safetensors limit of {MAX_HEADER_BYTES}; store less metadata."
+        )
+    # Refused here, the file could never be loaded again: keep the save symmetric.
+    _json_depth_ok(user, path)
+    atomic_write_bytes(path, data, "model file")
+
+
+def _json_depth_ok(text: str, path: str | os.PathLike[str]) -> None:
+    try:
+        _files.loads_json(text, "metadata")
+    except ValueError as exc:
+        raise TypeError(f"cannot save {path}: {exc}") from None
+
+
+def _check_keys(spec: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    missing = [k for k in allowed if k not in spec]
+    unknown = sorted(set(spec) - set(allowed))
+    if missing or unknown:
+        problems = []
+        if missing:
+            problems.append(f"missing {', '.join(map(repr, missing))}")
+        if unknown:
+            problems.append(f"unknown key(s) {', '.join(map(repr, unknown))}")
+        raise ValueError(
+            f"{where}: {' and '.join(problems)}; a {spec.get('type', 'layer')} has "
+            f"exactly the keys {', '.join(map(repr, allowed))}."
+        )
+
+
+def _size(value: Any, field: str, where: str) -> int:
+    # bool is an int in Python, and 2.0 or "2" are not sizes: refuse, never cast.
+    if type(value) is not int or not 1 <= value <= _MAX_WIDTH:
+        raise ValueError(
+            f"{where}: {field} must be an integer in [1, {_MAX_WIDTH}]; got {value!r}."
+        )
+    return value
+
+
+def _parse_layer(spec: Any, i: int, path: Path) -> dict[str, Any]:
+    """One architecture entry, checked field by field; nothing is allocated."""
+    where = f"{path}: layer {i}"
+    if not isinstance(spec, dict):
+        raise ValueError(f"{where} is {spec!r}; expected an object like {_EXAMPLE}.")
+    kind = spec.get("type")
+    if kind == "Dense":
+        _check_keys(spec, ("type", "n_in", "n_out", "bias"), where)
+        if type(spec["bias"]) is not bool:
+            raise ValueError(
+                f"{where}: bias must be true or false; got {spec['bias']!r}."
+            )
+        _size(spec["n_in"], "n_in", where)
+        _size(spec["n_out"], "n_out", where)
+    elif kind == "LeakyReLU":
+        _check_keys(spec, ("type", "alpha"), where)
+        alpha = spec["alpha"]
+        if type(alpha) not in (int, float) or not (math.isfinite(alpha) and alpha >= 0):
+            raise ValueError(
+                f"{where}: alpha must be a finite number ≥ 0; got {alpha!r}."
+            )
+    elif isinstance(kind, str) and kind in _ACTIVATIONS:
+        _check_keys(spec, ("type",), where)
+    else:
+        raise ValueError(
+            f"{where} has unknown type {kind!r}; known: Dense, "
+            f"{', '.join(sorted(_ACTIVATIONS))}."
+        )
+    return spec
+
+
+def _parse(path: Path, meta: dict[str, str]) -> tuple[list[dict[str, Any]], str, Any]:
+    """The checked architecture, dtype name and user metadata of a glassnet header."""
+    if meta.get("format") != "glassnet":
+        raise ValueError(
+            f"{path}: a safetensors file without a glassnet architecture in its "
+            "metadata (written by another program?). glassnet.io.load reads files "
+            "written by glassnet.io.save."
+        )
+    version = meta.get("format_version")
+    if version is None or not version.isdigit() or len(version) > 6:
+        raise ValueError(
+            f"{path}: format_version must be a positive integer; got {version!r}."
+        )
+    if int(version) > FORMAT_VERSION:
+        raise ValueError(
+            f"{path}: glassnet file format version {version}, but this glassnet reads "
+            f"versions up to {FORMAT_VERSION}. Upgrade glassnet to load it."
+        )
+    if version != str(FORMAT_VERSION):
+        raise ValueError(
+            f"{path}: format_version {version!r} was never written by glassnet; this "
+            f"glassnet reads version {FORMAT_VERSION}."
+        )
+    _check_keys(meta, _HEADER_KEYS, f"{path}: the metadata")
+    if meta["dtype"] not in _FLOAT_DTYPES:
+        raise ValueError(
+            f"{path}: dtype must be one of {', '.join(_FLOAT_DTYPES)}; "
+            f"got {meta['dtype']!r}."
+        )
+    architecture = _files.loads_json(meta["architecture"], f"{path}: architecture")
+    if not isinstance(architecture, list) or not 1 <= len(architecture) <= _MAX_LAYERS:
+        raise ValueError(
+            f"{path}: architecture must be a list of 1 to {_MAX_LAYERS} layers like "
+            f"[{_EXAMPLE}, ...]; got {type(architecture).__name__}"
+            + (f" of {len(architecture)}" if isinstance(architecture, list) else "")
+            + "."
+        )
+    layers = [_parse_layer(spec, i, path) for i, spec in enumerate(architecture)]
+    n = None
+    for i, spec in enumerate(layers):
+        if spec["type"] != "Dense":
+            continue
+        if n is not None and spec["n_in"] != n:
+            raise ValueError(
+                f"{path}: inconsistent architecture: layer {i} takes n_in="
+                f"{spec['n_in']} but the previous Dense gives {n}."
+            )
+        n = spec["n_out"]
+    user = _files.loads_json(meta["metadata"], f"{path}: metadata")
+    return layers, meta["dtype"], user
+
+
+def _expected_tensors(layers: list[dict[str, Any]]) -> dict[str, tuple[int, ...]]:
+    shapes: dict[str, tuple[int, ...]] = {}
+    for i, spec in enumerate(layers):
+        if spec["type"] == "Dense":
+            shapes[f"{i}.weight"] = (spec["n_out"], spec["n_in"])
+            if spec["bias"]:
+                shapes[f"{i}.bias"] = (spec["n_out"],)
+    return shapes
+
+
+def _check_tensors(
+    path: Path,
+    layers: list[dict[str, Any]],
+    dtype: str,
+    infos: dict[str, _files.TensorInfo],
+) -> None:
+    """Names, shapes and dtypes of the stored tensors against the architecture.
+
+    Runs on the header alone, before a byte of tensor data is read or any layer is
+    built: an architecture that declares sizes the file does not hold allocates nothing.
+    """
+    expected = _expected_tensors(layers)
+    code = _FLOAT_DTYPES[dtype]
+    for name, shape in expected.items():
+        if name not in infos:
+            raise ValueError(f"{path}: tensor {name!r} is missing.")
+        info = infos[name]
+        if info.shape != shape:
+            i = int(name.split(".")[0])
+            raise ValueError(
+                f"{path}: tensor {name!r} has shape {info.shape}; layer {i}, "
+                f"{layers[i]}, needs {shape}."
+            )
+        if info.dtype != code:
+            raise ValueError(
+                f"{path}: tensor {name!r} has dtype {info.dtype}; the model is "
+                f"{dtype} ({code}). glassnet never casts weights on load."
+            )
+    extra = sorted(set(infos) - set(expected))
     if extra:
         raise ValueError(
             f"{path}: tensors {extra} belong to no layer of the stored architecture."
         )
-    return model
+
+
+def read_metadata(path: str | os.PathLike[str]) -> Any:
+    """The ``metadata`` value given to ``save`` (None when none was given).
+
+    Only the header is read (never the weights), and checked as ``load`` checks it.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: as ``load``.
+    """
+    path = Path(path)
+    infos, meta = _files.read_safetensors_header(path, "model file")
+    layers, dtype, user = _parse(path, meta)
+    _check_tensors(path, layers, dtype, infos)
+    return user
+
+
+def load(path: str | os.PathLike[str]) -> Sequential:
+    """Rebuild the Sequential stored by ``save``, with its weights and dtype.
+
+    Everything is checked before anything is allocated: the file must be a regular
+    file, its header's sizes must match the bytes present, the architecture's fields
+    must have exactly the right keys and types, and the tensors exactly the names,
+    shapes and dtype the architecture implies. Weights must be finite. Nothing is
+    ever cast or defaulted.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: naming the file and the field: not a regular file; not a glassnet
+            safetensors file (a PyTorch .pt, a zip, another program's file); a newer or
+            invalid format version; a missing, unknown or mistyped field (``n_in``
+            "2" or 2.7, ``bias`` "false"); an unknown layer; tensors missing, extra,
+            of the wrong shape or of a dtype other than the model's; NaN/inf weights.
+    """
+    path = Path(path)
+    parsed: list[tuple[list[dict[str, Any]], str]] = []
+
+    def check(infos: dict[str, _files.TensorInfo], meta: dict[str, str]) -> None:
+        layers, dtype, _ = _parse(path, meta)
+        _check_tensors(path, layers, dtype, infos)
+        parsed.append((layers, dtype))
+
+    tensors, _ = _files.read_safetensors(
+        path, "model file", dtypes=set(_FLOAT_DTYPES.values()), check=check
+    )
+    (layers_spec, dtype_name) = parsed[0]
+    for name, value in tensors.items():
+        if not np.isfinite(value).all():
+            raise ValueError(
+                f"{path}: tensor {name!r} holds NaN or inf; a saved model's weights "
+                "are finite, so the file is corrupt."
+            )
+    dtype = np.dtype(dtype_name)
+    layers = [_build(spec, dtype, tensors, i) for i, spec in enumerate(layers_spec)]
+    return Sequential(layers)
+
+
+def _build(
+    spec: dict[str, Any], dtype: np.dtype[Any], tensors: dict[str, Any], i: int
+) -> Layer:
+    kind = spec["type"]
+    if kind == "Dense":
+        layer = Dense(
+            spec["n_in"], spec["n_out"], bias=spec["bias"], init="zeros", dtype=dtype
+        )
+        layer.W[...] = tensors[f"{i}.weight"]
+        if layer.b is not None:
+            layer.b[...] = tensors[f"{i}.bias"]
+        return layer
+    if kind == "LeakyReLU":
+        return LeakyReLU(float(spec["alpha"]))
+    return _ACTIVATIONS[kind]()
