@@ -329,10 +329,11 @@ def _nest(path: Path, text: str) -> None:
         + "[" * 50_000
         + "]" * 50_000
         + "}",
+        '{"format": "glassnet-checkpoint", "version": 2, "x": 1' + "0" * 5000 + "}",
         "not json",
         "[]",
     ],
-    ids=["nested array", "nested field", "not JSON", "a list"],
+    ids=["nested array", "nested field", "a 5000-digit number", "not JSON", "a list"],
 )
 def test_a_nested_or_foreign_json_header_is_refused(tmp_path, text):
     path = tmp_path / "c.ckpt"

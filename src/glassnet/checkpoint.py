@@ -117,12 +117,12 @@ def fingerprint(A: ArrayLike) -> str:
     scaling, a row more or less), not a deliberate forgery.
 
     >>> fingerprint(np.zeros((2, 3), dtype=np.float32))
-    'float32 2×3 crc32 a0ab51e4'
+    'float32 2×3 crc32 a3c1ca20'
     """
     A = np.asarray(A)
     crc = 0
-    if A.ndim == 0:
-        crc = zlib.crc32(np.ascontiguousarray(A).tobytes())
+    if A.flags.c_contiguous:  # the bytes as they lie in memory, no copy
+        crc = zlib.crc32(A.reshape(-1).view(np.uint8).data)
     else:
         rows = max(1, 2**22 // max(1, A[:1].nbytes))
         for start in range(0, A.shape[0], rows):
@@ -142,10 +142,12 @@ def _hyper_parameters(obj: Any, what: str) -> dict[str, Scalar]:
     for key, value in sorted(vars(obj).items()):
         if key.startswith("_") or key == "t":
             continue
-        if isinstance(value, (bool, int, float, str, np.integer, np.floating)):
-            out[f"{what} {key}"] = (
-                value.item() if isinstance(value, np.generic) else value
-            )
+        if isinstance(value, (np.integer, np.floating)):
+            value = value.item()
+        if isinstance(value, float) and not math.isfinite(value):
+            value = repr(value)  # JSON has no inf: kept comparable as text
+        if isinstance(value, (bool, int, float, str)):
+            out[f"{what} {key}"] = value
     return out
 
 
@@ -304,7 +306,7 @@ def _parse_header(path: Path, metadata: dict[str, str]) -> dict[str, Any]:
         raise ValueError(f"{path} is a safetensors file but not a glassnet checkpoint.")
     try:
         info = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # JSONDecodeError, a 5000-digit number
         raise ValueError(
             f"{path}: corrupt checkpoint: its header is not valid JSON (or nested "
             "too deeply)."
@@ -422,7 +424,6 @@ class Checkpoint:
         settings: this fit's ``run_settings``; needed to save, and, given to ``load``,
             compared with the checkpoint's.
 
-    >>> import glassnet as gn
     >>> ckpt = Checkpoint("run.ckpt")
     >>> ckpt.history_path.name
     'run.ckpt.history'
