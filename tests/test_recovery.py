@@ -267,6 +267,50 @@ def test_resume_may_ask_for_more_epochs_never_fewer_than_started(tmp_path):
     assert len(history.history["loss"]) == 5
 
 
+class CrashAtEpochEnd(gn.Callback):
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, model, logs):
+        if epoch == self.epoch:
+            raise RuntimeError("simulated crash at the epoch's end")
+
+
+def test_a_checkpoint_after_the_last_batch_before_the_epoch_end_resumes_bit_identical(
+    tmp_path, reference
+):
+    """Saved at batch 10 of 10, then a crash before the epoch's own save."""
+    W_ref, h_ref = reference
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(RuntimeError, match="epoch's end"):
+        train(net(), gn.Adam(0.01), path, checkpoint_every=10,
+              callbacks=[CrashAtEpochEnd(2)])  # fmt: skip
+    state = load_checkpoint(path, net(), gn.Adam(0.01))
+    assert (state.epoch, state.batch, state.step) == (2, 10, 20)
+    model = net()
+    history = train(model, gn.Adam(0.01), path, resume=True)
+    assert same(weights(model), W_ref)
+    assert history.history == h_ref.history
+    assert history.step_loss == h_ref.step_loss
+
+
+def test_a_fresh_run_over_an_old_checkpoint_rewrites_its_history_from_the_start(
+    tmp_path, reference
+):
+    W_ref, h_ref = reference
+    path = tmp_path / "run.ckpt"
+    train(net(seed=5), gn.Adam(0.02), path, epochs=6)  # another, longer run
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train(net(), gn.Adam(0.01), path, checkpoint_every=7, callbacks=[StopAt(23)])
+    model = net()
+    history = train(model, gn.Adam(0.01), path, resume=True)
+    assert same(weights(model), W_ref)
+    assert history.step_loss == h_ref.step_loss
+    assert history.history == h_ref.history
+    # 4 epochs of 10 steps and 4 values (loss, accuracy, val_loss, val_accuracy)
+    assert Path(f"{path}.history").stat().st_size == 8 * 4 * (10 + 4)
+
+
 def test_a_torn_tail_of_the_history_file_does_not_stop_a_bit_identical_resume(
     tmp_path, reference
 ):
