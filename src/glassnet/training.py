@@ -301,11 +301,15 @@ def fit(
             it before each step (see ``clip_gradients``).
         checkpoint: a file for the whole training state (weights, optimizer state,
             random state, progress; safetensors, written atomically), saved after
-            every epoch, every ``checkpoint_every`` steps, and on Ctrl-C or SIGTERM.
+            every epoch, every ``checkpoint_every`` steps, and on Ctrl-C or SIGTERM;
+            the losses go to ``checkpoint`` + ".history" (see ``glassnet.checkpoint``).
+            Its folder must be writable (checked before the first step).
         checkpoint_every: steps between checkpoints (default: once per epoch).
         resume: go on from ``checkpoint`` when that file exists, else start afresh.
             The resumed run ends bit-identical to one never interrupted; callbacks
-            start afresh.
+            start afresh. A checkpoint made under other settings (data, batch size,
+            seed, layers, loss, optimizer: ``checkpoint.run_settings``) or altered
+            is refused with a ValueError before anything changes.
 
     Returns:
         The History of losses and accuracies per epoch.
@@ -313,6 +317,10 @@ def fit(
     Raises:
         DivergenceError: the loss, a gradient or a weight became NaN or inf; the
             weights are restored to those at the start of the epoch.
+        TypeError: ``loss``, ``optimizer`` or ``validation_data`` is not usable
+            (None, a name, a class instead of an instance).
+        ValueError: bad data or arguments, an unwritable checkpoint folder, a
+            refused resume.
         KeyboardInterrupt: Ctrl-C (or SIGTERM while checkpointing) stopped training
             between two steps, after saving the checkpoint if one was asked for.
     """
