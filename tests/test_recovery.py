@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -152,27 +153,179 @@ def test_resume_without_a_file_starts_afresh(tmp_path, reference):
     assert (tmp_path / "new.ckpt").exists()
 
 
-def test_resume_refuses_other_data_batch_size_or_optimizer(tmp_path):
+class ScaledCE(gn.CrossEntropy):
+    """A loss with a parameter: resuming with another value of it is refused."""
+
+    def __init__(self, scale: float = 1.0) -> None:
+        super().__init__()
+        self.scale = scale
+
+
+def relu_net(seed: int = 0) -> gn.Sequential:
+    """The same parameters as ``net`` (names, shapes), another activation."""
+    return gn.Sequential(
+        [
+            gn.Dense(3, 8, rng=seed),
+            gn.ReLU(),
+            gn.Dense(8, 2, rng=seed + 1),
+            gn.Softmax(),
+        ]
+    )
+
+
+def _changed_x(kw):
+    kw["X"] = kw["X"].copy()
+    kw["X"][50, 1] += 1e-3  # one value of one row: the fingerprint sees every byte
+
+
+def _changed_y(kw):
+    kw["y"] = kw["y"].copy()
+    kw["y"][7] = 1 - kw["y"][7]
+
+
+def _changed_validation(kw):
+    Xv, yv = kw["validation_data"]
+    kw["validation_data"] = (Xv * 2, yv)
+
+
+SETTINGS = {
+    # name of the setting in the message: how the resumed fit differs
+    "data X": _changed_x,
+    "data Y": _changed_y,
+    "validation data": _changed_validation,
+    "batch_size": lambda kw: kw.update(batch_size=12),
+    "shuffle": lambda kw: kw.update(shuffle=False),
+    "seed": lambda kw: kw.update(seed=4),
+    "clip_norm": lambda kw: kw.update(clip_norm=1.0),
+    "architecture": lambda kw: kw.update(model=relu_net()),
+    "loss": lambda kw: kw.update(loss=ScaledCE()),
+    "loss scale": lambda kw: kw.update(loss=ScaledCE(2.0)),
+    "optimizer lr": lambda kw: kw.update(optimizer=gn.Adam(0.02)),
+    "optimizer beta1": lambda kw: kw.update(optimizer=gn.Adam(0.01, beta1=0.8)),
+    "optimizer beta2": lambda kw: kw.update(optimizer=gn.Adam(0.01, beta2=0.99)),
+    "optimizer eps": lambda kw: kw.update(optimizer=gn.Adam(0.01, eps=1e-7)),
+    "optimizer weight_decay": lambda kw: kw.update(
+        optimizer=gn.Adam(0.01, weight_decay=1e-4)
+    ),
+    "optimizer Adam": lambda kw: kw.update(optimizer=gn.SGD(0.01)),
+}
+
+
+def fit_kwargs(path):
+    X, y = data()
+    return {
+        "model": net(),
+        "X": X,
+        "y": y,
+        "loss": gn.CrossEntropy(),
+        "optimizer": gn.Adam(0.01),
+        "epochs": 4,
+        "batch_size": 10,
+        "seed": 3,
+        "shuffle": True,
+        "clip_norm": None,
+        "validation_data": data(seed=1, m=32),
+        "verbose": 0,
+        "checkpoint": path,
+    }
+
+
+def fit_with(kw, **more):
+    kw = {**kw, **more}
+    model, X, y = kw.pop("model"), kw.pop("X"), kw.pop("y")
+    return model.fit(X, y, **kw)
+
+
+@pytest.mark.parametrize("setting", list(SETTINGS))
+def test_resume_under_another_setting_is_refused_in_one_line_naming_it(
+    tmp_path, setting
+):
     path = tmp_path / "run.ckpt"
-    train(net(), gn.Adam(0.01), path, epochs=1)
-    X, y = data(m=50)
-    with pytest.raises(ValueError, match="same data and batch size"):
-        net().fit(
-            X,
-            y,
-            loss=gn.CrossEntropy(),
-            optimizer=gn.Adam(0.01),
-            epochs=2,
-            batch_size=10,
-            verbose=0,
-            checkpoint=path,
-            resume=True,
-        )
-    with pytest.raises(ValueError, match=r"optimizer Adam.*got SGD"):
-        train(net(), gn.SGD(0.1), path, resume=True)
-    other = gn.Sequential([gn.Dense(3, 5), gn.Tanh(), gn.Dense(5, 2), gn.Softmax()])
-    with pytest.raises(ValueError, match="shape"):
-        train(other, gn.Adam(0.01), path, resume=True)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        fit_with(fit_kwargs(path), checkpoint_every=7, callbacks=[StopAt(23)])
+    kw = fit_kwargs(path)
+    SETTINGS[setting](kw)
+    with pytest.raises(ValueError, match=re.escape(setting) + "( was|;)") as err:
+        fit_with(kw, resume=True)
+    assert "\n" not in str(err.value)
+    assert str(path) in str(err.value)
+    # the same run with the original settings still resumes
+    kw = fit_kwargs(path)
+    fit_with(kw, resume=True)
+
+
+def test_resume_may_ask_for_more_epochs_never_fewer_than_started(tmp_path):
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        fit_with(fit_kwargs(path), checkpoint_every=7, callbacks=[StopAt(23)])
+    # step 21 of 10 per epoch: epoch 3 has started
+    with pytest.raises(ValueError, match=r"started epoch 3.*at least 3 epochs, got 2"):
+        fit_with(fit_kwargs(path), epochs=2, resume=True)
+    history = fit_with(fit_kwargs(path), epochs=3, resume=True)
+    assert len(history.history["loss"]) == 3
+    history = fit_with(fit_kwargs(path), epochs=5, resume=True)
+    assert len(history.history["loss"]) == 5
+
+
+class CrashAtEpochEnd(gn.Callback):
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, model, logs):
+        if epoch == self.epoch:
+            raise RuntimeError("simulated crash at the epoch's end")
+
+
+def test_a_checkpoint_after_the_last_batch_before_the_epoch_end_resumes_bit_identical(
+    tmp_path, reference
+):
+    """Saved at batch 10 of 10, then a crash before the epoch's own save."""
+    W_ref, h_ref = reference
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(RuntimeError, match="epoch's end"):
+        train(net(), gn.Adam(0.01), path, checkpoint_every=10,
+              callbacks=[CrashAtEpochEnd(2)])  # fmt: skip
+    state = load_checkpoint(path, net(), gn.Adam(0.01))
+    assert (state.epoch, state.batch, state.step) == (2, 10, 20)
+    model = net()
+    history = train(model, gn.Adam(0.01), path, resume=True)
+    assert same(weights(model), W_ref)
+    assert history.history == h_ref.history
+    assert history.step_loss == h_ref.step_loss
+
+
+def test_a_fresh_run_over_an_old_checkpoint_rewrites_its_history_from_the_start(
+    tmp_path, reference
+):
+    W_ref, h_ref = reference
+    path = tmp_path / "run.ckpt"
+    train(net(seed=5), gn.Adam(0.02), path, epochs=6)  # another, longer run
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train(net(), gn.Adam(0.01), path, checkpoint_every=7, callbacks=[StopAt(23)])
+    model = net()
+    history = train(model, gn.Adam(0.01), path, resume=True)
+    assert same(weights(model), W_ref)
+    assert history.step_loss == h_ref.step_loss
+    assert history.history == h_ref.history
+    # 4 epochs of 10 steps and 4 values (loss, accuracy, val_loss, val_accuracy)
+    assert Path(f"{path}.history").stat().st_size == 8 * 4 * (10 + 4)
+
+
+def test_a_torn_tail_of_the_history_file_does_not_stop_a_bit_identical_resume(
+    tmp_path, reference
+):
+    """A crash while appending leaves values past the count: they are overwritten."""
+    W_ref, h_ref = reference
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train(net(), gn.Adam(0.01), path, checkpoint_every=7, callbacks=[StopAt(23)])
+    with open(f"{path}.history", "ab") as f:
+        f.write(b"\x7f" * 13)  # a torn append: not even whole float64s
+    model = net()
+    history = train(model, gn.Adam(0.01), path, resume=True)
+    assert same(weights(model), W_ref)
+    assert history.history == h_ref.history
+    assert history.step_loss == h_ref.step_loss
 
 
 def test_a_corrupt_or_foreign_checkpoint_is_refused(tmp_path):

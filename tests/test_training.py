@@ -518,3 +518,63 @@ def test_a_layer_that_stores_new_gradient_arrays_trains_like_one_that_writes_in_
         rebound.parameters(), kept.parameters(), strict=True
     ):
         np.testing.assert_array_equal(W, W_ref)
+
+
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [
+        ({"loss": None}, r"fit's loss must be a Loss object .*; got None"),
+        ({"loss": "bce"}, r"fit's loss must be a Loss object .*; got 'bce' \(a str\)"),
+        (
+            {"loss": gn.BinaryCrossEntropy},
+            r"got the class BinaryCrossEntropy — call it: "
+            r"loss=gn\.BinaryCrossEntropy\(\)",
+        ),
+        ({"optimizer": None}, r"fit's optimizer must be an optimizer object .*None"),
+        ({"optimizer": "adam"}, r"fit's optimizer must be .*'adam' \(a str\)"),
+        (
+            {"optimizer": gn.Adam},
+            r"got the class Adam — call it: optimizer=gn\.Adam\(\)",
+        ),
+        ({"validation_data": "x"}, r"validation_data must be a pair .*got a str"),
+    ],
+    ids=[
+        "loss None",
+        "loss name",
+        "loss class",
+        "optimizer None",
+        "optimizer name",
+        "optimizer class",
+        "validation_data not a tuple",
+    ],
+)
+def test_fit_refuses_unusable_loss_optimizer_or_validation_naming_the_right_call(
+    argument, message
+):
+    X = np.zeros((4, 2), dtype=np.float32)
+    y = np.array([0.0, 1.0, 0.0, 1.0])
+    model = gn.Sequential([gn.Dense(2, 1, rng=0), gn.Sigmoid()])
+    before = model.layers[0].W.copy()
+    kwargs = {"loss": gn.BinaryCrossEntropy(), "optimizer": gn.SGD(0.1), **argument}
+    with pytest.raises(TypeError, match=message):
+        model.fit(X, y, epochs=1, verbose=0, **kwargs)
+    np.testing.assert_array_equal(model.layers[0].W, before)
+
+
+@pytest.mark.parametrize("pair", [(np.zeros((2, 2)),), (1, 2, 3), ()], ids=len)
+def test_validation_data_of_another_length_than_two_is_a_type_error(pair):
+    model = gn.Sequential([gn.Dense(2, 1, rng=0)])
+    with pytest.raises(
+        TypeError,
+        match=rf"pair \(X_val, Y_val\); got a tuple of "
+        rf"{len(pair)} items",
+    ):
+        model.fit(
+            np.zeros((3, 2)),
+            np.zeros(3),
+            loss=gn.MSE(),
+            optimizer=gn.SGD(0.1),
+            epochs=1,
+            verbose=0,
+            validation_data=pair,
+        )

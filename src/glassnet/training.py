@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 from glassnet._validate import all_finite, positive_int
 from glassnet.activations import constant
 from glassnet.callbacks import Callback, EarlyStopping, EveryNSteps
-from glassnet.checkpoint import FitState, load_checkpoint, save_checkpoint
+from glassnet.checkpoint import Checkpoint, FitState, check_writable, run_settings
 from glassnet.layers import as_float_array
 from glassnet.losses import BinaryCrossEntropy, CrossEntropy, Loss
 from glassnet.optimizers import Optimizer
@@ -225,6 +225,39 @@ def _clip(grads: list[Array], max_norm: float) -> float:
     return norm
 
 
+def _check_fit_objects(loss: Any, optimizer: Any, validation_data: Any) -> None:
+    """TypeError naming the right call for a loss, optimizer or validation_data unfit.
+
+    None, a name, or a class where an instance belongs (``loss=gn.CrossEntropy``)
+    would otherwise fail deep inside the first step with an unrelated message.
+    """
+    checks = (
+        ("loss", loss, ("forward", "backward"), "a Loss object such as gn.MSE()"),
+        ("optimizer", optimizer, ("step",), "an optimizer object such as gn.SGD(0.1)"),
+    )
+    for what, obj, needs, example in checks:
+        if isinstance(obj, type):
+            raise TypeError(
+                f"fit's {what} must be {example}; got the class {obj.__name__} — call "
+                f"it: {what}=gn.{obj.__name__}()"
+            )
+        if not all(callable(getattr(obj, name, None)) for name in needs):
+            got = "None" if obj is None else f"{obj!r} (a {type(obj).__name__})"
+            raise TypeError(f"fit's {what} must be {example}; got {got}.")
+    if validation_data is not None and (
+        not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2
+    ):
+        got = (
+            f"a {type(validation_data).__name__} of {len(validation_data)} items"
+            if isinstance(validation_data, (tuple, list))
+            else f"a {type(validation_data).__name__}"
+        )
+        raise TypeError(
+            "fit's validation_data must be a pair (X_val, Y_val); got "
+            f"{got}. Pass validation_data=(X_val, Y_val)."
+        )
+
+
 # Overflow on the way to a divergence is expected: the checks below turn it into a
 # DivergenceError with the weights restored, instead of a stray RuntimeWarning.
 @np.errstate(over="ignore", invalid="ignore")
@@ -268,11 +301,15 @@ def fit(
             it before each step (see ``clip_gradients``).
         checkpoint: a file for the whole training state (weights, optimizer state,
             random state, progress; safetensors, written atomically), saved after
-            every epoch, every ``checkpoint_every`` steps, and on Ctrl-C or SIGTERM.
+            every epoch, every ``checkpoint_every`` steps, and on Ctrl-C or SIGTERM;
+            the losses go to ``checkpoint`` + ".history" (see ``glassnet.checkpoint``).
+            Its folder must be writable (checked before the first step).
         checkpoint_every: steps between checkpoints (default: once per epoch).
         resume: go on from ``checkpoint`` when that file exists, else start afresh.
             The resumed run ends bit-identical to one never interrupted; callbacks
-            start afresh.
+            start afresh. A checkpoint made under other settings (data, batch size,
+            seed, layers, loss, optimizer: ``checkpoint.run_settings``) or altered
+            is refused with a ValueError before anything changes.
 
     Returns:
         The History of losses and accuracies per epoch.
@@ -280,9 +317,14 @@ def fit(
     Raises:
         DivergenceError: the loss, a gradient or a weight became NaN or inf; the
             weights are restored to those at the start of the epoch.
+        TypeError: ``loss``, ``optimizer`` or ``validation_data`` is not usable
+            (None, a name, a class instead of an instance).
+        ValueError: bad data or arguments, an unwritable checkpoint folder, a
+            refused resume.
         KeyboardInterrupt: Ctrl-C (or SIGTERM while checkpointing) stopped training
             between two steps, after saving the checkpoint if one was asked for.
     """
+    _check_fit_objects(loss, optimizer, validation_data)
     X, Y = _check_data(model, X, Y, "fit")
     m = X.shape[0]
     epochs = positive_int(epochs, "fit's epochs")
@@ -298,6 +340,8 @@ def fit(
         raise ValueError("fit's checkpoint_every and resume need a checkpoint path.")
     if checkpoint_every is not None:
         checkpoint_every = positive_int(checkpoint_every, "fit's checkpoint_every")
+    if checkpoint is not None:
+        check_writable(checkpoint)
     val = (
         None
         if validation_data is None
@@ -336,18 +380,19 @@ def fit(
     rng = np.random.default_rng(seed)
     callbacks = list(callbacks)
     classify = isinstance(loss, (CrossEntropy, BinaryCrossEntropy))
-    config = {"m": m, "n_in": X.shape[1], "batch_size": batch_size, "shuffle": shuffle}
     steps_per_epoch = -(-m // batch_size)
+    ckpt = None
+    if checkpoint is not None:
+        settings = run_settings(
+            model, X, Y, loss=loss, optimizer=optimizer, batch_size=batch_size,
+            shuffle=shuffle, seed=seed, clip_norm=clip_norm, validation=val,
+        )  # fmt: skip
+        ckpt = Checkpoint(checkpoint, settings)
 
     history = History()
     state: FitState | None = None
-    if resume and checkpoint is not None and Path(checkpoint).exists():
-        state = load_checkpoint(checkpoint, model, optimizer)
-        if state.config != config:
-            raise ValueError(
-                f"checkpoint {checkpoint} was made for {state.config}; this fit has "
-                f"{config}. Resume with the same data and batch size."
-            )
+    if resume and ckpt is not None and Path(ckpt.path).exists():
+        state = ckpt.load(model, optimizer, epochs)
         rng.bit_generator.state = state.rng_state
         history = History(
             state.history, state.step_loss, len(state.history.get("loss", []))
@@ -362,9 +407,8 @@ def fit(
         epoch_start: list[Array],
     ) -> None:
         """Checkpoint the state after ``batch`` batches of the current epoch."""
-        if checkpoint is not None:
-            save_checkpoint(
-                checkpoint,
+        if ckpt is not None:
+            ckpt.save(
                 model,
                 optimizer,
                 FitState(
@@ -377,7 +421,6 @@ def fit(
                     classify=classify,
                     history=history.history,
                     step_loss=history.step_loss,
-                    config=config,
                     finished=epoch > epochs,
                     order=order,
                     epoch_start=epoch_start,
