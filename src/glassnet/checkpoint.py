@@ -87,7 +87,7 @@ def save_checkpoint(
     for (name, W, _), W0 in zip(model.parameters(), state.epoch_start, strict=True):
         tensors[f"param/{name}"] = np.ascontiguousarray(W)
         tensors[f"epoch_start/{name}"] = np.ascontiguousarray(W0)
-    for name, slots in getattr(optimizer, "state", {}).items():
+    for name, slots in optimizer.state_views().items():
         for slot, value in slots.items():
             tensors[f"opt/{name}/{slot}"] = np.ascontiguousarray(value)
     if state.order is not None:
@@ -150,11 +150,12 @@ def load_checkpoint(
             )
     for name, W, _ in params:
         W[...] = tensors[f"param/{name}"]
-    optimizer.state = {}
+    optimizer.bind(model)
+    views = optimizer.state_views()
     for key, value in tensors.items():
         if key.startswith("opt/"):
             name, slot = key[len("opt/") :].rsplit("/", 1)
-            optimizer.state.setdefault(name, {})[slot] = value.astype(model.dtype)
+            views[name][slot][...] = value
     optimizer.t = int(saved_opt["t"])
     raw = info["state"]
     return FitState(
