@@ -28,8 +28,11 @@ def test_mismatched_widths_are_rejected_when_the_model_is_built():
 
 
 def test_a_dtype_mix_is_rejected_when_the_model_is_built():
-    with pytest.raises(ValueError, match=r"layer 2, Dense\(3 → 1\), has float32.*"
-                       r"layer 0 has float64.*astype"):
+    with pytest.raises(
+        ValueError,
+        match=r"layer 2, Dense\(3 → 1\), has float32.*"
+        r"layer 0 has float64.*astype",
+    ):
         gn.Sequential([gn.Dense(2, 3, dtype=np.float64), gn.ReLU(), gn.Dense(3, 1)])
 
 

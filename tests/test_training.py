@@ -528,7 +528,8 @@ def test_assigning_a_parameter_writes_into_theta_and_a_wrong_shape_is_refused():
     layer = model.layers[0]
     W = layer.W
     layer.W = np.ones((3, 2))  # float64 into float32: written into the view
-    assert layer.W is W and W.base is model.theta
+    assert layer.W is W
+    assert W.base is model.theta
     np.testing.assert_array_equal(model.theta[:6], np.ones(6, np.float32))
     with pytest.raises(ValueError, match=r"shape \(3, 2\).*\(2, 3\)"):
         layer.W = np.ones((2, 3))

@@ -61,7 +61,8 @@ class Callback:
     and ``on_step_end``; ``on_epoch_end`` (returning True stops training after this
     epoch); ``on_train_end``. After a step during which Ctrl-C came,
     ``on_interrupt``, then fit raises KeyboardInterrupt. ``on_exit`` runs last
-    whatever happened (an error, an interrupt). ``self.run`` is the fit's state (``glassnet.run.Run``).
+    whatever happened (an error, an interrupt). ``self.run`` is the fit's state
+    (``glassnet.run.Run``).
     """
 
     run: Run
@@ -76,7 +77,9 @@ class Callback:
     def on_epoch_begin(self, epoch: int, model: Sequential) -> None:
         """Before the first step of epoch ``epoch`` (1-based)."""
 
-    def on_backward_end(self, step: int, model: Sequential, logs: dict[str, float]) -> None:
+    def on_backward_end(
+        self, step: int, model: Sequential, logs: dict[str, float]
+    ) -> None:
         """After the backward of step ``step`` (1-based), before the update."""
 
     def on_step_end(self, step: int, model: Sequential, logs: dict[str, float]) -> None:
@@ -92,7 +95,7 @@ class Callback:
         """After the last epoch (also after an early stop)."""
 
     def on_interrupt(self, model: Sequential) -> str | None:
-        """After the step during which Ctrl-C (or SIGTERM) came; a note for the message."""
+        """After a step in which Ctrl-C or SIGTERM came; a note for the message."""
         return None
 
     def on_exit(self, model: Sequential) -> None:
@@ -107,12 +110,16 @@ class DivergenceGuard(Callback):
     the epoch (``Run.diverged``).
     """
 
-    def on_backward_end(self, step: int, model: Sequential, logs: dict[str, float]) -> None:
+    def on_backward_end(
+        self, step: int, model: Sequential, logs: dict[str, float]
+    ) -> None:
         """Check the batch loss."""
         if not math.isfinite(logs["loss"]):
             self.run.diverged(f"the loss became {logs['loss']}")
 
-    def on_epoch_end(self, epoch: int, model: Sequential, logs: dict[str, float]) -> None:
+    def on_epoch_end(
+        self, epoch: int, model: Sequential, logs: dict[str, float]
+    ) -> None:
         """Check every weight."""
         if not np.isfinite(model.theta).all():
             self.run.diverged("a weight became NaN or inf")
@@ -127,10 +134,14 @@ class GradientClipping(Callback):
 
     def __init__(self, max_norm: float) -> None:
         if not (math.isfinite(max_norm) and max_norm > 0):
-            raise ValueError(f"clip_norm must be a finite number > 0; got {max_norm!r}.")
+            raise ValueError(
+                f"clip_norm must be a finite number > 0; got {max_norm!r}."
+            )
         self.max_norm = float(max_norm)
 
-    def on_backward_end(self, step: int, model: Sequential, logs: dict[str, float]) -> None:
+    def on_backward_end(
+        self, step: int, model: Sequential, logs: dict[str, float]
+    ) -> None:
         """Clip dθ in place."""
         norm = clip_gradients(model, self.max_norm)
         if not math.isfinite(norm):
@@ -150,19 +161,21 @@ def clip_gradients(model: Sequential, max_norm: float) -> float:
 
 
 class Validation(Callback):
-    """Evaluate (X_val, Y_val) after each epoch; adds "val_loss" (and "val_accuracy")."""
+    """Evaluate (X_val, Y_val) after each epoch: "val_loss" (and "val_accuracy")."""
 
     def __init__(self, X: Array, Y: Array) -> None:
         self.X, self.Y = X, Y
 
-    def on_epoch_end(self, epoch: int, model: Sequential, logs: dict[str, float]) -> None:
+    def on_epoch_end(
+        self, epoch: int, model: Sequential, logs: dict[str, float]
+    ) -> None:
         """Add the validation results to the epoch's logs."""
         for key, value in self.run.evaluate(self.X, self.Y).items():
             logs[f"val_{key}"] = value
 
 
 class ProgressBar(Callback):
-    """Progress on stderr: a bar with the live loss (verbose 1) or a line an epoch (2)."""
+    """Progress on stderr: a bar with the live loss (verbose 1), a line an epoch (2)."""
 
     def __init__(self, verbose: int = 1) -> None:
         self.verbose = verbose
@@ -189,11 +202,15 @@ class ProgressBar(Callback):
         if self.every and step % self.every == 0:
             self.bar.update(step - self.bar.n)
 
-    def on_epoch_end(self, epoch: int, model: Sequential, logs: dict[str, float]) -> None:
+    def on_epoch_end(
+        self, epoch: int, model: Sequential, logs: dict[str, float]
+    ) -> None:
         """Show the epoch's results."""
         if self.verbose == 1:
             self.bar.update(self.run.step - self.bar.n)
-            self.bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=False)
+            self.bar.set_postfix(
+                {k: f"{v:.4g}" for k, v in logs.items()}, refresh=False
+            )
         elif self.verbose >= 2:
             parts = "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
             print(f"epoch {epoch}/{self.run.epochs}  {parts}", file=sys.stderr)
@@ -247,10 +264,14 @@ class LearningRateSchedule(Callback):
     def exponential(cls, factor: float) -> LearningRateSchedule:
         """Lr × ``factor`` after each epoch."""
         if not (math.isfinite(factor) and factor > 0):
-            raise ValueError(f"the lr factor must be a finite number > 0; got {factor!r}.")
+            raise ValueError(
+                f"the lr factor must be a finite number > 0; got {factor!r}."
+            )
         return cls(lambda epoch, lr: lr * factor)
 
-    def on_epoch_end(self, epoch: int, model: Sequential, logs: dict[str, float]) -> None:
+    def on_epoch_end(
+        self, epoch: int, model: Sequential, logs: dict[str, float]
+    ) -> None:
         """Apply the schedule."""
         optimizer = self.run.optimizer
         optimizer.lr = float(self.fn(epoch, optimizer.lr))

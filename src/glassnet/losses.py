@@ -194,6 +194,7 @@ class BinaryCrossEntropy(Loss):
     def targets(
         self, Y: ArrayLike, shape: tuple[int, ...], dtype: np.dtype[Any]
     ) -> Array:
+        """Y of the predictions' shape and dtype, every value in [0, 1]."""
         Y = _as_targets(Y, shape, dtype, "BinaryCrossEntropy")
         self._check_targets(Y)
         return Y
@@ -284,6 +285,7 @@ class CrossEntropy(Loss):
     def targets(
         self, Y: ArrayLike, shape: tuple[int, ...], dtype: np.dtype[Any]
     ) -> Array:
+        """Class ids in [0, k) as intp (also from an (m, 1) column), or one-hot rows."""
         Y = np.asarray(Y)
         m, k = shape
         if Y.ndim == 2 and Y.shape[1] == 1 and k > 1:  # a column of class ids

@@ -152,7 +152,7 @@ class Sequential:
 
     @property
     def n_in(self) -> int | None:
-        """Input features of a model on vectors: the size of a sample (None: unknown)."""
+        """Input features of a model on vectors (None: unknown, or samples not 1-D)."""
         start = self.shapes[0]
         return start[0] if len(start) == 1 else None
 
@@ -180,11 +180,12 @@ class Sequential:
 
     # ---- forward and backward -------------------------------------------------------
     def _input(self, X: ArrayLike, what: str = "the model's input X") -> Array:
-        """X as an array of the model's dtype, checked against the first layer's shape."""
+        """X as an array of the model's dtype, checked against the input shape."""
         X = as_float_array(X, self.dtype, what)
         expected = self.shapes[0]
         if X.ndim != len(expected) + 1 or any(
-            n is not None and n != got for n, got in zip(expected, X.shape[1:], strict=False)
+            n is not None and n != got
+            for n, got in zip(expected, X.shape[1:], strict=False)
         ):
             hint = (
                 " A single sample needs a batch of one: use X.reshape(1, -1)."
@@ -241,8 +242,10 @@ class Sequential:
             body[0].backward(dA, need_dX=False)
         return L, Y_hat
 
-    def forward_loss(self, X: ArrayLike, Y: ArrayLike, loss: Loss) -> tuple[float, Array]:
-        """L and Ŷ for a batch (no backward), with the fused, stable loss when allowed."""
+    def forward_loss(
+        self, X: ArrayLike, Y: ArrayLike, loss: Loss
+    ) -> tuple[float, Array]:
+        """L and Ŷ for a batch (no backward), with the fused, stable loss if allowed."""
         if loss.fuses_with(self.layers[-1]):
             A = self._input(X)
             for layer in self.layers[:-1]:
@@ -284,7 +287,8 @@ class Sequential:
                 f"got {X.shape}."
             )
         parts = [
-            self.forward(X[i : i + batch_size]) for i in range(0, X.shape[0], batch_size)
+            self.forward(X[i : i + batch_size])
+            for i in range(0, X.shape[0], batch_size)
         ]
         return np.concatenate(parts) if len(parts) > 1 else parts[0].copy()
 

@@ -116,7 +116,7 @@ class Optimizer:
                 values[...] = slots[slot]
 
     def state_views(self) -> dict[str, dict[str, Array]]:
-        """{parameter name: {slot: its part of the state vector}} (empty before a step)."""
+        """Each parameter name → {slot: its view of the state vector}."""
         vector = self._vector
         if vector is None:
             return {}

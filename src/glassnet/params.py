@@ -69,7 +69,9 @@ class ParameterVector:
             seen.add(id(layer))
             for key, W in layer.params.items():
                 stop = start + W.size
-                slots.append(ParameterSlot(f"{i}.{key}", layer, key, start, stop, W.shape))
+                slots.append(
+                    ParameterSlot(f"{i}.{key}", layer, key, start, stop, W.shape)
+                )
                 start = stop
         self.slots: list[ParameterSlot] = slots
         self.theta: Array = np.empty(start, dtype=dtype)

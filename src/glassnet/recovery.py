@@ -69,7 +69,10 @@ class Checkpoint(Callback):
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], every: int | None = None, resume: bool = False
+        self,
+        path: str | os.PathLike[str],
+        every: int | None = None,
+        resume: bool = False,
     ) -> None:
         self.path = path
         self.every = None if every is None else positive_int(every, "checkpoint_every")
@@ -160,7 +163,9 @@ class Checkpoint(Callback):
         self.save()
         return f"checkpoint saved to {self.path}"
 
-    def on_epoch_end(self, epoch: int, model: Sequential, logs: dict[str, float]) -> None:
+    def on_epoch_end(
+        self, epoch: int, model: Sequential, logs: dict[str, float]
+    ) -> None:
         """Save the state of the start of the next epoch."""
         self.save(at_epoch_end=True)
 
@@ -171,4 +176,3 @@ def _vector_of(model: Sequential, arrays: list[Any]) -> Any:
     for view, saved in zip(model.vector.views(vector).values(), arrays, strict=True):
         view[...] = saved
     return vector
-

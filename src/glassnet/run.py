@@ -98,7 +98,9 @@ def check_data(
     try:
         model._input(X, f"{what} X")
     except ValueError as err:
-        raise ValueError(f"{err} (the model's first layer is {model.layers[0]!r})") from None
+        raise ValueError(
+            f"{err} (the model's first layer is {model.layers[0]!r})"
+        ) from None
     all_finite(X, f"{what} X")
     all_finite(Y, f"{what} Y")
     if Y.dtype.kind == "f":  # float targets follow the model's dtype: no silent upcast
@@ -293,7 +295,11 @@ class Run:
 
 def positive_batch(batch_size: int | None, m: int) -> int:
     """The batch size of a fit: m for None (full batch), never more than m."""
-    return m if batch_size is None else min(positive_int(batch_size, "fit's batch_size"), m)
+    return (
+        m
+        if batch_size is None
+        else min(positive_int(batch_size, "fit's batch_size"), m)
+    )
 
 
 def finite_or_none(value: float | None, what: str) -> float | None:

@@ -215,11 +215,17 @@ def standard_callbacks(
     if clip_norm is not None:
         hooks.append(GradientClipping(clip_norm))
     if validation_data is not None:
-        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+        if not (
+            isinstance(validation_data, (tuple, list)) and len(validation_data) == 2
+        ):
             raise TypeError(
                 "fit's validation_data must be a pair (X_val, Y_val); got "
                 f"{type(validation_data).__name__}"
-                + (f" of length {len(validation_data)}" if hasattr(validation_data, "__len__") else "")
+                + (
+                    f" of length {len(validation_data)}"
+                    if hasattr(validation_data, "__len__")
+                    else ""
+                )
                 + "."
             )
         Xv, Yv = validation_data
@@ -244,7 +250,9 @@ def _output_shape(model: Sequential, X: Any) -> tuple[int, ...]:
 class _RecordHistory(Callback):
     """Append each epoch's logs to the run's History."""
 
-    def on_epoch_end(self, epoch: int, model: Sequential, logs: dict[str, float]) -> None:
+    def on_epoch_end(
+        self, epoch: int, model: Sequential, logs: dict[str, float]
+    ) -> None:
         """Record the epoch."""
         self.run.history.record(dict(logs))
 

@@ -78,7 +78,9 @@ class ParameterDict(dict[str, Array]):
         super().__setitem__(key, array)
 
 
-def _assign(current: ParameterDict | None, value: dict[str, ArrayLike]) -> ParameterDict:
+def _assign(
+    current: ParameterDict | None, value: dict[str, ArrayLike]
+) -> ParameterDict:
     """``layer.params = {...}``: into the existing arrays when there are any."""
     if current:
         if set(value) != set(current):
