@@ -26,7 +26,7 @@ import numpy as np
 
 from benchmarks import run
 from benchmarks.contenders import GlassnetContender, Spec
-from glassnet import training
+from glassnet.run import Run
 
 Timings = dict[str, float]
 
@@ -53,7 +53,7 @@ class _Clock:
         return timed
 
     def wrap_batches(self, batches: Callable[..., Iterator[Any]]) -> Callable[..., Any]:
-        """``training._batches`` with each ``next`` timed as "gather batch"."""
+        """``Run.batches`` with each ``next`` timed as "gather batch"."""
         clock = time.perf_counter
         seconds, calls = self.seconds, self.calls
 
@@ -76,29 +76,21 @@ def _instrument(contender: GlassnetContender, clock: _Clock) -> None:
     """Wrap the per-step methods of the contender's layers, loss and optimizer."""
     for i, layer in enumerate(contender.model.layers):
         for phase in ("forward", "backward"):
-            name = f"_{phase}_unchecked"
-            if name in vars(type(layer)):
-                key = f"{phase} {i} {layer!r}"
-                setattr(layer, name, clock.wrap(key, getattr(layer, name)))
+            key = f"{phase} {i} {layer!r}"
+            setattr(layer, phase, clock.wrap(key, getattr(layer, phase)))
     loss = contender.loss
-    for name in (
-        "_forward_logits_unchecked",
-        "_backward_logits_unchecked",
-        "_forward_unchecked",
-        "backward",
-    ):
-        if hasattr(loss, name):
-            phase = "backward" if "backward" in name else "forward"
-            key = f"loss {phase} {loss!r}"
-            setattr(loss, name, clock.wrap(key, getattr(loss, name)))
+    for name in ("forward_logits", "backward_logits", "forward", "backward"):
+        phase = "backward" if "backward" in name else "forward"
+        key = f"loss {phase} {loss!r}"
+        setattr(loss, name, clock.wrap(key, getattr(loss, name)))
     opt = contender.optimizer
-    opt._step = clock.wrap("update " + repr(opt), opt._step)  # type: ignore[method-assign]
+    opt.step = clock.wrap("update " + repr(opt), opt.step)  # type: ignore[method-assign]
 
 
 def _wrapper_cost(clock_samples: int = 20000) -> float:
     """Seconds that one wrapped call adds, from an empty function called as fit does.
 
-    Like a layer's twin, the probe takes an array and an ``out`` keyword.
+    Like a layer's forward, the probe takes an array and a keyword.
     """
 
     def empty(A: Any, out: Any = None) -> Any:
@@ -136,7 +128,7 @@ def profile_model(spec: Spec, epochs: int, quick: bool) -> dict[str, Any]:
     profiled = GlassnetContender(spec, X, y)
     clock = _Clock()
     _instrument(profiled, clock)
-    original_batches = training._batches
+    original_batches = Run.batches
     steps = -(-X.shape[0] // spec.batch_size)
     plain_times, profiled_times = [], []
     try:
@@ -147,11 +139,11 @@ def profile_model(spec: Spec, epochs: int, quick: bool) -> dict[str, Any]:
             if seed == 0:
                 clock.seconds.clear()
                 clock.calls.clear()
-            training._batches = clock.wrap_batches(original_batches)  # type: ignore[assignment]
+            Run.batches = clock.wrap_batches(original_batches)  # type: ignore[method-assign]
             start = time.perf_counter()
             profiled.epoch(seed)
             profiled_time = time.perf_counter() - start
-            training._batches = original_batches
+            Run.batches = original_batches  # type: ignore[method-assign]
             if seed == 0:
                 clock.seconds.clear()
                 clock.calls.clear()
@@ -159,7 +151,7 @@ def profile_model(spec: Spec, epochs: int, quick: bool) -> dict[str, Any]:
                 plain_times.append(plain_time)
                 profiled_times.append(profiled_time)
     finally:
-        training._batches = original_batches
+        Run.batches = original_batches  # type: ignore[method-assign]
     n_steps = steps * epochs
     per_call = _wrapper_cost()
     wrapped_calls = sum(clock.calls.values())

@@ -97,7 +97,7 @@ def snapshot(model, optimizer):
     weights = [W.copy() for _, W, _ in model.parameters()]
     state = {
         n: {s: v.copy() for s, v in slots.items()}
-        for n, slots in optimizer.state.items()
+        for n, slots in optimizer.state_views().items()
     }
     return weights, state, optimizer.t, optimizer.lr
 
@@ -106,11 +106,11 @@ def assert_unchanged(before, model, optimizer):
     weights, state, t, lr = before
     for W0, (_, W, _) in zip(weights, model.parameters(), strict=True):
         assert np.array_equal(W0, W)
-    assert optimizer.state.keys() == state.keys()
+    assert optimizer.state_views().keys() == state.keys()
     for name, slots in state.items():
-        assert optimizer.state[name].keys() == slots.keys()
+        assert optimizer.state_views()[name].keys() == slots.keys()
         for slot, value in slots.items():
-            assert np.array_equal(optimizer.state[name][slot], value)
+            assert np.array_equal(optimizer.state_views()[name][slot], value)
     assert (optimizer.t, optimizer.lr) == (t, lr)
 
 

@@ -207,27 +207,27 @@ def test_cross_entropy_formulas(targets):
 
 # ---- optimizers: the stated rules, run for three steps ----
 OPTIMIZER_RULES = [
-    (gn.SGD, {"lr": 0.1}, {}, ["W := W − lr · dW"]),
+    (gn.SGD, {"lr": 0.1}, {}, ["θ := θ − lr · dθ"]),
     (
         gn.Momentum,
         {"lr": 0.1, "beta": 0.8},
         {"v": 0.0},
-        ["v := β v + dW", "W := W − lr · v"],
+        ["v := β v + dθ", "θ := θ − lr · v"],
     ),
     (
         gn.RMSProp,
         {"lr": 0.01, "rho": 0.9, "eps": 1e-8},
         {"s": 0.0},
-        ["s := ρ s + (1 − ρ) dW²", "W := W − lr · dW / (√s + ε)"],
+        ["s := ρ s + (1 − ρ) dθ²", "θ := θ − lr · dθ / (√s + ε)"],
     ),
     (
         gn.Adam,
         {"lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-8},
         {"m": 0.0, "v": 0.0},
         [
-            "m := β1 m + (1 − β1) dW",
-            "v := β2 v + (1 − β2) dW²",
-            "W := W − lr · (m / (1 − β1^t)) / (√(v / (1 − β2^t)) + ε)",
+            "m := β1 m + (1 − β1) dθ",
+            "v := β2 v + (1 − β2) dθ²",
+            "θ := θ − lr · (m / (1 − β1^t)) / (√(v / (1 − β2^t)) + ε)",
         ],
     ),
 ]
@@ -243,9 +243,8 @@ def test_optimizer_update_rules(cls, kwargs, state, rules):
         assert_stated(cls, rule)
     rng = np.random.default_rng(5)
     model = gn.Sequential([gn.Dense(3, 2, rng=0, dtype=np.float64)])
-    layer = model.layers[0]
     opt = cls(**kwargs)
-    W = layer.W.copy()
+    theta = model.theta.copy()
     names = {
         **MATH,
         "lr": kwargs["lr"],
@@ -254,23 +253,22 @@ def test_optimizer_update_rules(cls, kwargs, state, rules):
         "ε": kwargs.get("eps"),
         "β1": kwargs.get("beta1"),
         "β2": kwargs.get("beta2"),
-        **{k: np.zeros_like(W) for k in state},
+        **{k: np.zeros_like(theta) for k in state},
     }
     for t in range(1, 4):
-        dW = rng.normal(size=W.shape)
-        layer.dW[...] = dW
-        layer.db[...] = 0.0
+        dtheta = rng.normal(size=theta.shape)
+        model.dtheta[...] = dtheta  # every dW and db at once
         opt.step(model)
-        names.update(dW=dW, W=W, t=t)
+        names.update(dθ=dtheta, θ=theta, t=t)
         for rule in rules:  # in the stated order, each line updating its name
             lhs, _ = split(rule)
             names[lhs] = evaluate(rule, names)
-        W = names["W"]
-        np.testing.assert_allclose(layer.W, W, rtol=1e-13, atol=1e-15)
+        theta = names["θ"]
+        np.testing.assert_allclose(model.theta, theta, rtol=1e-13, atol=1e-15)
 
 
 def test_weight_decay_is_stated_and_is_l2_added_to_the_gradient():
-    assert "adds ``weight_decay * W`` to each gradient" in (optimizers.__doc__ or "")
+    assert "adds ``weight_decay · θ`` to dθ" in (optimizers.__doc__ or "")
     rng = np.random.default_rng(6)
     for make in (
         lambda wd: gn.SGD(0.1, weight_decay=wd),

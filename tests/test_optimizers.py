@@ -33,7 +33,7 @@ def test_momentum_first_step_uses_v_equal_g_then_accumulates():
     model, opt = one_weight(1.0), gn.Momentum(lr=0.1, beta=0.9)
     # step 1: v = g = 0.5 (not (1 − β) g); W = 1 − 0.1 · 0.5 = 0.95
     assert step(opt, model, 0.5) == pytest.approx(0.95, abs=1e-15)
-    np.testing.assert_allclose(opt.state["0.W"]["v"], [[0.5]])
+    np.testing.assert_allclose(opt.state_views()["0.W"]["v"], [[0.5]])
     # step 2: v = 0.9 · 0.5 + 0.2 = 0.65; W = 0.95 − 0.1 · 0.65 = 0.885
     assert step(opt, model, 0.2) == pytest.approx(0.885, abs=1e-15)
     # step 3 with g = 0: v = 0.585, W = 0.885 − 0.0585 = 0.8265 (momentum keeps going)
@@ -50,7 +50,7 @@ def test_rmsprop_by_hand():
     # step 2, g = 1: s = 0.9 · 0.4 + 0.1 · 1 = 0.46; W −= 0.01 / (√0.46 + 1e-8)
     w2 = w1 - 0.01 / (math.sqrt(0.46) + 1e-8)
     assert step(opt, model, 1.0) == pytest.approx(w2, abs=1e-15)
-    np.testing.assert_allclose(opt.state["0.W"]["s"], [[0.46]], rtol=1e-15)
+    np.testing.assert_allclose(opt.state_views()["0.W"]["s"], [[0.46]], rtol=1e-15)
 
 
 def test_adam_bias_correction_at_steps_one_and_two():
@@ -105,9 +105,13 @@ def test_state_is_kept_per_parameter():
         grads[name] = dW.copy()
     before = {name: W.copy() for name, W, _ in model.parameters()}
     opt.step(model)
-    assert set(opt.state) == {"0.W", "0.b", "1.W", "1.b"}
+    assert set(opt.state) == {"v"}  # one vector shaped like θ ...
+    assert opt.state["v"].shape == model.theta.shape
+    views = opt.state_views()  # ... read per parameter through views
+    assert set(views) == {"0.W", "0.b", "1.W", "1.b"}
     for name, W, _ in model.parameters():
-        np.testing.assert_allclose(opt.state[name]["v"], grads[name])
+        assert views[name]["v"].base is opt.state["v"]
+        np.testing.assert_allclose(views[name]["v"], grads[name])
         np.testing.assert_allclose(W, before[name] - 0.1 * grads[name], rtol=1e-15)
 
 
@@ -131,9 +135,8 @@ def test_updates_are_in_place_and_keep_dtype(make, dtype):
         opt.step(model)
     assert model.layers[0].W is W_obj  # same array, changed in place
     assert W_obj.dtype == dtype
-    for slots in opt.state.values():
-        for value in slots.values():
-            assert value.dtype == dtype
+    for value in opt.state.values():
+        assert value.dtype == dtype
 
 
 @pytest.mark.parametrize(
@@ -152,3 +155,28 @@ def test_updates_are_in_place_and_keep_dtype(make, dtype):
 def test_bad_hyperparameters_are_rejected(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_an_optimizer_that_stepped_one_model_refuses_another():
+    a = gn.Sequential([gn.Dense(2, 1, rng=0)])
+    b = gn.Sequential([gn.Dense(2, 1, rng=0)])
+    opt = gn.Adam(0.01)
+    opt.step(a)
+    with pytest.raises(ValueError, match="already stepped another model"):
+        opt.step(b)
+    X, y = np.ones((4, 2)), np.ones((4, 1))
+    with pytest.raises(ValueError, match="its own optimizer"):
+        b.fit(X, y, loss=gn.MSE(), optimizer=opt, epochs=1, verbose=0)
+
+
+def test_state_survives_astype_of_the_same_model():
+    model = gn.Sequential([gn.Dense(2, 1, rng=0)])
+    opt = gn.Momentum(0.1)
+    model.dtheta[...] = 1.0
+    opt.step(model)
+    model.astype(np.float64)
+    assert opt.state["v"].dtype == np.float32  # until the next step
+    model.dtheta[...] = 0.0
+    opt.step(model)  # v = 0.9 · 1 + 0, kept through the new layout
+    np.testing.assert_allclose(opt.state["v"], 0.9)
+    assert opt.state["v"].dtype == np.float64

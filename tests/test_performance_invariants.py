@@ -188,7 +188,7 @@ def test_float32_stays_float32_through_forward_backward_and_optimizer(opt, hidde
     assert model.forward(X).dtype == np.float32
     assert model.backward(np.ones_like(Y_hat) / 64).dtype == np.float32
     arrays = [a for _, W, dW in model.parameters() for a in (W, dW)]
-    arrays += [a for slots in optimizer.state.values() for a in slots.values()]
+    arrays += list(optimizer.state.values())
     for layer in model.layers:
         arrays += [v for v in vars(layer).values() if isinstance(v, np.ndarray)]
     assert arrays
@@ -231,7 +231,7 @@ def test_fit_peak_memory_stays_below_1_5_times_data_params_and_state():
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     params = sum(W.nbytes for _, W, _ in model.parameters())
-    state = sum(a.nbytes for s in optimizer.state.values() for a in s.values())
+    state = sum(a.nbytes for a in optimizer.state.values())
     data = X.nbytes + y.nbytes
     # peak counts what fit allocated (parameters were allocated before: count them)
     assert data + params + peak < 1.5 * (data + params + state)
@@ -295,24 +295,27 @@ def test_sigmoid_keeps_relative_precision_on_both_tails_without_warnings():
 
 
 # ---- the unchecked training step of fit ----------------------------------------
-def test_unchecked_training_step_gives_the_checked_gradients_step_after_step():
-    # fit's step skips the checks and reuses its arrays between steps of the same
-    # size; over several steps and two batch sizes it must match the checked path.
+@pytest.mark.parametrize("opt", [gn.SGD(0.1), gn.Adam(0.01)], ids=repr)
+@pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "relu"])
+def test_fit_reusing_outputs_gives_the_bits_of_a_loop_of_public_calls(hidden, opt):
+    # fit trains inside model.reusing_outputs() (each layer writes its results into
+    # the arrays of the last step); a loop of the public calls, every result a new
+    # array, with the same batches must end with the same bits.
     X, y = _data(70, 12, 4)
-    for hidden in ("sigmoid", "tanh", "relu"):
-        fast = _model((12, 9, 7, 4), hidden, "softmax")
-        checked = _model((12, 9, 7, 4), hidden, "softmax")
-        loss = gn.CrossEntropy()
-        step = fast._training_step(loss)
-        for start, stop in [(0, 32), (32, 64), (64, 70), (0, 32)]:
-            L1, Y1 = step(X[start:stop], y[start:stop])
-            L2, Y2 = checked.loss_and_gradients(X[start:stop], y[start:stop], loss)
-            assert L1 == L2
-            np.testing.assert_array_equal(Y1, Y2)
-            for (_, _, g1), (_, _, g2) in zip(
-                fast.parameters(), checked.parameters(), strict=True
-            ):
-                np.testing.assert_array_equal(g1, g2)
+    fast = _model((12, 9, 7, 4), hidden, "softmax")
+    plain = _model((12, 9, 7, 4), hidden, "softmax")
+    loss = gn.CrossEntropy()
+    fast.fit(X, y, loss=loss, optimizer=type(opt)(opt.lr), epochs=2, batch_size=32,
+             seed=3, verbose=0)  # fmt: skip
+    rng, optimizer = np.random.default_rng(3), type(opt)(opt.lr)
+    for _ in range(2):
+        order = rng.permutation(70)
+        for start in range(0, 70, 32):
+            idx = order[start : start + 32]
+            with np.errstate(over="ignore"):
+                plain.loss_and_gradients(X[idx], y[idx], loss)
+            optimizer.step(plain)
+    np.testing.assert_array_equal(fast.theta, plain.theta)
 
 
 def test_fit_honours_a_layer_subclass_that_overrides_backward():
@@ -333,10 +336,10 @@ def test_fit_honours_a_layer_subclass_that_overrides_backward():
     np.testing.assert_allclose(W_scaled - W0, 2 * (W_plain - W0), rtol=1e-4, atol=1e-6)
 
 
-def test_fit_honours_an_optimizer_subclass_with_its_own_update():
-    class HalfSGD(gn.SGD):
-        def update(self, name, W, g):
-            W -= 0.5 * self.lr * g
+def test_fit_honours_an_optimizer_subclass_with_its_own_rule():
+    class HalfSGD(gn.Optimizer):
+        def rule(self, theta, g):
+            theta -= 0.5 * self.lr * g
 
     X, y = _data(40, 3, 2)
     moved = []
@@ -365,11 +368,12 @@ def test_fit_checks_all_targets_once_with_the_losses_own_errors(loss, y, exc, ma
         model.fit(X, y, loss=loss, optimizer=gn.SGD(0.1), epochs=1, verbose=0)
 
 
-def test_fit_reports_a_wrong_input_width_with_the_layers_own_error():
+def test_fit_reports_a_wrong_input_width_with_the_users_own_shape():
     X, y = _data(20, 5, 3)
     model = _model((4, 3), "relu", "softmax")
     with pytest.raises(
-        ValueError, match=r"Dense\(4 → 3\) expected X of shape \(m, 4\)"
+        ValueError,
+        match=r"fit's X must have shape \(m, 4\).*Dense\(4 → 3\); got \(20, 5\)",
     ):
         model.fit(
             X, y, loss=gn.CrossEntropy(), optimizer=gn.SGD(0.1), epochs=1, verbose=0
@@ -403,39 +407,6 @@ def test_public_forward_after_fit_still_returns_fresh_arrays():
     np.testing.assert_array_equal(first, kept)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_sgd_short_loop_takes_the_rule_s_steps_bit_for_bit_and_follows_lr(dtype):
-    # fit's SGD loop passes lr as a 0-d array of W's dtype; it must give the bits of
-    # W −= lr · dW with a Python float lr, also after lr is changed between steps.
-    rng = np.random.default_rng(0)
-    model = gn.Sequential([gn.Dense(7, 5, rng=0, dtype=dtype)])
-    params = model.parameters()
-    W_ref = [W.copy() for _, W, _ in params]
-    optimizer = gn.SGD(0.1)
-    for step, lr in enumerate([0.1, 0.1, 0.1, 0.037, 0.037, 1.3]):
-        optimizer.lr = lr
-        for (_, _, dW), ref in zip(params, W_ref, strict=True):
-            dW[...] = rng.standard_normal(dW.shape)
-            ref -= lr * dW
-        optimizer._step(params)
-        assert optimizer.t == step + 1
-        for (_, W, _), ref in zip(params, W_ref, strict=True):
-            assert W.dtype == dtype
-            np.testing.assert_array_equal(W, ref)
-
-
-def _per_array(cls):
-    """``cls`` with its rule restated: fit must then update array by array."""
-
-    class PerArray(cls):
-        def _rule(self, W, g, *arrays):
-            super()._rule(W, g, *arrays)
-
-    return PerArray
-
-
-_PerArraySGD = _per_array(gn.SGD)
-
 OPTIMIZERS = [
     (gn.SGD, {"lr": 0.1}),
     (gn.SGD, {"lr": 0.1, "weight_decay": 0.01}),
@@ -446,110 +417,81 @@ OPTIMIZERS = [
 ]
 
 
-def _fit(model, optimizer, X, y, seed=0, epochs=2):
-    model.fit(
-        X,
-        y,
-        loss=gn.CrossEntropy(),
-        optimizer=optimizer,
-        epochs=epochs,
-        batch_size=16,
-        seed=seed,
-        verbose=0,
-    )
-
-
-def _weights(model):
-    return [W.copy() for _, W, _ in model.parameters()]
-
-
 @pytest.mark.parametrize(("cls", "kwargs"), OPTIMIZERS)
-def test_optimizers_update_all_parameters_as_one_vector_bit_for_bit(cls, kwargs):
-    X, y = _data(100, 6, 3)
-    flat, per_array = (_model((6, 9, 7, 3), "relu", "softmax") for _ in range(2))
-    opt, opt_ref = cls(**kwargs), _per_array(cls)(**kwargs)
-    assert opt._elementwise()
-    assert not opt_ref._elementwise()
-    _fit(flat, opt, X, y)
-    _fit(per_array, opt_ref, X, y)
-    for W, ref in zip(_weights(flat), _weights(per_array), strict=True):
-        np.testing.assert_array_equal(W, ref)
-    # the flat path was taken: every parameter is a view of one vector ...
-    theta, dtheta = flat._flat
-    assert all(W.base is theta and dW.base is dtheta for _, W, dW in flat.parameters())
-    assert per_array._flat is None
-    # ... and the state, still kept per parameter name, is the same
-    assert opt.state.keys() == opt_ref.state.keys()
-    for name, slots in opt_ref.state.items():
-        for slot, value in slots.items():
-            np.testing.assert_array_equal(opt.state[name][slot], value)
-            assert opt.state[name][slot].base is not None  # a view of the vector
-    # a public step after fit goes on from the same state
-    for model, optimizer in ((flat, opt), (per_array, opt_ref)):
-        model.loss_and_gradients(X, y, gn.CrossEntropy())
+def test_one_step_on_theta_is_the_step_of_each_parameter_bit_for_bit(cls, kwargs):
+    # Each rule treats every number on its own, so stepping θ at once must give, in
+    # each slice, the bits of the same rule stepping that parameter alone.
+    rng = np.random.default_rng(0)
+    model = _model((6, 9, 3), "relu", "softmax")
+    alone = []  # one single-layer model per Dense, with a copy of its weights
+    for layer in model.layers[::2]:
+        copy = gn.Dense(layer.n_in, layer.n_out)
+        copy.W, copy.b = layer.W, layer.b
+        alone.append((gn.Sequential([copy]), cls(**kwargs)))
+    optimizer = cls(**kwargs)
+    for _ in range(3):
+        model.dtheta[...] = rng.standard_normal(model.dtheta.shape)
+        for layer, (single, opt) in zip(model.layers[::2], alone, strict=True):
+            single.layers[0].dW, single.layers[0].db = layer.dW, layer.db
+            opt.step(single)
         optimizer.step(model)
-    for W, ref in zip(_weights(flat), _weights(per_array), strict=True):
-        np.testing.assert_array_equal(W, ref)
+    for layer, (single, _) in zip(model.layers[::2], alone, strict=True):
+        np.testing.assert_array_equal(layer.W, single.layers[0].W)
+        np.testing.assert_array_equal(layer.b, single.layers[0].b)
+    # the state vectors, read per parameter, are those of the single models
+    views = optimizer.state_views()
+    for i, (_, opt) in zip((0, 2), alone, strict=True):
+        for slot, vector in opt.state.items():
+            W_view = views[f"{i}.W"][slot]
+            np.testing.assert_array_equal(W_view.ravel(), vector[: W_view.size])
 
 
-def test_flat_parameters_are_remade_after_astype_an_assignment_or_a_shared_layer():
-    X, y = _data(100, 6, 3)
-    X64 = X.astype(np.float64)
-    flat, ref = (_model((6, 9, 3), "tanh", "softmax") for _ in range(2))
-    other, other_ref = (_model((6, 9, 3), "tanh", "softmax", seed=5) for _ in range(2))
-    # model and other share their first Dense layer
-    other.layers[0], other_ref.layers[0] = flat.layers[0], ref.layers[0]
-    sgd, sgd_ref = gn.SGD(0.1), _PerArraySGD(0.1)
-    _fit(flat, sgd, X, y)
-    _fit(ref, sgd_ref, X, y)
-    _fit(other, sgd, X, y, seed=1)  # packs the shared layer into other's vectors
-    _fit(other_ref, sgd_ref, X, y, seed=1)
-    _fit(flat, sgd, X, y, seed=2)  # must notice, and pack it back
-    _fit(ref, sgd_ref, X, y, seed=2)
-    new_b = np.full(3, 0.25, dtype=np.float32)
-    flat.layers[2].b, ref.layers[2].b = new_b.copy(), new_b.copy()  # an assignment
-    _fit(flat, sgd, X, y, seed=3)
-    _fit(ref, sgd_ref, X, y, seed=3)
-    flat.astype(np.float64)
-    ref.astype(np.float64)
-    _fit(flat, sgd, X64, y, seed=4)
-    _fit(ref, sgd_ref, X64, y, seed=4)
-    for model, reference in ((flat, ref), (other, other_ref)):
-        for W, W_ref in zip(_weights(model), _weights(reference), strict=True):
-            assert W.dtype == W_ref.dtype
-            np.testing.assert_array_equal(W, W_ref)
-    assert flat._flat[0].dtype == np.float64
+def test_every_parameter_is_a_view_of_theta_and_every_gradient_of_dtheta():
+    model = _model((6, 9, 7, 3), "tanh", "softmax")
+    sizes = [W.size for _, W, _ in model.parameters()]
+    assert model.theta.shape == model.dtheta.shape == (sum(sizes),)
+    for _, W, dW in model.parameters():
+        assert W.base is model.theta
+        assert dW.base is model.dtheta
+    X, y = _data(30, 6, 3)
+    model.loss_and_gradients(X, y, gn.CrossEntropy())
+    offset = 0
+    for _, _, dW in model.parameters():  # laid end to end, in order
+        np.testing.assert_array_equal(
+            model.dtheta[offset : offset + dW.size], dW.ravel()
+        )
+        offset += dW.size
 
 
-def test_no_flat_vector_for_mixed_dtypes_a_repeated_layer_or_an_own_update():
-    mixed = gn.Sequential(
-        [gn.Dense(2, 2, rng=0), gn.Dense(2, 2, rng=1, dtype=np.float64)]
-    )
-    assert mixed._flat_parameters() is None
-    shared = gn.Dense(2, 2, rng=0)
-    assert gn.Sequential([shared, gn.Tanh(), shared])._flat_parameters() is None
+def test_a_layer_taken_by_another_model_is_taken_back_with_its_values():
+    X, y = _data(60, 6, 3)
+    first = _model((6, 9, 3), "tanh", "softmax")
+    shared = first.layers[0]
+    second = gn.Sequential([shared, gn.Tanh(), gn.Dense(9, 3, rng=7), gn.Softmax()])
+    assert shared.W.base is second.theta  # the newest model holds the layer
+    second.fit(X, y, loss=gn.CrossEntropy(), optimizer=gn.SGD(0.1), epochs=1,
+               verbose=0)  # fmt: skip
+    trained = shared.W.copy()
+    assert first.theta is not None
+    assert shared.W.base is first.theta
+    np.testing.assert_array_equal(shared.W, trained)  # with the values of second
+    first.fit(X, y, loss=gn.CrossEntropy(), optimizer=gn.SGD(0.1), epochs=1,
+              verbose=0)  # fmt: skip
+    assert not np.array_equal(shared.W, trained)
 
-    class DenseWithScale(gn.Dense):  # a parameter beyond W and b
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.s, self.ds = np.ones(1, np.float32), np.zeros(1, np.float32)
 
-        @property
-        def params(self):
-            return {**super().params, "s": self.s}
+def test_a_layer_repeated_in_one_model_is_laid_out_once():
+    shared = gn.Dense(3, 3, rng=0)
+    model = gn.Sequential([shared, gn.Tanh(), shared])
+    assert [name for name, _, _ in model.parameters()] == ["0.W", "0.b"]
+    assert model.theta.shape == (12,)
 
-        @property
-        def grads(self):
-            return {**super().grads, "s": self.ds}
 
-    assert gn.Sequential([DenseWithScale(2, 2)])._flat_parameters() is None
-
-    class OwnUpdate(gn.Adam):
-        def update(self, name, W, g):
-            W -= 0.01 * g
-
-    assert not OwnUpdate()._elementwise()
-    X, y = _data(40, 6, 3)
+def test_astype_lays_theta_out_again_in_the_new_dtype_with_the_values():
     model = _model((6, 5, 3), "relu", "softmax")
-    _fit(model, OwnUpdate(), X, y)
-    assert model._flat is None
+    before = model.theta.copy()
+    model.astype(np.float64)
+    assert model.theta.dtype == np.float64
+    assert model.dtype == np.float64
+    np.testing.assert_array_equal(model.theta, before.astype(np.float64))
+    assert all(W.base is model.theta for _, W, _ in model.parameters())

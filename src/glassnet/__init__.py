@@ -14,7 +14,17 @@ import importlib
 from typing import Any
 
 from glassnet import activations, init
-from glassnet.callbacks import Callback, EarlyStopping, EveryNSteps
+from glassnet.callbacks import (
+    Callback,
+    DivergenceGuard,
+    EarlyStopping,
+    EveryNSteps,
+    GradientClipping,
+    LearningRateSchedule,
+    ProgressBar,
+    Validation,
+    clip_gradients,
+)
 from glassnet.descent import gradient_descent
 from glassnet.explain import explain
 from glassnet.gradcheck import (
@@ -36,14 +46,9 @@ from glassnet.layers import (
 from glassnet.losses import MSE, BinaryCrossEntropy, CrossEntropy, Loss
 from glassnet.model import Sequential
 from glassnet.optimizers import SGD, Adam, Momentum, Optimizer, RMSProp
-from glassnet.training import (
-    DivergenceError,
-    History,
-    accuracy,
-    clip_gradients,
-    evaluate,
-    fit,
-)
+from glassnet.recovery import BackupAndRestore, Interrupts
+from glassnet.run import DivergenceError, History, Run, accuracy, evaluate
+from glassnet.training import fit
 
 __version__ = "0.1.0"
 
@@ -51,27 +56,35 @@ __all__ = [
     "MSE",
     "SGD",
     "Adam",
+    "BackupAndRestore",
     "BinaryCrossEntropy",
     "Callback",
     "CrossEntropy",
     "Dense",
     "DivergenceError",
+    "DivergenceGuard",
     "EarlyStopping",
     "EveryNSteps",
     "GradientCheckError",
+    "GradientClipping",
     "History",
     "Identity",
+    "Interrupts",
     "Layer",
     "LeakyReLU",
+    "LearningRateSchedule",
     "Loss",
     "Momentum",
     "Optimizer",
+    "ProgressBar",
     "RMSProp",
     "ReLU",
+    "Run",
     "Sequential",
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "Validation",
     "accuracy",
     "activations",
     "check_gradients",

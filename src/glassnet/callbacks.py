@@ -1,6 +1,12 @@
-"""Callbacks: code that ``fit`` calls at fixed moments of training.
+"""Callbacks: every concern of training but the step itself, one object per job.
 
-Override the hooks you need; ``on_epoch_end`` returning True stops training.
+``fit``'s loop is the seeds' four lines — forward, loss, backward, step — and calls
+the hooks of a list of callbacks around them. Progress output, the history, the
+validation, the divergence guard, gradient clipping, checkpoints and resuming,
+Ctrl-C, early stopping and learning-rate schedules are all callbacks
+(``glassnet.training.fit`` builds the list from its arguments); yours use the same
+hooks. Each hook gets the model and reads (or changes) the fit through ``self.run``,
+a ``Run`` set before ``on_train_begin``.
 
 >>> import numpy as np
 >>> import glassnet as gn
@@ -16,19 +22,33 @@ Override the hooks you need; ``on_epoch_end`` returning True stops training.
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
+from tqdm.auto import tqdm
 
 from glassnet._validate import positive_int
+from glassnet.run import DivergenceError, History, Run
 
 if TYPE_CHECKING:
     from glassnet.model import Sequential
-    from glassnet.training import History
 
-__all__ = ["Callback", "EarlyStopping", "EveryNSteps"]
+__all__ = [
+    "Callback",
+    "DivergenceError",
+    "DivergenceGuard",
+    "EarlyStopping",
+    "EveryNSteps",
+    "GradientClipping",
+    "History",
+    "LearningRateSchedule",
+    "ProgressBar",
+    "Validation",
+]
 
 Array = NDArray[Any]
 
@@ -36,11 +56,31 @@ Array = NDArray[Any]
 class Callback:
     """Hooks called by ``fit``; override the ones you need.
 
-    ``on_epoch_end`` returning True stops training after that epoch.
+    In the order of a fit: ``on_train_begin``; for each epoch ``on_epoch_begin``,
+    then for each batch ``on_backward_end`` (gradients computed, θ not yet changed)
+    and ``on_step_end``; ``on_epoch_end`` (returning True stops training after this
+    epoch); ``on_train_end``. After a step during which Ctrl-C came,
+    ``on_interrupt``, then fit raises KeyboardInterrupt. ``on_exit`` runs last
+    whatever happened (an error, an interrupt). ``self.run`` is the fit's state
+    (``glassnet.run.Run``).
     """
+
+    run: Run
+
+    def set_run(self, run: Run) -> None:
+        """Give the callback the fit's state (before ``on_train_begin``)."""
+        self.run = run
 
     def on_train_begin(self, model: Sequential) -> None:
         """Before the first step."""
+
+    def on_epoch_begin(self, epoch: int, model: Sequential) -> None:
+        """Before the first step of epoch ``epoch`` (1-based)."""
+
+    def on_backward_end(
+        self, step: int, model: Sequential, logs: dict[str, float]
+    ) -> None:
+        """After the backward of step ``step`` (1-based), before the update."""
 
     def on_step_end(self, step: int, model: Sequential, logs: dict[str, float]) -> None:
         """After optimizer step ``step`` (1-based); logs has the batch "loss"."""
@@ -53,6 +93,132 @@ class Callback:
 
     def on_train_end(self, model: Sequential, history: History) -> None:
         """After the last epoch (also after an early stop)."""
+
+    def on_interrupt(self, model: Sequential) -> str | None:
+        """After a step in which Ctrl-C or SIGTERM came; a note for the message."""
+        return None
+
+    def on_exit(self, model: Sequential) -> None:
+        """At the very end of ``fit``, also when it ends with an exception."""
+
+
+class DivergenceGuard(Callback):
+    """Stop with ``DivergenceError`` as soon as the loss or a weight is NaN or inf.
+
+    The loss is checked after every backward, before the update; the weights once
+    an epoch (one pass over θ). The weights are restored to those at the start of
+    the epoch (``Run.diverged``).
+    """
+
+    def on_backward_end(
+        self, step: int, model: Sequential, logs: dict[str, float]
+    ) -> None:
+        """Check the batch loss."""
+        if not math.isfinite(logs["loss"]):
+            self.run.diverged(f"the loss became {logs['loss']}")
+
+    def on_epoch_end(
+        self, epoch: int, model: Sequential, logs: dict[str, float]
+    ) -> None:
+        """Check every weight."""
+        if not np.isfinite(model.theta).all():
+            self.run.diverged("a weight became NaN or inf")
+
+
+class GradientClipping(Callback):
+    """Scale dθ by max_norm / ‖dθ‖ when the norm ‖dθ‖ exceeds max_norm.
+
+    ‖dθ‖ = √(dθ · dθ): all gradients seen as one vector, whose direction is kept
+    while its length is capped. A norm that is not finite is a divergence.
+    """
+
+    def __init__(self, max_norm: float) -> None:
+        if not (math.isfinite(max_norm) and max_norm > 0):
+            raise ValueError(
+                f"clip_norm must be a finite number > 0; got {max_norm!r}."
+            )
+        self.max_norm = float(max_norm)
+
+    def on_backward_end(
+        self, step: int, model: Sequential, logs: dict[str, float]
+    ) -> None:
+        """Clip dθ in place."""
+        norm = clip_gradients(model, self.max_norm)
+        if not math.isfinite(norm):
+            self.run.diverged(f"the gradient norm became {norm}")
+
+
+def clip_gradients(model: Sequential, max_norm: float) -> float:
+    """Scale dθ by max_norm / ‖dθ‖ when ‖dθ‖ > max_norm; return ‖dθ‖ before.
+
+    ‖dθ‖ is inf or NaN when some gradient is not finite (then nothing is scaled).
+    """
+    dtheta = model.dtheta
+    norm = math.sqrt(float(np.dot(dtheta, dtheta)))
+    if norm > max_norm:
+        dtheta *= max_norm / norm
+    return norm
+
+
+class Validation(Callback):
+    """Evaluate (X_val, Y_val) after each epoch: "val_loss" (and "val_accuracy")."""
+
+    def __init__(self, X: Array, Y: Array) -> None:
+        self.X, self.Y = X, Y
+
+    def on_epoch_end(
+        self, epoch: int, model: Sequential, logs: dict[str, float]
+    ) -> None:
+        """Add the validation results to the epoch's logs."""
+        for key, value in self.run.evaluate(self.X, self.Y).items():
+            logs[f"val_{key}"] = value
+
+
+class ProgressBar(Callback):
+    """Progress on stderr: a bar with the live loss (verbose 1), a line an epoch (2)."""
+
+    def __init__(self, verbose: int = 1) -> None:
+        self.verbose = verbose
+        self.bar: Any = None
+
+    def on_train_begin(self, model: Sequential) -> None:
+        """Open the bar at the step reached (a resumed run starts part way)."""
+        run = self.run
+        total = run.epochs * run.steps_per_epoch
+        self.bar = tqdm(
+            total=total,
+            initial=min(run.step, total),
+            disable=self.verbose != 1,
+            file=sys.stderr,
+            unit="step",
+            dynamic_ncols=True,
+            leave=True,
+        )
+        # tqdm's update costs a µs or two: a few hundred a pass, or none without a bar
+        self.every = max(1, run.steps_per_epoch // 200) if self.verbose == 1 else 0
+
+    def on_step_end(self, step: int, model: Sequential, logs: dict[str, float]) -> None:
+        """Move the bar now and then."""
+        if self.every and step % self.every == 0:
+            self.bar.update(step - self.bar.n)
+
+    def on_epoch_end(
+        self, epoch: int, model: Sequential, logs: dict[str, float]
+    ) -> None:
+        """Show the epoch's results."""
+        if self.verbose == 1:
+            self.bar.update(self.run.step - self.bar.n)
+            self.bar.set_postfix(
+                {k: f"{v:.4g}" for k, v in logs.items()}, refresh=False
+            )
+        elif self.verbose >= 2:
+            parts = "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
+            print(f"epoch {epoch}/{self.run.epochs}  {parts}", file=sys.stderr)
+
+    def on_exit(self, model: Sequential) -> None:
+        """Close the bar."""
+        if self.bar is not None:
+            self.bar.close()
 
 
 class EveryNSteps(Callback):
@@ -80,6 +246,37 @@ class EveryNSteps(Callback):
             self.fn(model, step, logs)
 
 
+class LearningRateSchedule(Callback):
+    """Set the optimizer's lr after each epoch: ``lr = fn(epoch, lr)``.
+
+    ``LearningRateSchedule.exponential(0.6)`` multiplies lr by 0.6 after every epoch
+    (the MNIST demo's schedule).
+
+    >>> schedule = LearningRateSchedule.exponential(0.5)
+    >>> schedule.fn(1, 0.1)
+    0.05
+    """
+
+    def __init__(self, fn: Callable[[int, float], float]) -> None:
+        self.fn = fn
+
+    @classmethod
+    def exponential(cls, factor: float) -> LearningRateSchedule:
+        """Lr × ``factor`` after each epoch."""
+        if not (math.isfinite(factor) and factor > 0):
+            raise ValueError(
+                f"the lr factor must be a finite number > 0; got {factor!r}."
+            )
+        return cls(lambda epoch, lr: lr * factor)
+
+    def on_epoch_end(
+        self, epoch: int, model: Sequential, logs: dict[str, float]
+    ) -> None:
+        """Apply the schedule."""
+        optimizer = self.run.optimizer
+        optimizer.lr = float(self.fn(epoch, optimizer.lr))
+
+
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
 
@@ -101,7 +298,7 @@ class EarlyStopping(Callback):
         self.sign = 1.0 if "loss" in monitor else -1.0
         self.best = np.inf
         self.best_epoch = 0
-        self.best_weights: list[Array] | None = None
+        self.best_weights: Array | None = None
         self.wait = 0
 
     def on_train_begin(self, model: Sequential) -> None:
@@ -121,7 +318,7 @@ class EarlyStopping(Callback):
         if value < self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best:
-                self.best_weights = [W.copy() for _, W, _ in model.parameters()]
+                self.best_weights = model.theta.copy()
             return False
         self.wait += 1
         return self.wait >= self.patience  # patience epochs without improvement
@@ -129,7 +326,4 @@ class EarlyStopping(Callback):
     def on_train_end(self, model: Sequential, history: History) -> None:
         """Put back the best weights."""
         if self.restore_best and self.best_weights is not None:
-            for (_, W, _), best in zip(
-                model.parameters(), self.best_weights, strict=True
-            ):
-                W[...] = best
+            model.theta[...] = self.best_weights

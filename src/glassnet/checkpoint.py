@@ -472,6 +472,7 @@ class Checkpoint:
                 f"needs the same optimizer, got {type(optimizer).__name__}."
             )
         params = model.parameters()
+        optimizer.check_model(model)
         self._check_parameters(tensors, params, model.dtype)
         if self.settings is not None:
             diffs = _differences(settings, self.settings)
@@ -510,7 +511,11 @@ class Checkpoint:
         # Everything is checked: from here on nothing can fail.
         for name, W, _ in params:
             W[...] = tensors[f"param/{name}"]
-        optimizer.state = opt_state
+        optimizer.bind(model)
+        views = optimizer.state_views()
+        for name, slots in opt_state.items():
+            for slot, value in slots.items():
+                views[name][slot][...] = value
         optimizer.t = saved_opt["t"]
         self._values, self._crc = n_values, crc
         return FitState(
@@ -705,7 +710,7 @@ class Checkpoint:
         for (name, W, _), W0 in zip(model.parameters(), state.epoch_start, strict=True):
             tensors[f"param/{name}"] = np.ascontiguousarray(W)
             tensors[f"epoch_start/{name}"] = np.ascontiguousarray(W0)
-        for name, slots in getattr(optimizer, "state", {}).items():
+        for name, slots in optimizer.state_views().items():
             for slot, value in slots.items():
                 tensors[f"opt/{name}/{slot}"] = np.ascontiguousarray(value)
         if state.order is not None and state.batch > 0:

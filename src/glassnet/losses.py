@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from glassnet.activations import _sigmoid, constant
+from glassnet.activations import constant, sigmoid
+from glassnet.layers import Layer, Sigmoid, Softmax
 
 __all__ = ["MSE", "BinaryCrossEntropy", "CrossEntropy", "Loss"]
 
@@ -65,21 +66,48 @@ def _check_predictions(Y_hat: Array, loss: str) -> Array:
 class Loss:
     """The contract every loss fulfils.
 
-    Like layers, the built-in losses check their arguments in the public methods and
-    do the math in private twins (``_forward_unchecked``, ``_forward_logits_unchecked``)
-    that take targets already passed through ``_checked_targets``. ``fit`` checks all
-    its targets once that way and then calls the twins batch after batch.
+    ``forward(Y_hat, Y)`` checks the targets of its batch and caches what
+    ``backward()`` reads. ``targets(Y, shape, dtype)`` is that check on its own:
+    ``fit`` runs it once on all the targets, so that a bad value is reported before
+    any step, with its place in the whole data set.
+
+    A loss that fuses with the model's last activation (``fuses_with``) also has
+    ``forward_logits(Z, Y)``, ``backward_logits()`` and ``output``.
     """
 
     def forward(self, Y_hat: Array, Y: ArrayLike) -> float:
         """Mean loss over the batch; caches what backward needs."""
         raise NotImplementedError
 
-    def _checked_targets(
+    def targets(
         self, Y: ArrayLike, shape: tuple[int, ...], dtype: np.dtype[Any]
     ) -> Array:
         """Y checked for predictions of ``shape`` and converted as forward needs it."""
         return np.asarray(Y)
+
+    def fuses_with(self, layer: Layer) -> bool:
+        """Whether ``layer``, last in a model, and this loss have a fused gradient."""
+        return False
+
+    def check_output(self, layer: Layer) -> None:
+        """Raise a ValueError when ``layer`` cannot end a model trained with this loss.
+
+        Any output suits a regression loss; the classification losses need the
+        probabilities of their own activation.
+        """
+
+    def forward_logits(self, Z: Array, Y: ArrayLike) -> float:
+        """The fused loss from the logits Z (only when ``fuses_with`` is True)."""
+        raise NotImplementedError(f"{self!r} has no fused form.")
+
+    def backward_logits(self) -> Array:
+        """dL/dZ of the fused loss."""
+        raise NotImplementedError(f"{self!r} has no fused form.")
+
+    @property
+    def output(self) -> Array:
+        """Ŷ of the last fused forward."""
+        raise NotImplementedError(f"{self!r} has no fused form.")
 
     def backward(self) -> Array:
         """dL/dŶ for the last forward, shape of Ŷ."""
@@ -115,15 +143,7 @@ class MSE(Loss):
     def forward(self, Y_hat: Array, Y: ArrayLike) -> float:
         """L = Σ (Ŷ − Y)² / (2m)."""
         Y_hat = _check_predictions(Y_hat, "MSE")
-        Y = self._checked_targets(Y, Y_hat.shape, Y_hat.dtype)
-        return self._forward_unchecked(Y_hat, Y)
-
-    def _checked_targets(
-        self, Y: ArrayLike, shape: tuple[int, ...], dtype: np.dtype[Any]
-    ) -> Array:
-        return _as_targets(Y, shape, dtype, "MSE")
-
-    def _forward_unchecked(self, Y_hat: Array, Y: Array) -> float:
+        Y = self.targets(Y, Y_hat.shape, Y_hat.dtype)
         E = Y_hat - Y
         self.cache = (E, Y)
         return float(np.vdot(E, E)) / (2 * Y_hat.shape[0])
@@ -132,6 +152,12 @@ class MSE(Loss):
         """dŶ = (Ŷ − Y) / m."""
         E, _ = self._cached()
         return E / E.shape[0]
+
+    def targets(
+        self, Y: ArrayLike, shape: tuple[int, ...], dtype: np.dtype[Any]
+    ) -> Array:
+        """Y with the predictions' shape and dtype."""
+        return _as_targets(Y, shape, dtype, "MSE")
 
 
 class BinaryCrossEntropy(Loss):
@@ -165,9 +191,10 @@ class BinaryCrossEntropy(Loss):
                 f"{np.nanmin(Y)} to {np.nanmax(Y)}. Use 0/1 labels."
             )
 
-    def _checked_targets(
+    def targets(
         self, Y: ArrayLike, shape: tuple[int, ...], dtype: np.dtype[Any]
     ) -> Array:
+        """Y of the predictions' shape and dtype, every value in [0, 1]."""
         Y = _as_targets(Y, shape, dtype, "BinaryCrossEntropy")
         self._check_targets(Y)
         return Y
@@ -175,10 +202,7 @@ class BinaryCrossEntropy(Loss):
     def forward(self, Y_hat: Array, Y: ArrayLike) -> float:
         """L = −Σ [Y log Ŷ + (1 − Y) log(1 − Ŷ)] / m."""
         Y_hat = _check_predictions(Y_hat, "BinaryCrossEntropy")
-        Y = self._checked_targets(Y, Y_hat.shape, Y_hat.dtype)
-        return self._forward_unchecked(Y_hat, Y)
-
-    def _forward_unchecked(self, Y_hat: Array, Y: Array) -> float:
+        Y = self.targets(Y, Y_hat.shape, Y_hat.dtype)
         self.cache = (Y_hat, Y)
         tiny = np.finfo(Y_hat.dtype).tiny
         log_p = np.log(np.maximum(Y_hat, tiny))
@@ -194,18 +218,8 @@ class BinaryCrossEntropy(Loss):
     def forward_logits(self, Z: Array, Y: ArrayLike) -> float:
         """Fused σ + BCE: L = Σ [softplus(Z) − Y Z] / m; caches A = σ(Z) and Y."""
         Z = _check_predictions(Z, "BinaryCrossEntropy")
-        Y = self._checked_targets(Y, Z.shape, Z.dtype)
-        with np.errstate(over="ignore"):  # σ's e^(−z) for very negative z
-            return self._forward_logits_unchecked(Z, Y)
-
-    def _forward_logits_unchecked(
-        self, Z: Array, Y: Array, out: Array | None = None
-    ) -> float:
-        """Forward from the logits for checked targets; A = σ(Z) lands in ``out``.
-
-        The caller silences the overflow of σ's e^(−z), as ``fit`` does.
-        """
-        self.cache = (_sigmoid(Z, out), Y)
+        Y = self.targets(Y, Z.shape, Z.dtype)
+        self.cache = (sigmoid(Z), Y)
         # softplus(z) = log(e^0 + e^z), which logaddexp computes without overflow;
         # subtracted per sample (not as two sums) so no precision cancels away
         terms = np.logaddexp(constant(0, Z.dtype), Z)
@@ -214,15 +228,28 @@ class BinaryCrossEntropy(Loss):
 
     def backward_logits(self) -> Array:
         """DZ = (A − Y) / m."""
-        self._cached()
-        return self._backward_logits_unchecked()
-
-    def _backward_logits_unchecked(self, out: Array | None = None) -> Array:
-        """DZ = (A − Y) / m after a forward from the logits, in ``out`` if given."""
-        A, Y = self.cache  # type: ignore[misc]
-        dZ = np.subtract(A, Y, out=out)
+        A, Y = self._cached()
+        dZ = np.subtract(A, Y)
         dZ /= A.shape[0]
         return dZ
+
+    def fuses_with(self, layer: Layer) -> bool:
+        """True after a Sigmoid."""
+        return isinstance(layer, Sigmoid)
+
+    def check_output(self, layer: Layer) -> None:
+        """BCE reads probabilities: the model must end with Sigmoid()."""
+        if not isinstance(layer, Sigmoid):
+            raise ValueError(
+                f"BinaryCrossEntropy needs probabilities, but the model ends with "
+                f"{layer!r}. End the model with Sigmoid(); glassnet fuses it with "
+                "BinaryCrossEntropy, so raw logits are never needed."
+                + (
+                    " For several classes with a Softmax output use CrossEntropy()."
+                    if isinstance(layer, Softmax)
+                    else ""
+                )
+            )
 
     @property
     def output(self) -> Array:
@@ -255,11 +282,14 @@ class CrossEntropy(Loss):
         self._ones_cache: Array = np.ones(0)
         self._ids: Array = np.arange(0)  # the forward's flat positions i·k + y[i]
 
-    def _checked_targets(
+    def targets(
         self, Y: ArrayLike, shape: tuple[int, ...], dtype: np.dtype[Any]
     ) -> Array:
+        """Class ids in [0, k) as intp (also from an (m, 1) column), or one-hot rows."""
         Y = np.asarray(Y)
         m, k = shape
+        if Y.ndim == 2 and Y.shape[1] == 1 and k > 1:  # a column of class ids
+            Y = Y[:, 0]
         if Y.ndim == 1:
             if Y.dtype.kind not in "iu":
                 if (
@@ -309,7 +339,7 @@ class CrossEntropy(Loss):
     def _flat_ids(self, P: Array, y: Array) -> Array:
         """The flat positions i · k + y[i] of each row's target entry in P.ravel()."""
         m, k = P.shape
-        return np.add(self._row_starts(m, k), y)  # both intp (see _checked_targets)
+        return np.add(self._row_starts(m, k), y)  # both intp (see targets)
 
     def _pick(self, P: Array, T: Array) -> Array:
         """Σ_k T * P per row: P[i, y[i]] for ids, (T * P).sum(1) for rows.
@@ -341,10 +371,7 @@ class CrossEntropy(Loss):
     def forward(self, Y_hat: Array, Y: ArrayLike) -> float:
         """L = −Σ T log Ŷ / m (Ŷ clipped to the smallest positive float)."""
         Y_hat = _check_predictions(Y_hat, "CrossEntropy")
-        T = self._checked_targets(Y, Y_hat.shape, Y_hat.dtype)
-        return self._forward_unchecked(Y_hat, T)
-
-    def _forward_unchecked(self, Y_hat: Array, T: Array) -> float:
+        T = self.targets(Y, Y_hat.shape, Y_hat.dtype)
         self.cache = (Y_hat, T)
         log_p = np.log(np.maximum(Y_hat, np.finfo(Y_hat.dtype).tiny))
         return -float(self._pick(log_p, T).sum()) / Y_hat.shape[0]
@@ -364,19 +391,13 @@ class CrossEntropy(Loss):
     def forward_logits(self, Z: Array, Y: ArrayLike) -> float:
         """Fused softmax + CE: L = Σ [logsumexp(Z) − Σ_k T Z] / m; caches A, T."""
         Z = _check_predictions(Z, "CrossEntropy")
-        T = self._checked_targets(Y, Z.shape, Z.dtype)
-        return self._forward_logits_unchecked(Z, T)
-
-    def _forward_logits_unchecked(
-        self, Z: Array, T: Array, out: Array | None = None
-    ) -> float:
-        """Forward from the logits for checked targets; A = softmax(Z) in ``out``."""
+        T = self.targets(Y, Z.shape, Z.dtype)
         m, k = Z.shape
         # Each row's maximum, read at its argmax (for rows of a few classes that is
         # faster than Z.max(axis=1)); S = Z − max ≤ 0, so exp(S) cannot overflow.
         top = Z.argmax(axis=1)
         top += self._row_starts(m, k)  # flat positions, see _row_starts
-        S = np.subtract(Z, Z.take(top)[:, None], out=out)
+        S = np.subtract(Z, Z.take(top)[:, None])
         picked = self._pick(S, T)  # Σ_k T S per row, read before S becomes E
         A = np.exp(S, out=S)  # E = exp(Z − max)
         # Σ_k E, as a product (faster than a sum; np.dot: see Dense on why not @)
@@ -398,15 +419,28 @@ class CrossEntropy(Loss):
 
     def backward_logits(self) -> Array:
         """DZ = (A − T) / m."""
-        self._cached()
-        return self._backward_logits_unchecked()
-
-    def _backward_logits_unchecked(self, out: Array | None = None) -> Array:
-        """DZ = (A − T) / m after a forward from the logits, in ``out`` if given."""
-        A, T = self.cache  # type: ignore[misc]
-        D = self._minus_targets(A, T, out)
+        A, T = self._cached()
+        D = self._minus_targets(A, T)
         D /= A.shape[0]
         return D
+
+    def fuses_with(self, layer: Layer) -> bool:
+        """True after a Softmax."""
+        return isinstance(layer, Softmax)
+
+    def check_output(self, layer: Layer) -> None:
+        """CE reads class probabilities: the model must end with Softmax()."""
+        if not isinstance(layer, Softmax):
+            hint = (
+                " For two classes with one Sigmoid output use BinaryCrossEntropy()."
+                if isinstance(layer, Sigmoid)
+                else ""
+            )
+            raise ValueError(
+                f"CrossEntropy needs class probabilities, but the model ends with "
+                f"{layer!r}. End the model with Softmax(); glassnet fuses it with "
+                f"CrossEntropy, so raw logits are never needed.{hint}"
+            )
 
     @property
     def output(self) -> Array:

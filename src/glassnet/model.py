@@ -5,32 +5,35 @@
 >>> model = Sequential([Dense(2, 3, rng=0), ReLU(), Dense(3, 1, rng=1), Sigmoid()])
 >>> model.forward(np.zeros((4, 2), dtype=np.float32)).shape
 (4, 1)
+>>> model.theta.shape           # every W and b, end to end: 2·3 + 3 + 3·1 + 1
+(13,)
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
-from functools import partial
-from typing import Any, cast
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from glassnet import training
-from glassnet.layers import Dense, Layer, Sigmoid, Softmax, as_float_array
-from glassnet.losses import BinaryCrossEntropy, CrossEntropy, Loss
+from glassnet.callbacks import Callback, History
+from glassnet.layers import Layer, ParameterDict, as_float_array
+from glassnet.layers.base import Shape
+from glassnet.losses import Loss
+from glassnet.params import ParameterVector
 
 __all__ = ["Sequential"]
 
 Array = NDArray[Any]
 
-# An output activation and the loss that fuses with it: their combined gradient with
-# respect to the logits is (A − T) / m, exact and free of divisions by A.
-_FUSED: tuple[tuple[type[Layer], type[Loss]], ...] = (
-    (Sigmoid, BinaryCrossEntropy),
-    (Softmax, CrossEntropy),
-)
+
+def _show(shape: Shape) -> str:
+    """A sample shape (3, None) as "(m, 3, ?)"."""
+    return "(" + ", ".join(["m", *("?" if n is None else str(n) for n in shape)]) + ")"
 
 
 class Sequential:
@@ -43,145 +46,285 @@ class Sequential:
     dL/d(its input), reusing the product of the later layers' derivatives — seed D's
     point — instead of recomputing it for every weight.
 
+    All parameters live in one vector ``theta`` (θ) and all gradients in one vector
+    ``dtheta`` (dθ); each layer's arrays are views of their slices (see
+    ``glassnet.params``). An optimizer steps θ from dθ in one operation.
+
     Args:
-        layers: the layers, first to last. Consecutive Dense layers must agree on their
-            widths (activations keep the width).
+        layers: the layers, first to last. Each must take the shape the layers before
+            it give (checked here, with ``Layer.output_shape``), and all parameters
+            must share one dtype.
+        input_shape: the shape of one sample, when the first layer does not fix it
+            (a Dense layer does: (n_in,)).
     """
 
-    def __init__(self, layers: Sequence[Layer]) -> None:
+    def __init__(
+        self, layers: Sequence[Layer], input_shape: tuple[int, ...] | None = None
+    ) -> None:
         layers = list(layers)
         if not layers:
             raise ValueError("Sequential needs at least one layer; got an empty list.")
-        n: int | None = None
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
+                hint = (
+                    f" (the class {layer.__name__}: call it, {layer.__name__}(...))"
+                    if isinstance(layer, type)
+                    else ""
+                )
                 raise TypeError(
                     "Sequential expected glassnet layers; "
-                    f"item {i} is {type(layer).__name__}."
+                    f"item {i} is {type(layer).__name__}{hint}."
                 )
-            if isinstance(layer, Dense) and n is not None and layer.n_in != n:
-                raise ValueError(
-                    f"layer {i}, {layer!r}, expects {layer.n_in} input features but "
-                    "the "
-                    f"layers before it output {n}."
-                )
-            n = layer.output_features(n)
         self.layers: list[Layer] = layers
-        self._flat: tuple[Array, Array] | None = None  # see _flat_parameters
+        first = getattr(layers[0], "n_in", None)
+        start: Shape = input_shape or ((first,) if isinstance(first, int) else (None,))
+        self.shapes: list[Shape] = [tuple(start)]  # one sample's shape before each
+        for i, layer in enumerate(layers):
+            try:
+                self.shapes.append(tuple(layer.output_shape(self.shapes[-1])))
+            except ValueError as err:
+                raise ValueError(f"layer {i}, {layer!r}: {err}") from None
+        self._vector = ParameterVector(layers, self._common_dtype())
 
-    # ---- shapes and parameters -------------------------------------------------
+    def _common_dtype(self) -> np.dtype[Any]:
+        """The one dtype of every parameter (float32 when there are none)."""
+        found: tuple[int, np.dtype[Any]] | None = None
+        for i, layer in enumerate(self.layers):
+            if not (
+                isinstance(layer.params, ParameterDict)
+                and isinstance(layer.grads, ParameterDict)
+            ):
+                raise TypeError(
+                    f"layer {i}, {layer!r}: params and grads must be the layer's own "
+                    "dicts (call super().__init__(), then fill self.params[...] and "
+                    "self.grads[...]), so that the model can keep them in θ."
+                )
+            if set(layer.params) != set(layer.grads):
+                raise ValueError(
+                    f"layer {i}, {layer!r}, has params {sorted(layer.params)} but "
+                    f"grads {sorted(layer.grads)}; they need the same keys."
+                )
+            for key, W in layer.params.items():
+                if layer.grads[key].shape != W.shape:
+                    raise ValueError(
+                        f"layer {i}, {layer!r}: grads[{key!r}] has shape "
+                        f"{layer.grads[key].shape}, params[{key!r}] {W.shape}."
+                    )
+                if found is None:
+                    found = (i, W.dtype)
+                elif W.dtype != found[1]:
+                    raise ValueError(
+                        f"layer {i}, {layer!r}, has {W.dtype} parameters but layer "
+                        f"{found[0]} has {found[1]}: one model has one dtype. Give "
+                        "every layer the same dtype=, or convert the whole model "
+                        "with model.astype(...)."
+                    )
+        if found is not None and found[1].kind != "f":
+            raise TypeError(f"parameters must be floats; got {found[1]}.")
+        return np.dtype(np.float32) if found is None else found[1]
+
+    # ---- parameters ----------------------------------------------------------------
     @property
-    def n_in(self) -> int | None:
-        """Input features, from the first Dense layer (None without one)."""
-        for layer in self.layers:
-            if isinstance(layer, Dense):
-                return layer.n_in
-        return None
+    def vector(self) -> ParameterVector:
+        """θ, dθ and where each parameter lies in them (laid out again if needed).
+
+        A layer put into another model moves into that model's vectors; this model
+        takes it back (values kept) the next time it is used.
+        """
+        if not self._vector.holds():
+            self._vector = ParameterVector(self.layers, self._vector.theta.dtype)
+        return self._vector
+
+    @property
+    def theta(self) -> Array:
+        """θ: every parameter of the model, end to end, as one vector."""
+        return self.vector.theta
+
+    @property
+    def dtheta(self) -> Array:
+        """dθ: every gradient, in the order of θ."""
+        return self.vector.dtheta
 
     @property
     def dtype(self) -> np.dtype[Any]:
         """The dtype of the parameters (float32 unless converted with ``astype``)."""
-        for layer in self.layers:
-            for W in layer.params.values():
-                return W.dtype
-        return np.dtype(np.float32)
+        return self._vector.theta.dtype
+
+    @property
+    def n_in(self) -> int | None:
+        """Input features of a model on vectors (None: unknown, or samples not 1-D)."""
+        start = self.shapes[0]
+        return start[0] if len(start) == 1 else None
 
     def parameters(self) -> list[tuple[str, Array, Array]]:
         """(name, value, gradient) for every parameter; names are "<layer index>.<key>".
+
+        The arrays are the views of θ and dθ that the layers use.
 
         >>> from glassnet import Dense
         >>> [name for name, W, dW in Sequential([Dense(2, 2)]).parameters()]
         ['0.W', '0.b']
         """
-        out = []
-        for i, layer in enumerate(self.layers):
-            grads = layer.grads
-            for key, W in layer.params.items():
-                out.append((f"{i}.{key}", W, grads[key]))
-        return out
-
-    def _flat_parameters(self) -> tuple[Array, Array] | None:
-        """(θ, dθ): all parameters of the model in one vector, all gradients in another.
-
-        The Dense layers' W, b, dW, db become views into the two vectors (see
-        ``Dense._share``), layer after layer, in the order of ``parameters()``; an
-        elementwise optimizer then updates the whole model in two NumPy calls. The
-        vectors are made on first use and made again whenever a parameter array was
-        replaced since (``astype``, an assignment, a layer packed into another
-        model's vectors). None when some layer with parameters is not a Dense (or
-        has parameters of its own beyond W and b), the dtypes differ, or a layer
-        appears twice.
-        """
-        owners = [layer for layer in self.layers if layer.params]
-        if (
-            not owners
-            or not all(
-                isinstance(layer, Dense)
-                and type(layer).params is Dense.params
-                and type(layer).grads is Dense.grads
-                for layer in owners
-            )
-            or len({id(layer) for layer in owners}) != len(owners)
-        ):
-            return None
-        arrays = [(W, dW) for _, W, dW in self.parameters()]
-        dtype = arrays[0][0].dtype
-        if any(W.dtype != dtype or dW.dtype != dtype for W, dW in arrays):
-            return None
-        flat = self._flat
-        if flat is not None and all(
-            W.base is flat[0] and dW.base is flat[1] for W, dW in arrays
-        ):
-            return flat
-        size = sum(W.size for W, _ in arrays)
-        theta, dtheta = np.empty(size, dtype), np.empty(size, dtype)
-        start = 0
-        for layer in owners:
-            n = sum(W.size for W in layer.params.values())
-            stop = start + n
-            cast(Dense, layer)._share(theta[start:stop], dtheta[start:stop])
-            start = stop
-        self._flat = (theta, dtheta)
-        return self._flat
+        return [
+            (p.name, p.layer.params[p.key], p.layer.grads[p.key])
+            for p in self.vector.slots
+        ]
 
     def astype(self, dtype: DTypeLike) -> Sequential:
         """Convert every parameter to ``dtype`` (float32 or float64); return self."""
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"Sequential.astype needs a floating dtype; got {dtype}.")
-        for layer in self.layers:
-            layer.astype(dtype)
+        self._vector = ParameterVector(self.layers, dtype)
         return self
 
+    # ---- forward and backward -------------------------------------------------------
+    def _input(self, X: ArrayLike, what: str = "the model's input X") -> Array:
+        """X as an array of the model's dtype, checked against the input shape."""
+        X = as_float_array(X, self.dtype, what)
+        expected = self.shapes[0]
+        if X.ndim != len(expected) + 1 or any(
+            n is not None and n != got
+            for n, got in zip(expected, X.shape[1:], strict=False)
+        ):
+            hint = (
+                " A single sample needs a batch of one: use X.reshape(1, -1)."
+                if X.ndim == len(expected)
+                else " Rows are samples."
+            )
+            raise ValueError(
+                f"{what} must have shape {_show(expected)} for the first layer, "
+                f"{self.layers[0]!r}; got {X.shape}.{hint}"
+            )
+        return X
+
+    def forward(self, X: ArrayLike, training: bool = False) -> Array:
+        """Ŷ for the batch X; every layer caches what its backward needs.
+
+        ``training`` is passed to every layer (``fit`` passes True).
+        """
+        A = self._input(X)
+        for layer in self.layers:
+            A = layer.forward(A, training)
+        return A
+
+    def backward(self, dY: Array) -> Array:
+        """dL/dX for dL/dŶ = dY, writing every parameter's gradient into dθ."""
+        dA: Array | None = dY
+        for layer in reversed(self.layers):
+            dA = layer.backward(dA)  # type: ignore[arg-type]
+        return dA  # type: ignore[return-value]
+
+    def loss_and_gradients(
+        self, X: ArrayLike, Y: ArrayLike, loss: Loss, training: bool = True
+    ) -> tuple[float, Array]:
+        """One forward and backward pass: return (L, Ŷ) and leave the gradients in dθ.
+
+        When the last layer and the loss fuse (Sigmoid + BinaryCrossEntropy, Softmax
+        + CrossEntropy) the loss takes the logits Z of the last layer's input and the
+        backward starts from its exact dZ = (A − T) / m. The first layer's dX is not
+        computed: nothing uses it.
+        """
+        fused = loss.fuses_with(self.layers[-1])
+        body = self.layers[:-1] if fused else self.layers
+        A = self._input(X)
+        for layer in body:
+            A = layer.forward(A, training)
+        if fused:
+            L = loss.forward_logits(A, Y)
+            Y_hat, dA = loss.output, loss.backward_logits()
+        else:
+            L = loss.forward(A, Y)
+            Y_hat, dA = A, loss.backward()
+        for layer in body[:0:-1]:
+            dA = layer.backward(dA)  # type: ignore[assignment]
+        if body:  # the first layer's dX: nobody reads it
+            body[0].backward(dA, need_dX=False)
+        return L, Y_hat
+
+    def forward_loss(
+        self, X: ArrayLike, Y: ArrayLike, loss: Loss
+    ) -> tuple[float, Array]:
+        """L and Ŷ for a batch (no backward), with the fused, stable loss if allowed."""
+        if loss.fuses_with(self.layers[-1]):
+            A = self._input(X)
+            for layer in self.layers[:-1]:
+                A = layer.forward(A)
+            return loss.forward_logits(A, Y), loss.output
+        Y_hat = self.forward(X)
+        return loss.forward(Y_hat, Y), Y_hat
+
+    @contextmanager
+    def reusing_outputs(self) -> Iterator[None]:
+        """Within this block every layer writes each result into the same array.
+
+        ``fit`` trains inside it (see ``Layer.out``): a large fresh array costs the
+        zeroing of its memory pages at every step. Outside, results are new arrays.
+        """
+        previous = [layer._outputs for layer in self.layers]
+        for layer in self.layers:
+            layer._outputs = {}
+        try:
+            yield
+        finally:
+            for layer, outputs in zip(self.layers, previous, strict=True):
+                layer._outputs = outputs
+
+    def predict(self, X: ArrayLike, batch_size: int = 8192) -> Array:
+        """Ŷ for X, computed ``batch_size`` rows at a time (bounds the memory used).
+
+        >>> import numpy as np
+        >>> from glassnet import Dense
+        >>> Sequential([Dense(2, 1, init=[[1.0, 1.0]])]).predict(np.ones((3, 2)))
+        array([[2.],
+               [2.],
+               [2.]], dtype=float32)
+        """
+        X = self._input(X)
+        if X.shape[0] == 0:
+            raise ValueError(
+                f"predict expected X of shape {_show(self.shapes[0])} with m ≥ 1; "
+                f"got {X.shape}."
+            )
+        parts = [
+            self.forward(X[i : i + batch_size])
+            for i in range(0, X.shape[0], batch_size)
+        ]
+        return np.concatenate(parts) if len(parts) > 1 else parts[0].copy()
+
+    # ---- description ----------------------------------------------------------------
     def summary(self) -> str:
         """A table of the layers, their output shapes and parameter counts.
 
+        ``#`` is the position in ``layers`` (the names of ``parameters()``); ``l`` is
+        the seeds' numbering of the layers with parameters, W[1], W[2], ...
+
         >>> from glassnet import Dense, ReLU
         >>> print(Sequential([Dense(2, 3), ReLU()]).summary())
-        #  layer         output   parameters
-        0  Dense(2 → 3)  (m, 3)   9  (W (3, 2), b (3,))
-        1  ReLU()        (m, 3)   0
+        #  l  layer         output   parameters
+        0  1  Dense(2 → 3)  (m, 3)   9  (W (3, 2), b (3,))
+        1     ReLU()        (m, 3)   0
         total parameters: 9
         """
-        rows = [("#", "layer", "output", "parameters")]
-        n: int | None = self.n_in
-        total = 0
+        rows = [("#", "l", "layer", "output", "parameters")]
+        total, l = 0, 0  # noqa: E741 — the seeds' l
         for i, layer in enumerate(self.layers):
-            n = layer.output_features(n)
             count = sum(W.size for W in layer.params.values())
             total += count
+            l += 1 if layer.params else 0  # noqa: E741
             shapes = ", ".join(f"{k} {W.shape}" for k, W in layer.params.items())
             rows.append(
                 (
                     str(i),
+                    str(l) if layer.params else "",
                     repr(layer),
-                    f"(m, {n if n is not None else '?'})",
+                    _show(self.shapes[i + 1]),
                     f"{count}  ({shapes})" if shapes else str(count),
                 )
             )
-        widths = [max(len(r[c]) for r in rows) for c in range(3)]
+        widths = [max(len(r[c]) for r in rows) for c in range(4)]
         lines = [
-            "  ".join(r[c].ljust(widths[c]) for c in range(3)) + "   " + r[3]
+            "  ".join(r[c].ljust(widths[c]) for c in range(4)) + "   " + r[4]
             for r in rows
         ]
         lines.append(f"total parameters: {total}")
@@ -196,87 +339,7 @@ class Sequential:
     def __repr__(self) -> str:
         return "Sequential([" + ", ".join(repr(layer) for layer in self.layers) + "])"
 
-    # ---- forward and backward ----------------------------------------------------
-    def forward(self, X: ArrayLike) -> Array:
-        """Ŷ for the batch X (m, n_in); every layer caches what its backward needs."""
-        A = as_float_array(X, self.dtype, "the model's input X")
-        for layer in self.layers:
-            A = layer.forward(A)
-        return A
-
-    def backward(self, dY: Array) -> Array:
-        """dL/dX for dL/dŶ = dY, storing every parameter's gradient on the way."""
-        for layer in reversed(self.layers):
-            dY = layer.backward(dY)
-        return dY
-
-    def predict(self, X: ArrayLike, batch_size: int = 8192) -> Array:
-        """Ŷ for X, computed ``batch_size`` rows at a time (bounds the memory used).
-
-        >>> import numpy as np
-        >>> from glassnet import Dense
-        >>> Sequential([Dense(2, 1, init=[[1.0, 1.0]])]).predict(np.ones((3, 2)))
-        array([[2.],
-               [2.],
-               [2.]], dtype=float32)
-        """
-        X = as_float_array(X, self.dtype, "the model's input X")
-        if X.ndim != 2 or X.shape[0] == 0:
-            hint = (
-                " A single sample needs shape (1, n_in): use X.reshape(1, -1)."
-                if X.ndim == 1
-                else ""
-            )
-            raise ValueError(
-                "predict expected X of shape (m, n_in) with m ≥ 1; "
-                f"got {X.shape}.{hint}"
-            )
-        parts = [
-            self.forward(X[i : i + batch_size])
-            for i in range(0, X.shape[0], batch_size)
-        ]
-        return np.concatenate(parts) if len(parts) > 1 else parts[0].copy()
-
-    def fuses_with(self, loss: Loss) -> bool:
-        """Whether the last layer and ``loss`` fuse (Sigmoid+BCE, Softmax+CE)."""
-        last = self.layers[-1]
-        return any(
-            isinstance(last, act) and isinstance(loss, lss) for act, lss in _FUSED
-        )
-
-    def forward_loss(
-        self, X: ArrayLike, Y: ArrayLike, loss: Loss
-    ) -> tuple[float, Array]:
-        """L and Ŷ for a batch, using the fused, stable loss when the model allows it.
-
-        With a fused pair the last activation is applied inside the loss, from the
-        logits, so a saturated output still gives a finite loss.
-        """
-        if self.fuses_with(loss):
-            A = as_float_array(X, self.dtype, "the model's input X")
-            for layer in self.layers[:-1]:
-                A = layer.forward(A)
-            L = loss.forward_logits(A, Y)  # type: ignore[attr-defined]
-            return L, loss.output  # type: ignore[attr-defined]
-        Y_hat = self.forward(X)
-        return loss.forward(Y_hat, Y), Y_hat
-
-    def loss_and_gradients(
-        self, X: ArrayLike, Y: ArrayLike, loss: Loss
-    ) -> tuple[float, Array]:
-        """One forward and backward pass: return (L, Ŷ); leave dL/dparam in ``grads``.
-
-        With a fused pair the backward starts from dZ = (A − T) / m at the logits. The
-        first layer's dX is not computed: nothing uses it.
-        """
-        X = as_float_array(X, self.dtype, "the model's input X")
-        return _TrainingStep(self, loss, checked=True)(X, Y)
-
-    def _training_step(self, loss: Loss) -> _TrainingStep:
-        """The step of ``loss_and_gradients`` without its checks, for ``fit``."""
-        return _TrainingStep(self, loss, checked=False)
-
-    # ---- training ----------------------------------------------------------------
+    # ---- training -------------------------------------------------------------------
     def fit(
         self,
         X: ArrayLike,
@@ -289,13 +352,13 @@ class Sequential:
         shuffle: bool = True,
         seed: int | np.random.Generator | None = None,
         validation_data: tuple[ArrayLike, ArrayLike] | None = None,
-        callbacks: Iterable[training.Callback] = (),
+        callbacks: Iterable[Callback] = (),
         verbose: int = 1,
         clip_norm: float | None = None,
         checkpoint: str | os.PathLike[str] | None = None,
         checkpoint_every: int | None = None,
         resume: bool = False,
-    ) -> training.History:
+    ) -> History:
         """Train the model; see ``glassnet.training.fit`` for every argument."""
         return training.fit(
             self,
@@ -321,93 +384,3 @@ class Sequential:
     ) -> dict[str, float]:
         """``{"loss": L}`` over all of X, plus ``"accuracy"`` when classifying."""
         return training.evaluate(self, X, Y, loss=loss, batch_size=batch_size)
-
-
-def _unchecked(obj: object, name: str) -> tuple[Callable[..., Any], bool]:
-    """(``obj``'s twin ``_<name>_unchecked``, True), or (its ``name``, False).
-
-    The twin is taken only when the class that supplies ``name`` also defines it: a
-    subclass that overrides ``name`` (a variant, or a test's planted bug) keeps its
-    own method, checks and all.
-    """
-    twin = f"_{name}_unchecked"
-    for cls in type(obj).__mro__:
-        if name in vars(cls):
-            if twin in vars(cls):
-                return getattr(obj, twin), True
-            break
-    return getattr(obj, name), False
-
-
-class _TrainingStep:
-    """One forward and backward pass of a model with a loss, set up once.
-
-    ``step(X, T)`` returns (L, Ŷ) and leaves dL/dparam in every layer's ``grads``,
-    exactly as ``Sequential.loss_and_gradients``, which is this with ``checked=True``.
-
-    With ``checked=False`` the layers and the loss skip the checks of their public
-    methods (the ``_*_unchecked`` twins are called): ``fit`` uses it after checking
-    the whole data set once — X converted and finite, the targets T passed through
-    ``loss._checked_targets`` — so that no batch pays for those checks again. The
-    twins also write their results into the arrays they returned at the last step
-    with as many rows (``out=``): layers then allocate nothing new from step to step.
-    Each such array is read only within its step (by the next layer, or by a cache
-    that the backward of the same step uses), so overwriting it at the next step
-    changes nothing.
-    """
-
-    def __init__(self, model: Sequential, loss: Loss, *, checked: bool) -> None:
-        self.loss = loss
-        self.fused = model.fuses_with(loss)
-        body = model.layers[:-1] if self.fused else model.layers
-
-        def method(obj: object, name: str) -> tuple[Callable[..., Any], bool]:
-            return (getattr(obj, name), False) if checked else _unchecked(obj, name)
-
-        self.forwards = [method(layer, "forward") for layer in body]
-        backwards = [method(layer, "backward") for layer in body]
-        # The first layer's dX is not computed: nothing uses it.
-        if body and isinstance(body[0], Dense):
-            backwards[0] = (partial(backwards[0][0], need_dX=False), False)
-        self.backwards = backwards[::-1]
-        if self.fused:
-            # the fused twins write A and dZ into the arrays of the last step, too
-            self.loss_forward = method(loss, "forward_logits")
-            self.loss_backward = method(loss, "backward_logits")
-        else:
-            self.loss_forward = (method(loss, "forward")[0], False)
-            self.loss_backward = (loss.backward, False)
-        # rows → the arrays the layers (and a fused loss: the last two) returned at
-        # the last step with that many rows
-        self.outputs: dict[int, list[Array | None]] = {}
-
-    def __call__(self, X: Array, T: ArrayLike) -> tuple[float, Array]:
-        """(L, Ŷ) for the batch X with targets T; the gradients land in ``grads``."""
-        n = len(self.forwards)
-        outs = self.outputs.get(X.shape[0])
-        if outs is None:
-            outs = self.outputs[X.shape[0]] = [None] * (2 * n + 2)
-        A = X
-        for i, (forward, takes_out) in enumerate(self.forwards):
-            if takes_out:
-                A = outs[i] = forward(A, out=outs[i])
-            else:
-                A = forward(A)
-        loss_forward, takes_out = self.loss_forward
-        if takes_out:
-            L = loss_forward(A, T, out=outs[-2])
-            Y_hat = outs[-2] = self.loss.output  # type: ignore[attr-defined]
-        else:
-            L = loss_forward(A, T)
-            Y_hat = self.loss.output if self.fused else A  # type: ignore[attr-defined]
-        loss_backward, takes_out = self.loss_backward
-        if takes_out:
-            dA = outs[-1] = loss_backward(out=outs[-1])
-        else:
-            dA = loss_backward()
-        for i, (backward, takes_out) in enumerate(self.backwards, start=n):
-            if takes_out:
-                dA = outs[i] = backward(dA, out=outs[i])
-            else:
-                dA = backward(dA)
-        return L, Y_hat

@@ -191,10 +191,8 @@ def decision_boundary(
 
 
 def _n_outputs(model: Sequential) -> int | None:
-    n = model.n_in
-    for layer in model.layers:
-        n = layer.output_features(n)
-    return n
+    last = model.shapes[-1]
+    return last[0] if len(last) == 1 else None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,28 @@
+"""Layers: the unit of mathematics, one module per family.
+
+Each layer owns its forward formula, caches exactly what its backward reads, and owns
+its backward formula; the contract is in ``glassnet.layers.base``. A batch has one
+sample per row: ``X`` is ``(m, n_in)`` for a Dense layer.
+
+>>> import numpy as np
+>>> layer = Dense(2, 1, init=[[1.0, 2.0]])
+>>> layer.forward(np.array([[3.0, 4.0]], dtype=np.float32))
+array([[11.]], dtype=float32)
+"""
+
+from glassnet.layers.activation import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from glassnet.layers.base import Layer, ParameterDict, as_float_array
+from glassnet.layers.dense import Dense
+
+__all__ = [
+    "Dense",
+    "Identity",
+    "Layer",
+    "LeakyReLU",
+    "ParameterDict",
+    "ReLU",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "as_float_array",
+]

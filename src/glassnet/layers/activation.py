@@ -1,0 +1,208 @@
+"""Activation layers: g applied to every number of the batch, and g' in the backward.
+
+Each keeps the shape of its input, has no parameters, and caches whichever of Z or A
+makes its derivative cheaper (the table in STYLE.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import numpy as np
+from numpy.typing import NDArray
+
+from glassnet import activations
+from glassnet.activations import constant
+from glassnet.layers.base import Layer, Shape
+
+__all__ = ["Identity", "LeakyReLU", "ReLU", "Sigmoid", "Softmax", "Tanh"]
+
+Array = NDArray[Any]
+
+
+class ReLU(Layer):
+    """Rectified linear unit applied elementwise.
+
+    Forward::   A = max(Z, 0)
+    Backward::  dZ = dA * (Z > 0)      (the kink Z = 0 gets derivative 0)
+
+    Shapes: Z, A, dA, dZ all (m, ...).
+    Caches: the mask Z > 0 — all that the derivative needs.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mask: Array | None = None
+        self._zeros: Array = np.zeros(0, np.float32)  # a row of zeros, see below
+
+    def forward(self, Z: Array, training: bool = False) -> Array:
+        """A = max(Z, 0); caches the mask Z > 0."""
+        self.mask = np.greater(
+            Z, constant(0, Z.dtype), out=self.out("mask", Z.shape, np.bool_)
+        )
+        # NumPy's maximum against the scalar 0 is not vectorized; against a row of
+        # zeros (broadcast over the rows of Z) it is, and twice as fast for big Z.
+        zeros = self._zeros
+        if zeros.shape != Z.shape[-1:] or zeros.dtype != Z.dtype:
+            zeros = self._zeros = np.zeros(Z.shape[-1:], dtype=Z.dtype)
+        return np.maximum(Z, zeros, out=self.out("A", Z.shape, Z.dtype))
+
+    def backward(self, dA: Array, need_dX: bool = True) -> Array:
+        """DZ = dA * (Z > 0)."""
+        mask = self._cached("mask")
+        self._check_dY(dA, mask.shape)
+        return np.multiply(dA, mask, out=self.out("dZ", dA.shape, dA.dtype))
+
+
+class LeakyReLU(Layer):
+    """Leaky ReLU: lets a small slope α through for negative inputs.
+
+    Forward::   A = where(Z > 0, Z, α Z)
+    Backward::  dZ = dA * where(Z > 0, 1, α)
+
+    Shapes: Z, A, dA, dZ all (m, ...).
+    Caches: the slope where(Z > 0, 1, α).
+    """
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        super().__init__()
+        if not np.isfinite(alpha) or alpha < 0:
+            raise ValueError(f"LeakyReLU needs a finite alpha ≥ 0; got {alpha!r}.")
+        self.alpha = float(alpha)
+        self.slope: Array | None = None
+
+    def forward(self, Z: Array, training: bool = False) -> Array:
+        """A = where(Z > 0, Z, α Z); caches the slope."""
+        self.slope = activations.leaky_relu_derivative(Z, self.alpha)
+        return Z * self.slope
+
+    def backward(self, dA: Array, need_dX: bool = True) -> Array:
+        """DZ = dA * slope."""
+        slope = self._cached("slope")
+        self._check_dY(dA, slope.shape)
+        return np.multiply(dA, slope, out=self.out("dZ", dA.shape, dA.dtype))
+
+    def __repr__(self) -> str:
+        return f"LeakyReLU(alpha={self.alpha})"
+
+
+class Sigmoid(Layer):
+    """Logistic function σ(z) = 1 / (1 + e^(−z)) applied elementwise.
+
+    Forward::   A = σ(Z)
+    Backward::  dZ = dA * A * (1 − A)
+
+    Shapes: Z, A, dA, dZ all (m, ...).
+    Caches: A — σ'(Z) written with the output is A(1 − A).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.A: Array | None = None
+
+    def forward(self, Z: Array, training: bool = False) -> Array:
+        """A = σ(Z); caches A."""
+        self.A = activations.sigmoid(Z, out=self.out("A", Z.shape, Z.dtype))
+        return self.A
+
+    def backward(self, dA: Array, need_dX: bool = True) -> Array:
+        """DZ = dA * A * (1 − A)."""
+        A = self._cached("A")
+        self._check_dY(dA, A.shape)
+        dZ = np.multiply(dA, A, out=self.out("dZ", A.shape, A.dtype))
+        dZ *= np.subtract(constant(1, A.dtype), A)  # (dA * A) * (1 − A)
+        return dZ
+
+
+class Tanh(Layer):
+    """Hyperbolic tangent applied elementwise.
+
+    Forward::   A = tanh(Z)
+    Backward::  dZ = dA * (1 − A²)
+
+    Shapes: Z, A, dA, dZ all (m, ...).
+    Caches: A — tanh'(Z) written with the output is 1 − A².
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.A: Array | None = None
+
+    def forward(self, Z: Array, training: bool = False) -> Array:
+        """A = tanh(Z); caches A."""
+        self.A = np.tanh(Z, out=self.out("A", Z.shape, Z.dtype))
+        return self.A
+
+    def backward(self, dA: Array, need_dX: bool = True) -> Array:
+        """DZ = dA * (1 − A²)."""
+        A = cast(Array, self._cached("A"))
+        self._check_dY(dA, A.shape)
+        dZ = np.multiply(A, A, out=self.out("dZ", A.shape, A.dtype))
+        np.subtract(constant(1, A.dtype), dZ, out=dZ)
+        dZ *= dA  # (1 − A²) * dA, computed in one array
+        return dZ
+
+
+class Softmax(Layer):
+    """Softmax of each row: probabilities over k classes that sum to 1.
+
+    Forward::   A = exp(Z) / exp(Z).sum(axis=1, keepdims=True)
+    Backward::  dZ = A * (dA − (dA * A).sum(axis=1, keepdims=True))
+
+    The backward is the Jacobian-vector product of diag(a) − a aᵀ, one row at a time,
+    without building the (k, k) Jacobian. Followed by ``CrossEntropy``, training skips
+    this backward and uses the fused, exact dZ = (A − T) / m instead.
+
+    Shapes: Z, A, dA, dZ all (m, k).
+    Caches: A.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.A: Array | None = None
+
+    def forward(self, Z: Array, training: bool = False) -> Array:
+        """A = softmax(Z) row by row; caches A."""
+        if Z.ndim != 2:
+            raise ValueError(f"Softmax expected Z of shape (m, k); got {Z.shape}.")
+        self.A = activations.softmax(Z)
+        return self.A
+
+    def backward(self, dA: Array, need_dX: bool = True) -> Array:
+        """DZ = A * (dA − Σ_k dA * A)."""
+        A = self._cached("A")
+        self._check_dY(dA, A.shape)
+        return A * (dA - (dA * A).sum(axis=1, keepdims=True))  # type: ignore[no-any-return]
+
+    def output_shape(self, in_shape: Shape) -> Shape:
+        """(k,) for (k,): softmax is taken over one axis of classes."""
+        if len(in_shape) != 1:
+            raise ValueError(
+                f"Softmax takes samples of shape (k,) (class scores); got {in_shape}."
+            )
+        return in_shape
+
+
+class Identity(Layer):
+    """No activation: A = Z (seed B's neurons "without activation", regression outputs).
+
+    Forward::   A = Z
+    Backward::  dZ = dA
+
+    Caches: nothing but Z's shape — the derivative is 1.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shape: tuple[int, ...] | None = None
+
+    def forward(self, Z: Array, training: bool = False) -> Array:
+        """A = Z."""
+        self.shape = Z.shape
+        return Z
+
+    def backward(self, dA: Array, need_dX: bool = True) -> Array:
+        """DZ = dA."""
+        shape: tuple[int, ...] = self._cached("shape")
+        self._check_dY(dA, shape)
+        return dA

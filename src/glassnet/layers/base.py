@@ -1,0 +1,192 @@
+"""The Layer contract, the dicts that hold a layer's parameters, and output reuse.
+
+Every layer fulfils one contract:
+
+- ``forward(X, training=False) -> Y`` computes the output of the batch X (one sample
+  per row: X is (m, ...)) and caches what ``backward`` needs. ``training`` is True
+  inside ``fit``; only layers that behave differently while training (dropout, batch
+  normalisation) read it.
+- ``backward(dY, need_dX=True) -> dX`` takes dL/dY, writes dL/dparam into ``grads``
+  and returns dL/dX. It never changes its argument or the parameters. With
+  ``need_dX=False`` (the first layer of a model: nobody reads its dX) a layer may skip
+  that product and return None.
+- ``params`` and ``grads``: dicts with the same keys and shapes (empty for an
+  activation). Inside a model every array in them is a view of the model's one
+  parameter vector θ (or gradient vector dθ), see ``glassnet.params``.
+- ``output_shape(in_shape) -> out_shape``: the shape of one sample's output for one
+  sample's input (None for a size not known yet); raises ValueError when the layer
+  cannot take that input. ``Sequential`` checks the whole chain with it when built.
+
+Checks that cost O(1) (shapes, dtypes) stay in the layers; checks that cost O(data)
+(converting dtypes, looking for NaN) are made once, at the model's boundary.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+__all__ = ["Layer", "ParameterDict", "as_float_array"]
+
+Array = NDArray[Any]
+Shape = tuple[int | None, ...]
+
+
+def as_float_array(X: ArrayLike, dtype: DTypeLike, what: str) -> Array:
+    """``X`` as an array of ``dtype``; a TypeError naming ``what`` for non-numbers."""
+    arr = np.asarray(X)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{what} must hold numbers; got an array of dtype {arr.dtype}. "
+            "Convert strings or objects to floats first."
+        )
+    return arr.astype(dtype, copy=False)
+
+
+class ParameterDict(dict[str, Array]):
+    """A layer's parameters (or gradients) by name; assigning writes into the array.
+
+    ``params["W"] = new_values`` copies the values into the existing array, which
+    keeps its shape, dtype and C order — and so stays the view of θ that the model
+    and its optimizer update. A value of another shape is refused: replacing the
+    array instead would silently detach the parameter from the model. A new name is
+    stored as a C-ordered copy.
+    """
+
+    def __setitem__(self, key: str, value: ArrayLike) -> None:
+        old = self.get(key)
+        if old is None:
+            super().__setitem__(key, np.array(value, order="C"))
+            return
+        new = np.asarray(value)
+        if new.shape != old.shape:
+            raise ValueError(
+                f"parameter {key!r} has shape {old.shape}; got an array of shape "
+                f"{new.shape}. Parameters keep their shape: build a new layer for "
+                "another size."
+            )
+        np.copyto(old, new, casting="same_kind")
+
+    def rebind(self, key: str, array: Array) -> None:
+        """Make ``array`` the storage of ``key`` (values are not copied).
+
+        Only for the code that lays parameters out (``glassnet.params``) and for
+        ``astype``: everything else assigns, which writes into the array.
+        """
+        super().__setitem__(key, array)
+
+
+def _assign(
+    current: ParameterDict | None, value: dict[str, ArrayLike]
+) -> ParameterDict:
+    """``layer.params = {...}``: into the existing arrays when there are any."""
+    if current:
+        if set(value) != set(current):
+            raise ValueError(
+                f"a layer's parameters are {sorted(current)}; got {sorted(value)}."
+            )
+        for key, array in value.items():
+            current[key] = array
+        return current
+    table = ParameterDict()
+    for key, array in value.items():
+        table[key] = array
+    return table
+
+
+class Layer:
+    """The contract every layer fulfils; activations inherit it as it is.
+
+    A subclass calls ``super().__init__()``, fills ``self.params`` and
+    ``self.grads`` (same keys and shapes) if it has parameters, and implements
+    ``forward`` and ``backward``.
+    """
+
+    # None: results are new arrays. While a model trains (Sequential.reusing), a
+    # dict of arrays that each result is written into step after step.
+    _outputs: dict[tuple[str, tuple[int, ...]], Array] | None = None
+
+    def __init__(self) -> None:
+        self._params = ParameterDict()
+        self._grads = ParameterDict()
+
+    @property
+    def params(self) -> ParameterDict:
+        """Trainable parameters by name (empty for a layer without any)."""
+        table = self.__dict__.get("_params")
+        if table is None:  # a subclass that did not call Layer.__init__
+            table = self._params = ParameterDict()
+        return table
+
+    @params.setter
+    def params(self, value: dict[str, ArrayLike]) -> None:
+        self._params = _assign(self.__dict__.get("_params"), value)
+
+    @property
+    def grads(self) -> ParameterDict:
+        """dL/dparam by name, same keys and shapes as ``params``."""
+        table = self.__dict__.get("_grads")
+        if table is None:
+            table = self._grads = ParameterDict()
+        return table
+
+    @grads.setter
+    def grads(self, value: dict[str, ArrayLike]) -> None:
+        self._grads = _assign(self.__dict__.get("_grads"), value)
+
+    def forward(self, X: Array, training: bool = False) -> Array:
+        """Compute the layer's output for the batch X and cache what backward needs."""
+        raise NotImplementedError
+
+    def backward(self, dY: Array, need_dX: bool = True) -> Array | None:
+        """Given dL/dY, write parameter gradients into ``grads``; return dL/dX."""
+        raise NotImplementedError
+
+    def output_shape(self, in_shape: Shape) -> Shape:
+        """Shape of one sample's output for one sample's input ``in_shape``."""
+        return in_shape
+
+    def astype(self, dtype: DTypeLike) -> Layer:
+        """Convert parameters and gradients to ``dtype`` (a layer outside a model)."""
+        for table in (self.params, self.grads):
+            for key, array in list(table.items()):
+                table.rebind(key, array.astype(dtype))
+        return self
+
+    def out(self, name: str, shape: tuple[int, ...], dtype: Any) -> Array | None:
+        """The array that result ``name`` is written into, or None for a new one.
+
+        Outside ``fit`` every result is a new array. While a model trains, the same
+        array of that shape is handed back step after step: a large fresh array
+        costs the system's zeroing of its memory pages on every step, a reused one
+        does not. Each result is read only within its step (by the next layer, or by
+        a cache the same step's backward reads), so overwriting it at the next step
+        changes no number; ``tests/test_model.py`` checks that fit's weights are the
+        same bits as those of a loop of the public calls.
+        """
+        outputs = self._outputs
+        if outputs is None:
+            return None
+        key = (name, shape)
+        array = outputs.get(key)
+        if array is None or array.dtype != dtype:
+            array = outputs[key] = np.empty(shape, dtype=dtype)
+        return array
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def _cached(self, name: str) -> Any:
+        value = getattr(self, name, None)
+        if value is None:
+            raise RuntimeError(f"{self!r}.backward called before forward.")
+        return value
+
+    def _check_dY(self, dY: Array, expected: tuple[int, ...]) -> None:
+        if dY.shape != expected:
+            raise ValueError(
+                f"{self!r}.backward expected dY of shape {expected} (the shape of its "
+                f"last output); got {dY.shape}."
+            )

@@ -1,0 +1,107 @@
+"""One vector θ for every parameter of a model, one vector dθ for every gradient.
+
+When a model is built, each parameter of each layer (a Dense layer's W and b today;
+any layer's arrays, whatever their shapes) is copied into its slice of θ, laid end
+to end in the order of the layers, and the layer's array becomes a view of that
+slice with its usual shape; the gradients likewise in dθ. Then an optimizer's step,
+weight decay, gradient clipping, a NaN check and a checkpoint are each one operation
+on one vector, for every layer type:
+
+>>> import numpy as np
+>>> from glassnet.layers import Dense
+>>> layer = Dense(2, 3, rng=0)
+>>> vector = ParameterVector([layer], np.dtype(np.float32))
+>>> vector.theta.shape                   # W (3, 2) then b (3,)
+(9,)
+>>> layer.W.base is vector.theta         # W is a view of θ
+True
+>>> [(p.name, p.start, p.stop) for p in vector.slots]
+[('0.W', 0, 6), ('0.b', 6, 9)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from glassnet.layers.base import Layer
+
+__all__ = ["ParameterSlot", "ParameterVector"]
+
+Array = NDArray[Any]
+
+
+@dataclass(frozen=True)
+class ParameterSlot:
+    """Where one named parameter lies in θ: ``theta[start:stop].reshape(shape)``."""
+
+    name: str
+    layer: Layer
+    key: str
+    start: int
+    stop: int
+    shape: tuple[int, ...]
+
+
+class ParameterVector:
+    """θ and dθ of a list of layers, and the slot of each named parameter.
+
+    Names are "<position of the layer>.<key>" ("0.W", "0.b", "2.W", ...). A layer
+    that appears twice in the list is laid out once, under its first position.
+    Values are copied in, so nothing outside the layers changes.
+
+    Args:
+        layers: the layers, in order.
+        dtype: the dtype of θ and dθ (every parameter gets it).
+    """
+
+    def __init__(self, layers: Sequence[Layer], dtype: np.dtype[Any]) -> None:
+        slots: list[ParameterSlot] = []
+        seen: set[int] = set()
+        start = 0
+        for i, layer in enumerate(layers):
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            for key, W in layer.params.items():
+                stop = start + W.size
+                slots.append(
+                    ParameterSlot(f"{i}.{key}", layer, key, start, stop, W.shape)
+                )
+                start = stop
+        self.slots: list[ParameterSlot] = slots
+        self.theta: Array = np.empty(start, dtype=dtype)
+        self.dtheta: Array = np.zeros(start, dtype=dtype)
+        for p in slots:
+            W = self.view(self.theta, p)
+            W[...] = p.layer.params[p.key]
+            p.layer.params.rebind(p.key, W)
+            dW = self.view(self.dtheta, p)
+            dW[...] = p.layer.grads[p.key]
+            p.layer.grads.rebind(p.key, dW)
+        # the layers whose arrays live here: see holds()
+        self.layers: list[Layer] = [p.layer for p in slots]
+
+    @staticmethod
+    def view(vector: Array, slot: ParameterSlot) -> Array:
+        """The part of ``vector`` (θ, dθ or a state vector) that belongs to ``slot``."""
+        return vector[slot.start : slot.stop].reshape(slot.shape)
+
+    def views(self, vector: Array) -> dict[str, Array]:
+        """Every parameter's part of ``vector`` (shaped like θ), by name."""
+        return {p.name: self.view(vector, p) for p in self.slots}
+
+    def holds(self) -> bool:
+        """Whether every layer's parameters are still views of this θ.
+
+        False once a layer was laid out again, in another model's vector.
+        """
+        theta = self.theta
+        return all(
+            layer.params[p.key].base is theta
+            for layer, p in zip(self.layers, self.slots, strict=True)
+        )

@@ -1,0 +1,313 @@
+"""The state of one ``fit`` — where it stands, what it has measured — and evaluate.
+
+``fit`` keeps everything a training run knows in one ``Run``: the model, loss and
+optimizer, the data (checked once, here), the epoch, batch and step reached, the
+epoch's sample order and running sums, the History. Callbacks read and change it
+(a resumed run is a Run put back where a checkpoint left it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from glassnet._validate import all_finite, positive_int
+from glassnet.activations import constant
+from glassnet.layers import as_float_array
+from glassnet.losses import BinaryCrossEntropy, CrossEntropy, Loss
+
+if TYPE_CHECKING:
+    from glassnet.model import Sequential
+
+__all__ = ["DivergenceError", "History", "Run", "accuracy", "check_data", "evaluate"]
+
+Array = NDArray[Any]
+
+
+class DivergenceError(FloatingPointError):
+    """The loss became NaN or infinite; the weights were restored to the last good ones.
+
+    Attributes:
+        history: the History up to the last finished epoch.
+    """
+
+    def __init__(self, message: str, history: History) -> None:
+        super().__init__(message)
+        self.history = history
+
+
+@dataclass
+class History:
+    """Per-epoch records of a ``fit``.
+
+    ``history`` maps "loss", "accuracy" (classification), "val_loss" and
+    "val_accuracy" (with validation data) to one value per epoch; ``step_loss`` holds
+    the loss of every optimizer step.
+
+    >>> History({"loss": [0.5, 0.25]}, [0.6, 0.4, 0.3, 0.2], 2)
+    History(2 epochs, 4 steps; last: loss 0.25)
+    """
+
+    history: dict[str, list[float]] = field(default_factory=dict)
+    step_loss: list[float] = field(default_factory=list)
+    epochs_run: int = 0
+
+    def record(self, logs: dict[str, float]) -> None:
+        """Append one epoch's values."""
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+        self.epochs_run += 1
+
+    def __repr__(self) -> str:
+        last = ", ".join(f"{k} {v[-1]:.4g}" for k, v in self.history.items() if v)
+        return f"History({self.epochs_run} epochs, {len(self.step_loss)} steps" + (
+            f"; last: {last})" if last else ")"
+        )
+
+
+def check_data(
+    model: Sequential, X: ArrayLike, Y: ArrayLike, what: str
+) -> tuple[Array, Array]:
+    """X converted to the model's dtype and Y, both checked: the O(data) checks, once.
+
+    ``what`` names the data in messages ("fit's X", "validation_data's X", ...).
+    """
+    X = as_float_array(X, model.dtype, f"{what} X")
+    Y = np.asarray(Y)
+    if X.ndim < 2 or X.shape[0] == 0:
+        raise ValueError(
+            f"{what} X must have one sample per row, shape (m, ...) with m ≥ 1; "
+            f"got {X.shape}."
+            + (" A single sample needs X.reshape(1, -1)." if X.ndim == 1 else "")
+        )
+    if Y.ndim == 0 or Y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"{what} X and Y must have one row per sample; got {X.shape[0]} rows "
+            f"in X and {'none' if Y.ndim == 0 else Y.shape[0]} in Y."
+        )
+    if Y.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{what} Y must hold numbers; got an array of dtype {Y.dtype}. Encode "
+            "labels as integers (or floats for regression targets)."
+        )
+    try:
+        model._input(X, f"{what} X")
+    except ValueError as err:
+        raise ValueError(
+            f"{err} (the model's first layer is {model.layers[0]!r})"
+        ) from None
+    all_finite(X, f"{what} X")
+    all_finite(Y, f"{what} Y")
+    if Y.dtype.kind == "f":  # float targets follow the model's dtype: no silent upcast
+        Y = Y.astype(model.dtype, copy=False)
+    return X, Y
+
+
+def accuracy(Y_hat: Array, Y: ArrayLike, loss: Loss) -> float | None:
+    """Fraction of correct predictions; None when ``loss`` is not for classification.
+
+    CrossEntropy: argmax of each row against the class id (or the argmax of a one-hot
+    row). BinaryCrossEntropy: Ŷ ≥ 0.5 against Y ≥ 0.5, over every output.
+
+    >>> import numpy as np
+    >>> accuracy(np.array([[0.9], [0.2]]), np.array([1, 1]), BinaryCrossEntropy())
+    0.5
+    """
+    if not isinstance(loss, (CrossEntropy, BinaryCrossEntropy)):
+        return None
+    return count_correct(Y_hat, np.asarray(Y), loss) / Y_hat.shape[0]
+
+
+def count_correct(Y_hat: Array, Y: Array, loss: Loss) -> float:
+    """Number of correct predictions in a batch (for BCE: the mean over the outputs).
+
+    A count rather than a mean, so that an epoch sums it over batches without a
+    division and a multiplication per step.
+    """
+    if isinstance(loss, CrossEntropy):
+        labels = Y if Y.ndim == 1 else Y.argmax(axis=1)
+        return float(np.count_nonzero(Y_hat.argmax(axis=1) == labels))
+    half = constant(0.5, Y_hat.dtype)
+    hits = np.count_nonzero((Y_hat >= half) == (Y.reshape(Y_hat.shape) >= half))
+    return float(hits) / (Y_hat.size // Y_hat.shape[0])
+
+
+def evaluate(
+    model: Sequential, X: ArrayLike, Y: ArrayLike, *, loss: Loss, batch_size: int = 8192
+) -> dict[str, float]:
+    """Mean loss over all of (X, Y), and accuracy for a classification loss.
+
+    Computed ``batch_size`` rows at a time, with the fused, stable loss when the model
+    ends in the matching activation.
+    """
+    X, Y = check_data(model, X, Y, "evaluate's")
+    m = X.shape[0]
+    loss_sum, correct = 0.0, 0.0
+    classify = isinstance(loss, (CrossEntropy, BinaryCrossEntropy))
+    for start in range(0, m, batch_size):
+        Xb, Yb = X[start : start + batch_size], Y[start : start + batch_size]
+        L, Y_hat = model.forward_loss(Xb, Yb, loss)
+        loss_sum += L * Xb.shape[0]
+        if classify:
+            correct += count_correct(Y_hat, np.asarray(Yb), loss)
+    result = {"loss": loss_sum / m}
+    if classify:
+        result["accuracy"] = correct / m
+    return result
+
+
+@dataclass(eq=False)
+class Run:
+    """Where a fit stands, between two optimizer steps.
+
+    Attributes:
+        model, loss, optimizer: what is trained, on what, by which rule.
+        X, Y: the training data, checked and converted once.
+        epochs, batch_size, shuffle: the settings of the fit.
+        rng: the generator of the epochs' sample orders.
+        epoch: the current epoch (1-based); batch: batches of it already done;
+        step: optimizer steps done in the whole run.
+        order: this epoch's sample order (None: batches taken in place).
+        loss_sum, correct: Σ batch loss × batch size and Σ correct over this epoch.
+        epoch_start: θ at the start of this epoch (what a divergence restores).
+        history: the History so far.
+        stop: set by a callback to end training after this epoch.
+        interrupted: the signal (Ctrl-C, SIGTERM) received during the step, if any.
+        seed: the ``seed`` fit was given (a checkpoint records it).
+        validation: the checked validation data, if any.
+    """
+
+    model: Sequential
+    loss: Loss
+    optimizer: Any
+    X: Array
+    Y: Array
+    epochs: int
+    batch_size: int
+    shuffle: bool
+    rng: np.random.Generator
+    epoch: int = 1
+    batch: int = 0
+    step: int = 0
+    order: Array | None = None
+    loss_sum: float = 0.0
+    correct: float = 0.0
+    epoch_start: Array | None = None
+    history: History = field(default_factory=History)
+    stop: bool = False
+    interrupted: int | None = None
+    seed: Any = None
+    validation: tuple[Array, Array] | None = None
+
+    @property
+    def m(self) -> int:
+        """Samples in the training data."""
+        return int(self.X.shape[0])
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Batches per epoch (the last one may be smaller)."""
+        return -(-self.m // self.batch_size)
+
+    @property
+    def classify(self) -> bool:
+        """Whether the loss is a classification loss (accuracy is recorded)."""
+        return isinstance(self.loss, (CrossEntropy, BinaryCrossEntropy))
+
+    def begin_epoch(self) -> None:
+        """Draw the epoch's order and reset its sums (unless resumed part way)."""
+        if self.batch > 0:
+            return
+        shuffled = self.shuffle and self.batch_size < self.m
+        self.order = self.rng.permutation(self.m) if shuffled else None
+        self.loss_sum = self.correct = 0.0
+        self.epoch_start = self.model.theta.copy()
+
+    def batches(self) -> Iterator[tuple[Array, Array]]:
+        """The epoch's remaining mini-batches, in ``order`` (None: in place).
+
+        Batches in place are slices, no copies. Shuffled batches are gathered into
+        two reused buffers, so an epoch allocates nothing of the data's size and the
+        data set is never copied.
+        """
+        X, Y, n, order = self.X, self.Y, self.batch_size, self.order
+        starts = range(self.batch * n, self.m, n)
+        if order is None:
+            for start in starts:
+                yield X[start : start + n], Y[start : start + n]
+            return
+        X_buf = np.empty((n, *X.shape[1:]), dtype=X.dtype)
+        Y_buf = np.empty((n, *Y.shape[1:]), dtype=Y.dtype)
+        for start in starts:
+            idx = order[start : start + n]
+            k = idx.shape[0]
+            # mode="clip" skips a bounds check that makes take(out=...) many times
+            # slower; the indices are a permutation of range(m), none out of bounds
+            yield (
+                X.take(idx, axis=0, out=X_buf[:k], mode="clip"),
+                Y.take(idx, axis=0, out=Y_buf[:k], mode="clip"),
+            )
+
+    def record(self, L: float, Y_hat: Array, Yb: Array) -> None:
+        """Count one step: its loss, and its correct predictions when classifying."""
+        self.step += 1
+        self.batch += 1
+        self.loss_sum += L * Yb.shape[0]
+        if self.classify:
+            self.correct += count_correct(Y_hat, Yb, self.loss)
+        self.history.step_loss.append(L)
+
+    def epoch_logs(self) -> dict[str, float]:
+        """The finished epoch's mean loss (and accuracy)."""
+        logs = {"loss": self.loss_sum / self.m}
+        if self.classify:
+            logs["accuracy"] = self.correct / self.m
+        return logs
+
+    def next_epoch(self) -> None:
+        """Move to the start of the next epoch."""
+        self.epoch += 1
+        self.batch = 0
+
+    def evaluate(self, X: Array, Y: Array) -> dict[str, float]:
+        """The model's loss (and accuracy) on checked data."""
+        return evaluate(self.model, X, Y, loss=self.loss)
+
+    def interrupt_message(self, notes: list[str | None]) -> str:
+        """What KeyboardInterrupt says: where the run stopped, and what was saved."""
+        where = f"training interrupted after step {self.step} (epoch {self.epoch})"
+        return "; ".join([where, *(note for note in notes if note)])
+
+    def diverged(self, what: str) -> NoReturn:
+        """Restore θ of the epoch's start and raise DivergenceError saying ``what``."""
+        if self.epoch_start is not None:
+            self.model.theta[...] = self.epoch_start
+        lr = getattr(self.optimizer, "lr", "?")
+        raise DivergenceError(
+            f"training diverged: {what} at step {self.step + 1} (epoch {self.epoch}). "
+            f"The weights were restored to those at the start of epoch {self.epoch}. "
+            f"Try a smaller learning rate than {lr}, gradient clipping (clip_norm), "
+            "or check the data for extreme values.",
+            self.history,
+        )
+
+
+def positive_batch(batch_size: int | None, m: int) -> int:
+    """The batch size of a fit: m for None (full batch), never more than m."""
+    return (
+        m
+        if batch_size is None
+        else min(positive_int(batch_size, "fit's batch_size"), m)
+    )
+
+
+def finite_or_none(value: float | None, what: str) -> float | None:
+    """``value`` when None or a finite number > 0, else a ValueError naming ``what``."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{what} must be a finite number > 0; got {value!r}.")
+    return value
