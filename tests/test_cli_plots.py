@@ -89,6 +89,22 @@ def test_demo_plots_writes_every_figure_that_fits(tmp_path, name, expected):
     check_files(folder, expected, out)
 
 
+def test_demo_plots_record_a_test_curve_for_the_history_figure():
+    import io
+
+    from glassnet import demos
+    from glassnet.cli.experiments import run_experiment
+
+    exp = demos.EXPERIMENTS["circles"].replace(epochs=3, n_samples=120, hidden=[4])
+    run = run_experiment(exp, out=io.StringIO(), verbose=0, frames=4)
+    logs = run.history.history
+    assert len(logs["test_loss"]) == len(logs["test_accuracy"]) == 3
+    assert logs["test_loss"][-1] == pytest.approx(run.test["loss"])
+    # without figures nothing extra is measured
+    quiet = run_experiment(exp, out=io.StringIO(), verbose=0, frames=0)
+    assert "test_loss" not in quiet.history.history
+
+
 def test_demo_chain_plots_the_loss_and_the_network(tmp_path):
     status, out = run(["demo", "chain", "--dpi", "30", "--plots", tmp_path])
     assert status == 0

@@ -314,6 +314,39 @@ def test_training_curves_panels_follow_what_was_recorded(trained, data):
         plots.training_curves({"accuracy": [0.5]})
 
 
+def test_training_curves_epoch_ticks_are_integers():
+    fig = plots.training_curves({"loss": [1.0, 0.6, 0.5], "accuracy": [0.5, 0.7, 0.8]})
+    for ax in fig.axes:
+        lo, hi = ax.get_xlim()
+        ticks = [t for t in ax.get_xticks() if lo <= t <= hi]
+        assert ticks
+        assert all(float(t).is_integer() for t in ticks), ticks
+
+
+def test_held_out_curve_records_the_test_loss_of_every_epoch(data):
+    X, y = data
+    X_test, y_test = circles(60, seed=9)
+    model = gn.Sequential([gn.Dense(2, 8, rng=0), gn.Tanh(), gn.Dense(8, 1, rng=1),
+                           gn.Sigmoid()])  # fmt: skip
+    curve = plots.HeldOutCurve(X_test, y_test, gn.BinaryCrossEntropy())
+    history = model.fit(X, y, loss=gn.BinaryCrossEntropy(), optimizer=gn.Adam(0.05),
+                        epochs=5, callbacks=[curve], verbose=0)  # fmt: skip
+    assert len(history.history["test_loss"]) == 5
+    assert len(history.history["test_accuracy"]) == 5
+    final = gn.evaluate(model, X_test, y_test, loss=gn.BinaryCrossEntropy())
+    assert history.history["test_loss"][-1] == pytest.approx(final["loss"])
+    # the training set is not the test set: the curves differ
+    assert history.history["test_loss"] != history.history["loss"]
+    fig = plots.training_curves(history)
+    labels = [ln.get_label() for ln in labelled_lines(fig.axes[0])]
+    assert labels == ["train", "test"]
+    test_line = labelled_lines(fig.axes[0])[1]
+    np.testing.assert_allclose(test_line.get_ydata(), history.history["test_loss"])
+    np.testing.assert_array_equal(test_line.get_xdata(), [1, 2, 3, 4, 5])
+    with pytest.raises(ValueError, match="prefix"):
+        plots.HeldOutCurve(X_test, y_test, gn.BinaryCrossEntropy(), name="a b")
+
+
 # ---- gradient descent -------------------------------------------------------------
 def test_seed_b_bowl_descends_in_one_step():
     np.testing.assert_array_equal(plots.descent_path("bowl"), [[-5, -5], [0, 0]])

@@ -7,9 +7,9 @@ Class colours are the same in every figure.
 
 Seed A's figures: 1 ``scatter_data``; 2 ``architecture``; 3 ``LearningRecorder`` +
 ``animate_learning`` (``decision_boundary`` for the final state); 6
-``activation_functions``; 7 ``training_curves``; 8 ``descent_figure`` /
-``animate_descent``; 9 ``computation_order``. Also ``digit_grid``,
-``confusion_figure``, ``misclassified_digits``, ``predicted_vs_true``,
+``activation_functions``; 7 ``training_curves`` (with ``HeldOutCurve`` for a test
+curve); 8 ``descent_figure`` / ``animate_descent``; 9 ``computation_order``. Also
+``digit_grid``, ``confusion_figure``, ``misclassified_digits``, ``predicted_vs_true``,
 ``layer_histograms`` and ``write_training_figures`` (all of them for one run).
 """
 
@@ -26,7 +26,11 @@ from glassnet.plots.boundary import (
     learning_figure,
     predict_grid,
 )
-from glassnet.plots.curves import activation_functions, training_curves
+from glassnet.plots.curves import (
+    HeldOutCurve,
+    activation_functions,
+    training_curves,
+)
 from glassnet.plots.data import digit_grid, scatter_data
 from glassnet.plots.evaluation import (
     confusion_figure,
@@ -52,6 +56,7 @@ __all__ = [
     "FUNCTIONS",
     "DecisionGrid",
     "Function2D",
+    "HeldOutCurve",
     "LearningRecorder",
     "activation_functions",
     "animate_descent",
