@@ -378,6 +378,64 @@ def test_descent_figure_draws_the_path_on_contours_and_surface():
     assert len(fig.axes) == 2
 
 
+def test_descent_map_has_equal_axes_and_marks_the_known_minimum():
+    fig = plots.descent_figure("rosenbrock", surface=False, resolution=30)
+    ax = fig.axes[0]
+    assert ax.get_aspect() == 1.0  # one unit of x is one unit of y: circles look round
+    (mark,) = [ln for ln in ax.get_lines() if ln.get_label() == "minimum"]
+    np.testing.assert_array_equal(mark.get_xydata(), [[1.0, 1.0]])
+    assert plots.function_2d("rosenbrock")(np.array([1.0, 1.0])) == 0.0
+
+
+@pytest.mark.parametrize("name", sorted(plots.FUNCTIONS))
+def test_every_builtin_minimum_is_a_stationary_point_of_lowest_value_first(name):
+    fn = plots.FUNCTIONS[name]
+    assert fn.minima
+    for x, y in fn.minima:
+        np.testing.assert_allclose(fn.grad(x, y), (0.0, 0.0), atol=1e-9)
+        for dx, dy in ((1e-3, 0), (-1e-3, 0), (0, 1e-3), (0, -1e-3)):
+            assert fn(np.array([x + dx, y + dy])) > fn(np.array([x, y]))
+    values = [fn(np.array(p)) for p in fn.minima]
+    assert values == sorted(values)
+
+
+def test_descent_colour_bar_has_few_plain_tick_labels():
+    fig = plots.descent_figure("rosenbrock", surface=False, resolution=30)
+    bar = fig.axes[1]
+    labels = [t.get_text() for t in bar.get_yticklabels() if t.get_text()]
+    assert 3 <= len(labels) <= 6
+    assert len(set(labels)) == len(labels)
+    assert not any("e+" in t or "e-" in t for t in labels), labels
+
+
+def test_descent_end_point_lies_inside_the_drawing_even_when_it_diverges():
+    path = plots.descent_path("bowl", (-5.0, -5.0), 1.05, 5)  # |x| grows past 6
+    assert np.abs(path[-1]).max() > 6
+    fig = plots.descent_figure("bowl", path, surface=False, resolution=30)
+    ax = fig.axes[0]
+    (x_lo, x_hi), (y_lo, y_hi) = ax.get_xlim(), ax.get_ylim()
+    for x, y in path:
+        assert x_lo < x < x_hi
+        assert y_lo < y < y_hi
+    margin = 0.02 * (x_hi - x_lo)
+    x, y = path[-1]
+    assert min(x - x_lo, x_hi - x, y - y_lo, y_hi - y) > margin  # the marker fits
+
+
+def test_soft_clip_rounds_off_the_top_without_a_kink():
+    z = np.linspace(0.0, 20.0, 2001)
+    soft = plots.soft_clip(z, 10.0, 1.0)
+    assert soft.max() <= 10.0
+    np.testing.assert_allclose(soft[z < 2], z[z < 2], atol=1e-3)  # untouched below
+    assert soft[-1] == pytest.approx(10.0, abs=1e-4)
+    slope = np.diff(soft) / np.diff(z)
+    hard_slope = np.diff(np.minimum(z, 10.0)) / np.diff(z)
+    # a hard clip's slope jumps from 1 to 0 in one grid step: the saw-teeth
+    assert np.abs(np.diff(hard_slope)).max() > 0.9
+    assert np.abs(np.diff(slope)).max() < 0.01
+    assert np.all(np.diff(slope) <= 1e-12)  # it bends one way only
+
+
 def test_descent_animation_has_a_frame_per_step(tmp_path):
     path = plots.descent_path("bowl", lr=0.2, steps=5)
     out = plots.animate_descent("bowl", path, tmp_path / "d.gif", dpi=30)

@@ -49,6 +49,7 @@ from glassnet.plots.surfaces import (
     descent_figure,
     descent_path,
     function_2d,
+    soft_clip,
 )
 
 __all__ = [
@@ -82,6 +83,7 @@ __all__ = [
     "predicted_vs_true",
     "save",
     "scatter_data",
+    "soft_clip",
     "training_curves",
     "write_training_figures",
 ]
