@@ -87,6 +87,21 @@ def test_scatter_data_refuses_non_planar_points():
         plots.scatter_data(np.zeros((4, 3)), np.zeros(4))
 
 
+def test_scatter_target_colours_points_by_value_with_a_labelled_colour_bar():
+    X = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 9.0]])
+    t = X[:, 0] * X[:, 1]
+    fig = plots.scatter_target(X, t, axis_labels=("a", "b"), target="area a·b")
+    ax, bar = fig.axes
+    (points,) = ax.collections
+    np.testing.assert_allclose(points.get_offsets(), X)  # in the units given
+    np.testing.assert_allclose(points.get_array(), t)  # colour is the value itself
+    assert bar.get_ylabel() == "area a·b"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("a", "b")
+    assert ax.get_legend() is None  # no classes to name
+    with pytest.raises(ValueError, match="one target per point"):
+        plots.scatter_target(X, t[:2])
+
+
 def test_digit_grid_shows_n_images_with_labels():
     rng = np.random.default_rng(0)
     images = rng.random((30, 784))

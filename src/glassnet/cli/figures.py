@@ -21,8 +21,10 @@ from glassnet.training import History
 
 __all__ = [
     "ANIMATION_DPI",
+    "REGRESSION_NAMES",
     "area_bands",
     "print_written",
+    "target_scatter",
     "write_chain_figures",
     "write_descent_figures",
     "write_figures",
@@ -35,6 +37,33 @@ def area_bands(y: NDArray[Any]) -> NDArray[np.int64]:
     """Quartile (0–3) of each regression target: colours for a scatter of the area."""
     edges = np.quantile(np.asarray(y, dtype=np.float64), [0.25, 0.5, 0.75])
     return np.searchsorted(edges, np.asarray(y, dtype=np.float64)).astype(np.int64)
+
+
+# names of the inputs and the target of the 2-D regressions, for data.png
+REGRESSION_NAMES = {"area": (("length a", "width b"), "area a·b")}
+
+
+def target_scatter(run: Run) -> Any:
+    """The training points of a 2-D regression in their own units, by target value."""
+    from glassnet import plots
+
+    data = run.data
+    X = np.asarray(data.X_train, dtype=np.float64)
+    t = np.asarray(data.y_train, dtype=np.float64).reshape(-1)
+    if data.x_scale is not None:  # the model saw standardized units; people don't
+        X = data.x_scale.inverse(X)
+    if data.y_scale is not None:
+        t = np.asarray(data.y_scale.inverse(t), dtype=np.float64).reshape(-1)
+    names, target = REGRESSION_NAMES.get(
+        run.experiment.data, (("$x_1$", "$x_2$"), "target")
+    )
+    return plots.scatter_target(
+        X,
+        t,
+        axis_labels=names,
+        target=target,
+        title=f"{run.experiment.data}: training data",
+    )
 
 
 def _animations(write: Any, directory: Path, name: str, written: list[Path]) -> None:
@@ -53,8 +82,8 @@ def write_figures(
     accuracy curves, data, decision boundary, confusion matrix, misclassified
     digits), then: the learning animation (learning.gif, from ``run.recorder``), the
     layer histograms on 256 training samples (layers.png), sample digits for MNIST
-    (digits.png), and for a regression the data coloured by quartile of the target
-    (data.png) and predicted against true values in the targets' units.
+    (digits.png), and for a regression the data coloured by their target (data.png,
+    in their own units) and predicted against true values in the targets' units.
 
     Returns:
         The paths written.
@@ -91,14 +120,7 @@ def write_figures(
         )
     if not classifier:
         if two_d:
-            put(
-                plots.scatter_data(
-                    data.X_train,
-                    area_bands(data.y_train),
-                    title=f"{run.experiment.data}: target by quartile",
-                ),
-                "data.png",
-            )
+            put(target_scatter(run), "data.png")
         p = model.predict(data.X_test)[:, 0].astype(np.float64)
         t = np.asarray(data.y_test, dtype=np.float64)
         if data.y_scale is not None:

@@ -5,12 +5,13 @@ pyplot, no GUI backend, nothing shown); ``save(fig, path)`` writes it atomically
 Animations are written straight to a .gif (or .mp4 with ffmpeg) and return the path.
 Class colours are the same in every figure.
 
-Seed A's figures: 1 ``scatter_data``; 2 ``architecture``; 3 ``LearningRecorder`` +
-``animate_learning`` (``decision_boundary`` for the final state); 6
-``activation_functions``; 7 ``training_curves`` (with ``HeldOutCurve`` for a test
-curve); 8 ``descent_figure`` / ``animate_descent``; 9 ``computation_order``. Also
-``digit_grid``, ``confusion_figure``, ``misclassified_digits``, ``predicted_vs_true``,
-``layer_histograms`` and ``write_training_figures`` (all of them for one run).
+Seed A's figures: 1 ``scatter_data`` (``scatter_target`` for a regression); 2
+``architecture``; 3 ``LearningRecorder`` + ``animate_learning`` (``decision_boundary``
+for the final state); 6 ``activation_functions``; 7 ``training_curves`` (with
+``HeldOutCurve`` for a test curve); 8 ``descent_figure`` / ``animate_descent``; 9
+``computation_order``. Also ``digit_grid``, ``confusion_figure``,
+``misclassified_digits``, ``predicted_vs_true``, ``layer_histograms`` and
+``write_training_figures`` (all of them for one run).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from glassnet.plots.curves import (
     activation_functions,
     training_curves,
 )
-from glassnet.plots.data import digit_grid, scatter_data
+from glassnet.plots.data import digit_grid, scatter_data, scatter_target
 from glassnet.plots.evaluation import (
     confusion_figure,
     confusion_matrix,
@@ -83,6 +84,7 @@ __all__ = [
     "predicted_vs_true",
     "save",
     "scatter_data",
+    "scatter_target",
     "soft_clip",
     "training_curves",
     "write_training_figures",
