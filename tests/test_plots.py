@@ -4,6 +4,7 @@ animations with the expected frames, and an expression reader that refuses code.
 from __future__ import annotations
 
 import builtins
+import itertools
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from matplotlib.collections import LineCollection, PathCollection, QuadMesh
+from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from PIL import Image
@@ -138,19 +139,95 @@ def test_decision_grid_classes_are_model_predict_on_the_grid(trained, data):
     assert set(np.unique(grid.classes)) == {0, 1}  # the trained model sees both
 
 
+def image_of(ax):
+    (image,) = ax.get_images()
+    return np.asarray(image.get_array(), dtype=np.float64)
+
+
+def depth_of(rgb, classes):
+    """s that best fits RGB = 1 − (1 − colour of the class)·s, and that fit's RGB."""
+    base = 1 - np.array([to_rgb(plots.class_color(k)) for k in range(10)])[classes]
+    s = ((1 - rgb) * base).sum(axis=-1) / (base**2).sum(axis=-1)
+    return s, 1 - base * s[..., None]
+
+
 def test_decision_boundary_image_shows_exactly_the_grid(trained, data):
     model, _, _ = trained
     X, y = data
     fig = plots.decision_boundary(model, X, y, resolution=30)
     (ax,) = fig.axes
-    (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
     grid = plots.decision_grid(model, X, resolution=30)
-    np.testing.assert_array_equal(
-        np.asarray(mesh.get_array()).ravel(), grid.classes.ravel()
-    )
+    rgb = image_of(ax)
+    np.testing.assert_allclose(rgb, plots.region_colors(grid))
+    # every pixel is its predicted class's colour, lightened: one s for all channels
+    _, fitted = depth_of(rgb, grid.classes)
+    np.testing.assert_allclose(rgb, fitted, atol=1e-9)
     assert "accuracy" in ax.get_title()
     assert ax.get_xlabel()
     assert ax.get_ylabel()
+
+
+def test_region_shade_deepens_with_the_models_confidence(trained, data):
+    model, _, _ = trained
+    X, _ = data
+    grid = plots.decision_grid(model, X, resolution=40)
+    s, _ = depth_of(plots.region_colors(grid), grid.classes)
+    confidence = np.abs(2 * grid.score - 1)
+    for k in (0, 1):  # colour varies inside each class's region, not flat
+        inside = grid.classes == k
+        assert s[inside].max() - s[inside].min() > 0.2
+    order = np.argsort(confidence.ravel())
+    assert np.all(np.diff(s.ravel()[order]) >= -1e-12)  # surer is deeper
+    assert s.min() < 0.1  # near white at the boundary
+
+
+def test_boundary_title_names_the_set_its_accuracy_is_on(trained, data):
+    model, _, _ = trained
+    X, y = data
+    acc = np.mean((model.predict(X)[:, 0] >= 0.5) == y)
+    fig = plots.decision_boundary(model, X, y, points="test", resolution=20)
+    assert f"test accuracy {100 * acc:.2f} %" in fig.axes[0].get_title()
+    fig = plots.decision_boundary(model, X, y, resolution=20)
+    assert "training accuracy" in fig.axes[0].get_title()
+
+
+def contour_vertices(ax):
+    from matplotlib.contour import ContourSet
+
+    sets = [c for c in ax.collections if isinstance(c, ContourSet)]
+    assert sets
+    return np.concatenate([p.vertices for c in sets for p in c.get_paths()])
+
+
+def test_binary_boundary_is_the_smooth_line_where_the_output_is_one_half(trained, data):
+    model, _, _ = trained
+    X, y = data
+    fig = plots.decision_boundary(model, X, y, resolution=60)
+    V = contour_vertices(fig.axes[0])
+    assert len(V) > 20
+    p = model.predict(V)[:, 0]
+    # on the interpolated line itself, not on the cell edges of a class grid
+    assert np.abs(p - 0.5).max() < 0.05
+
+
+def test_multiclass_boundary_lies_where_the_two_largest_outputs_are_equal():
+    rng = np.random.default_rng(0)
+    model = gn.Sequential([gn.Dense(2, 8, rng=3), gn.Tanh(), gn.Dense(8, 3, rng=4),
+                           gn.Softmax()])  # fmt: skip
+    X = rng.uniform(-2, 2, (50, 2))
+    fig = plots.decision_boundary(model, X, rng.integers(0, 3, 50), resolution=80)
+    V = contour_vertices(fig.axes[0])
+    assert len(V) > 20
+    top2 = np.sort(model.predict(V), axis=1)[:, -2:]
+    spread = np.ptp(model.predict(X), axis=0).max()
+    margin = top2[:, 1] - top2[:, 0]
+    # a contour of class ids would sit on cell edges: margins of order slope × cell
+    # (here about 0.01); the margin's own zero line is off only where three meet
+    assert np.median(margin) < 1e-3
+    assert margin.max() < 0.05 * spread
+    # the segments run in every direction, not only along the grid's rows and columns
+    d = np.diff(V, axis=0)
+    assert np.mean((np.abs(d[:, 0]) > 1e-9) & (np.abs(d[:, 1]) > 1e-9)) > 0.5
 
 
 def test_multiclass_grid_uses_the_argmax():
@@ -171,12 +248,18 @@ def test_decision_grid_needs_two_inputs():
 
 
 # ---- learning animation --------------------------------------------------------
-def test_recorder_keeps_a_grid_every_n_steps_and_every_loss(trained):
+def test_recorder_is_dense_early_and_at_most_every_steps_apart_later(trained):
     _, history, rec = trained
-    assert [f.step for f in rec.frames] == list(range(0, 61, 10))
+    steps = np.array([f.step for f in rec.frames])
+    n = len(history.step_loss)
+    assert steps[0] == 0
+    assert steps[-1] == n  # the final weights are always a frame
+    assert list(steps[:11]) == list(range(11))  # every step while it moves fastest
+    gaps = np.diff(steps)
+    assert gaps.max() <= rec.every
+    assert np.all(np.diff(gaps[:-1]) >= 0)  # the gap only grows (the last is cut)
     np.testing.assert_allclose(rec.step_loss, history.step_loss)
     assert rec.frames[0].grid.classes.shape == (30, 30)
-    # learning changed the picture
     assert not np.array_equal(rec.frames[0].grid.classes, rec.frames[-1].grid.classes)
 
 
@@ -191,46 +274,105 @@ def test_recorder_continues_counting_over_a_second_fit(data):
             loss=gn.BinaryCrossEntropy(),
             optimizer=gn.SGD(0.1),
             epochs=4,
+            batch_size=None,
             callbacks=[rec],
             verbose=0,
         )
-    assert [f.step for f in rec.frames] == [0, 2, 4, 4, 6, 8]
+    assert [f.step for f in rec.frames] == [0, 1, 2, 3, 4, 4, 5, 6, 7, 8]
+    assert [f.epoch for f in rec.frames] == [0, 1, 2, 3, 4, 4, 5, 6, 7, 8]
     assert len(rec.step_loss) == 8
 
 
-def test_learning_gif_has_one_frame_per_recording_and_changes(trained, data, tmp_path):
+def test_frames_are_chosen_by_how_much_the_picture_changes(trained):
     _, _, rec = trained
-    X, y = data
-    path = plots.animate_learning(rec, X, y, tmp_path / "learn.gif", dpi=40, size=2.0)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["learn.gif"]  # atomic
+    chosen = plots.spaced_by_change(rec, 8)
+    assert len(chosen) == 8
+    assert chosen[0] == 0
+    assert chosen[-1] == len(rec.frames) - 1
+    assert np.all(np.diff(chosen) > 0)
+    steps = np.array([rec.frames[i].step for i in chosen])
+    # this run learns the circles early: most frames fall in the first quarter
+    assert np.sum(steps <= steps[-1] / 4) >= 4
+    even = np.linspace(0, steps[-1], 8)
+    assert np.sum(even <= steps[-1] / 4) <= 2  # what even spacing would have shown
+
+
+def gif_frames(path):
     with Image.open(path) as im:
-        assert im.n_frames == len(rec.frames) == 7
-        im.seek(0)
-        first = np.asarray(im.convert("RGB"), dtype=np.int16)
-        im.seek(im.n_frames - 1)
-        last = np.asarray(im.convert("RGB"), dtype=np.int16)
-    assert first.std() > 10  # not a blank image
-    assert np.abs(first - last).mean() > 1  # the boundary and loss curve moved
-    assert path.stat().st_size < 1_000_000
+        frames, durations = [], []
+        for i in range(im.n_frames):
+            im.seek(i)
+            frames.append(np.asarray(im.convert("RGB"), dtype=np.int16))
+            durations.append(im.info["duration"])
+    return frames, durations
 
 
-def test_learning_gif_caps_the_number_of_frames(trained, data, tmp_path):
+def test_learning_gif_has_the_frames_asked_each_moving_and_holds_the_last(
+    trained, data, tmp_path
+):
     _, _, rec = trained
     X, y = data
     path = plots.animate_learning(
-        rec, X, y, tmp_path / "a.gif", dpi=30, size=2.0, max_frames=3
+        rec, X, y, tmp_path / "learn.gif", dpi=30, size=2.0, max_frames=6, fps=5
     )
-    with Image.open(path) as im:
-        assert im.n_frames == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["learn.gif"]  # atomic
+    frames, durations = gif_frames(path)
+    assert len(frames) == 6
+    assert frames[0].std() > 10  # not a blank image
+    left = [f[:, : f.shape[1] // 2] for f in frames]  # the boundary panel
+    still = [np.abs(a - b).mean() < 0.5 for a, b in itertools.pairwise(left)]
+    assert sum(still) <= 1  # the boundary moves from frame to frame
+    assert durations[:-1] == [200] * 5
+    assert durations[-1] >= 2000  # the end state stays on screen
+    assert path.stat().st_size < 1_000_000
 
 
-def test_learning_figure_draws_loss_up_to_the_frame(trained, data):
+def test_learning_gif_writes_all_recorded_frames_when_fewer_than_asked(
+    trained, data, tmp_path
+):
     _, _, rec = trained
     X, y = data
-    fig = plots.learning_figure(rec, X, y, frame=2)
-    assert len(fig.axes) == 2
-    so_far = [ln for ln in fig.axes[1].get_lines() if ln.get_label() == "loss so far"]
-    assert len(so_far[0].get_xdata()) == rec.frames[2].step == 20
+    path = plots.animate_learning(
+        rec, X, y, tmp_path / "a.gif", dpi=20, size=1.5, max_frames=10_000
+    )
+    with Image.open(path) as im:
+        assert im.n_frames == len(rec.frames)
+
+
+def test_learning_animation_text_is_readable_at_the_default_size(trained, data):
+    import inspect
+
+    _, _, rec = trained
+    X, y = data
+    fig = plots.learning_figure(rec, X, y, frame=3)
+    dpi = inspect.signature(plots.animate_learning).parameters["dpi"].default
+    title = fig.axes[0].title
+    assert title.get_fontsize() * dpi / 72 >= 12  # pixels per line of the title
+    for ax in fig.axes:
+        for label in ax.get_xticklabels():
+            assert label.get_fontsize() * dpi / 72 >= 10
+
+
+def test_learning_frame_title_has_training_loss_and_accuracy_not_the_batch_loss(
+    trained, data
+):
+    _, history, rec = trained
+    X, y = data
+    i = len(rec.frames) - 1
+    fig = plots.learning_figure(rec, X, y, frame=i)
+    title = fig.axes[0].get_title()
+    loss = gn.evaluate(rec_model(trained), X, y, loss=gn.BinaryCrossEntropy())
+    assert f"loss {loss['loss']:.3f}" in title
+    assert f"accuracy {100 * loss['accuracy']:.1f} %" in title
+    assert f"epoch {rec.frames[i].epoch}" in title
+    lines = fig.axes[1].get_lines()
+    (curve,) = [ln for ln in lines if ln.get_label() == "training loss"]
+    assert len(curve.get_xdata()) == i + 1
+    assert f"{history.step_loss[-1]:.4f}" not in title
+
+
+def rec_model(trained):
+    return trained[0]
 
 
 def test_animation_formats(tmp_path):

@@ -127,7 +127,7 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
         path = _out_path(args.out, f"{kind}.png", False)
         if kind == "boundary":
             fig = plots.decision_boundary(
-                model, data.X_test, data.y_test, title="Test set"
+                model, data.X_test, data.y_test, points="test"
             )
         else:
             Y_hat = model.predict(data.X_test)

@@ -26,6 +26,8 @@ from glassnet.plots.boundary import (
     grid_axes,
     learning_figure,
     predict_grid,
+    region_colors,
+    spaced_by_change,
 )
 from glassnet.plots.curves import (
     HeldOutCurve,
@@ -82,10 +84,12 @@ __all__ = [
     "parse_expression",
     "predict_grid",
     "predicted_vs_true",
+    "region_colors",
     "save",
     "scatter_data",
     "scatter_target",
     "soft_clip",
+    "spaced_by_change",
     "training_curves",
     "write_training_figures",
 ]
