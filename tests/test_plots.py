@@ -417,8 +417,8 @@ def test_architecture_of_seed_a_network_shows_every_small_layer():
     assert [len(c.get_offsets()) for c in columns] == [2, 5, 1]
 
 
-def test_computation_order_has_a_box_per_layer_and_direction():
-    model = gn.Sequential(
+def seed_like_model():
+    return gn.Sequential(
         [
             gn.Dense(2, 4),
             gn.ReLU(),
@@ -428,12 +428,62 @@ def test_computation_order_has_a_box_per_layer_and_direction():
             gn.Sigmoid(),
         ]
     )
-    (ax,) = plots.computation_order(model, m=8).axes
-    boxes = [t for t in ax.texts if t.get_bbox_patch() is not None]
-    assert len(boxes) == 2 * 3 + 2
+
+
+def boxes_of(fig):
+    (ax,) = fig.axes
+    return [t for t in ax.texts if t.get_bbox_patch() is not None]
+
+
+def test_computation_order_has_a_box_per_layer_direction_and_update():
+    boxes = boxes_of(plots.computation_order(seed_like_model(), m=8))
+    assert len(boxes) == 3 * 3 + 2  # input, 3 forward, loss, 3 backward, 3 update
     text = "\n".join(t.get_text() for t in boxes)
     assert "Z[2] = A[1] @ W[2].T + b[2]  (8, 3)" in text
     assert "dW[1] = dZ[1].T @ A[0]  (4, 2)" in text
+    for l in (1, 2, 3):  # noqa: E741
+        assert f"W[{l}] := W[{l}] − α·dW[{l}]" in text
+        assert f"b[{l}] := b[{l}] − α·db[{l}]" in text
+
+
+@pytest.mark.parametrize(
+    ("loss", "formula"),
+    [
+        (None, "dZ[3] = (A[3] − Y) / m"),
+        (gn.BinaryCrossEntropy(), "dZ[3] = (A[3] − Y) / m"),
+        (gn.MSE(), "dZ[3] = dA[3] * A[3] * (1 − A[3])"),
+    ],
+)
+def test_computation_order_gives_one_output_gradient_per_box(loss, formula):
+    boxes = boxes_of(plots.computation_order(seed_like_model(), loss=loss))
+    (last,) = [t.get_text() for t in boxes if t.get_text().startswith("backward, la")
+               and "layer 3" in t.get_text()]  # fmt: skip
+    dz = [line for line in last.splitlines() if line.startswith("dZ[3] =")]
+    assert len(dz) == 1
+    assert dz[0].startswith(formula)
+    assert ("dA[3] = dL/dA[3]" in last) == isinstance(loss, gn.MSE)
+
+
+def test_computation_order_fills_its_canvas():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = plots.computation_order(seed_like_model())
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()  # lays out the boxes
+    renderer = canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    spans = sorted(
+        (e.x0, e.x1, e.y0, e.y1)
+        for e in (t.get_bbox_patch().get_window_extent(renderer) for t in boxes_of(fig))
+    )
+    assert min(s[0] for s in spans) < 0.05 * width  # no empty strip on the left
+    assert max(s[1] for s in spans) > 0.95 * width  # nor on the right
+    assert min(s[2] for s in spans) < 0.08 * height  # nor below
+    covered, reach = 0.0, 0.0
+    for x0, x1, _, _ in spans:  # union of the boxes' columns
+        covered += max(0.0, x1 - max(x0, reach))
+        reach = max(reach, x1)
+    assert covered > 0.7 * width  # no third of the canvas left empty
 
 
 # ---- curves ---------------------------------------------------------------------

@@ -17,6 +17,7 @@ from glassnet import demos
 from glassnet.cli.data import targets_for
 from glassnet.cli.experiments import Run
 from glassnet.cli.network import LOSSES
+from glassnet.losses import MSE
 from glassnet.training import History
 
 __all__ = [
@@ -101,6 +102,7 @@ def write_figures(
         y=data.y_train if two_d and classifier else None,
         X_test=data.X_test if classifier else None,
         y_test=data.y_test if classifier else None,
+        loss=LOSSES[run.experiment.loss](),
         dpi=dpi,
     )
 
@@ -159,7 +161,7 @@ def write_chain_figures(
     figures = {
         "history.png": plots.training_curves(history, title="Seed D: the chain"),
         "architecture.png": plots.architecture(model),
-        "computation.png": plots.computation_order(model, m=1),
+        "computation.png": plots.computation_order(model, m=1, loss=MSE()),
     }
     return [plots.save(fig, out / name, dpi=dpi) for name, fig in figures.items()]
 

@@ -28,6 +28,7 @@ from glassnet.plots.network import architecture, computation_order
 from glassnet.training import History
 
 if TYPE_CHECKING:
+    from glassnet.losses import Loss
     from glassnet.model import Sequential
 
 __all__ = ["write_training_figures"]
@@ -43,6 +44,7 @@ def write_training_figures(
     X_test: ArrayLike | None = None,
     y_test: ArrayLike | None = None,
     recorder: LearningRecorder | None = None,
+    loss: Loss | None = None,
     dpi: float = 100,
 ) -> list[Path]:
     """Write the figures that the given inputs allow into ``directory``.
@@ -53,7 +55,8 @@ def write_training_figures(
     With ``recorder`` (a LearningRecorder used in fit): learning.gif. With test data:
     confusion.png (classifier; plus misclassified.png for image rows of 784 pixels)
     or predicted_vs_true.png (regression). A classifier is a model ending in Sigmoid
-    or Softmax.
+    or Softmax. ``loss``, the training loss, picks the output gradient that
+    computation.png shows (see ``computation_order``).
 
     Returns:
         The paths written, in that order.
@@ -66,7 +69,7 @@ def write_training_figures(
 
     classifier = isinstance(model.layers[-1], (Sigmoid, Softmax))
     put(architecture(model), "architecture.png")
-    put(computation_order(model), "computation.png")
+    put(computation_order(model, loss=loss), "computation.png")
     if history is not None:
         put(training_curves(history), "history.png")
     if X is not None and y is not None and np.shape(X)[1:] == (2,):
