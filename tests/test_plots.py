@@ -362,7 +362,7 @@ def test_learning_frame_title_has_training_loss_and_accuracy_not_the_batch_loss(
     fig = plots.learning_figure(rec, X, y, frame=i)
     title = fig.axes[0].get_title()
     loss = gn.evaluate(rec_model(trained), X, y, loss=gn.BinaryCrossEntropy())
-    assert f"loss {loss['loss']:.3f}" in title
+    assert f"loss {loss['loss']:.3g}" in title
     assert f"accuracy {100 * loss['accuracy']:.1f} %" in title
     assert f"epoch {rec.frames[i].epoch}" in title
     lines = fig.axes[1].get_lines()

@@ -501,7 +501,7 @@ class _LearningView:
         finite = values[np.isfinite(values)]
         if finite.size and finite.min() > 0 and finite.max() / finite.min() > 30:
             self.ax_l.set_yscale("log")
-        self.ax_l.set_xlim(0, max(int(steps[-1]), 1))
+        self.ax_l.set_xlim(0, 1.02 * max(int(steps[-1]), 1))  # the last dot shows
         self.ax_l.legend(loc="upper right", fontsize="small")
         self.ax_l.grid(alpha=0.3)
         self.have_loss = have_loss
@@ -517,7 +517,7 @@ class _LearningView:
             else f"step {frame.step}, epoch {frame.epoch}"
         )
         acc = f"accuracy {100 * self.accuracy[i]:.1f} %"
-        loss = f"loss {self.loss[i]:.3f}, " if self.have_loss else ""
+        loss = f"loss {self.loss[i]:.3g}, " if self.have_loss else ""
         self.ax_b.set_title(f"{when}\ntraining {loss}{acc}", fontsize=11)
 
 

@@ -121,7 +121,7 @@ def architecture(
 # monospace text at this size: the width of a character and the height of a line,
 # in inches, to size the boxes and the canvas around what they hold
 _FONT = 8.0
-_CHAR_W = 0.6 * _FONT / 72
+_CHAR_W = 0.62 * _FONT / 72  # DejaVu Sans Mono is 0.602 em wide, plus hinting
 _LINE_H = 1.25 * _FONT / 72
 _PAD = 0.12  # inches between a box's text and its edge
 
@@ -227,8 +227,9 @@ def computation_order(
     for key, text in boxes.items():
         phase, row = key
         w = len(max(text, key=len)) * _CHAR_W + 2 * _PAD
-        if phase == "loss":  # centred under the forward and backward columns
-            x = (col_x["forward"] + col_x["backward"] + col_w["backward"] - w) / 2
+        if phase == "loss":  # between the columns, left of the backward arrow
+            centre = (col_x["forward"] + col_x["backward"] + col_w["backward"] - w) / 2
+            x = max(margin, min(centre, col_x["backward"] - 0.1 - w))
         else:
             x = col_x[phase]
         y = tops[row]
