@@ -528,6 +528,10 @@ def test_training_curves_epoch_ticks_are_integers():
         ticks = [t for t in ax.get_xticks() if lo <= t <= hi]
         assert ticks
         assert all(float(t).is_integer() for t in ticks), ticks
+    fig = plots.training_curves(gn.History({"loss": [1.0] * 300}, [1.0] * 3600, 300))
+    for ax in fig.axes:  # four-digit step numbers need room: few ticks
+        lo, hi = ax.get_xlim()
+        assert len([t for t in ax.get_xticks() if lo <= t <= hi]) <= 7
 
 
 def test_held_out_curve_records_the_test_loss_of_every_epoch(data):

@@ -502,6 +502,10 @@ class _LearningView:
         if finite.size and finite.min() > 0 and finite.max() / finite.min() > 30:
             self.ax_l.set_yscale("log")
         self.ax_l.set_xlim(0, 1.02 * max(int(steps[-1]), 1))  # the last dot shows
+        if steps[-1] > 200:  # most frames are early: a log axis spreads them out
+            self.ax_l.set_xscale("symlog", linthresh=10, linscale=0.5)
+            self.ax_l.set_xlim(0, 1.1 * int(steps[-1]))
+            self.ax_l.set_xlabel("optimizer step (log scale)")
         self.ax_l.legend(loc="upper right", fontsize="small")
         self.ax_l.grid(alpha=0.3)
         self.have_loss = have_loss

@@ -220,7 +220,7 @@ def training_curves(
                 markersize=3,
             )
         ax.set(title=name, xlabel="epoch", ylabel=metric)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
         if metric == "loss" and _spans_decades(drawn):
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
@@ -236,7 +236,7 @@ def training_curves(
             label="batch loss",
         )
         ax.set(title="Loss per step", xlabel="optimizer step", ylabel="loss (batch)")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
         if _spans_decades([per_step]):
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
