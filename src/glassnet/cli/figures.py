@@ -25,6 +25,7 @@ __all__ = [
     "REGRESSION_NAMES",
     "area_bands",
     "print_written",
+    "regression_scatter",
     "target_scatter",
     "write_chain_figures",
     "write_descent_figures",
@@ -44,10 +45,22 @@ def area_bands(y: NDArray[Any]) -> NDArray[np.int64]:
 REGRESSION_NAMES = {"area": (("length a", "width b"), "area a·b")}
 
 
-def target_scatter(run: Run) -> Any:
-    """The training points of a 2-D regression in their own units, by target value."""
+def regression_scatter(name: str, X: Any, t: Any, title: str = "") -> Any:
+    """A 2-D regression data set ``name`` in its own units, coloured by its target.
+
+    ``X`` and ``t`` must already be unstandardized; the axes and the colour bar are
+    named from ``REGRESSION_NAMES`` (for area: length a, width b, area a·b).
+    """
     from glassnet import plots
 
+    names, target = REGRESSION_NAMES.get(name, (("$x_1$", "$x_2$"), "target"))
+    return plots.scatter_target(
+        X, t, axis_labels=names, target=target, title=title or name
+    )
+
+
+def target_scatter(run: Run) -> Any:
+    """The training points of a 2-D regression in their own units, by target value."""
     data = run.data
     X = np.asarray(data.X_train, dtype=np.float64)
     t = np.asarray(data.y_train, dtype=np.float64).reshape(-1)
@@ -55,16 +68,8 @@ def target_scatter(run: Run) -> Any:
         X = data.x_scale.inverse(X)
     if data.y_scale is not None:
         t = np.asarray(data.y_scale.inverse(t), dtype=np.float64).reshape(-1)
-    names, target = REGRESSION_NAMES.get(
-        run.experiment.data, (("$x_1$", "$x_2$"), "target")
-    )
-    return plots.scatter_target(
-        X,
-        t,
-        axis_labels=names,
-        target=target,
-        title=f"{run.experiment.data}: training data",
-    )
+    name = run.experiment.data
+    return regression_scatter(name, X, t, title=f"{name}: training data")
 
 
 def _animations(write: Any, directory: Path, name: str, written: list[Path]) -> None:
