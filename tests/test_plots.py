@@ -297,6 +297,27 @@ def test_frames_are_chosen_by_how_much_the_picture_changes(trained):
     assert np.sum(even <= steps[-1] / 4) <= 2  # what even spacing would have shown
 
 
+def test_spaced_by_change_gives_exactly_n_increasing_frames_for_any_n(data):
+    from glassnet.plots.boundary import DecisionGrid, Frame
+
+    X, _ = data
+    rec = plots.LearningRecorder(X, resolution=4)
+    rng = np.random.default_rng(1)
+    xs = np.arange(4.0)
+    for step in range(30):  # all the change in the first five frames, then none
+        score = min(step, 5) / 5 + 1e-3 * rng.random((4, 4))
+        grid = DecisionGrid(xs, xs, (score > 0.5).astype(np.int8), score, 1)
+        rec.frames.append(Frame(step * 10, step, grid, np.zeros((len(X), 1))))
+    for n in range(1, 35):
+        chosen = plots.spaced_by_change(rec, n)
+        assert len(chosen) == min(n, 30)
+        assert chosen[-1] == 29
+        assert np.all(np.diff(chosen) > 0)
+    assert np.sum(plots.spaced_by_change(rec, 10) <= 5) >= 5  # where it changed
+    with pytest.raises(ValueError, match="at least one frame"):
+        plots.spaced_by_change(rec, 0)
+
+
 def gif_frames(path):
     with Image.open(path) as im:
         frames, durations = [], []
