@@ -14,7 +14,13 @@ import glassnet as gn
 from glassnet import plots
 from glassnet.datasets import make_circles
 
-SMALL = ("circles.png", "decision_boundary.png", "activations.png")
+# small figures and the one of small monospace text at more dots per inch
+DPI = {
+    "circles.png": 90,
+    "decision_boundary.png": 90,
+    "activations.png": 90,
+    "computation_order.png": 100,
+}
 
 
 def main() -> None:
@@ -34,10 +40,11 @@ def main() -> None:
         ]
     )  # fmt: skip
     recorder = plots.LearningRecorder(X_train, every=8, resolution=90)
+    test_curve = plots.HeldOutCurve(X_test, y_test, gn.BinaryCrossEntropy())
     history = model.fit(
         X_train, y_train, loss=gn.BinaryCrossEntropy(), optimizer=gn.Adam(0.002),
-        epochs=40, batch_size=64, seed=0, validation_data=(X_test, y_test),
-        callbacks=[recorder], verbose=0,
+        epochs=40, batch_size=64, seed=0, callbacks=[recorder, test_curve],
+        verbose=0,
     )  # fmt: skip
     acc = gn.evaluate(model, X_test, y_test, loss=gn.BinaryCrossEntropy())["accuracy"]
     print(f"test accuracy {acc:.4f}")
@@ -45,25 +52,30 @@ def main() -> None:
         "circles.png": plots.scatter_data(X_train, y_train, title="Circles"),
         "architecture.png": plots.architecture(model),
         "decision_boundary.png": plots.decision_boundary(
-            model, X_test, y_test, title="Test set"
+            model, X_test, y_test, points="test"
         ),
         "training_curves.png": plots.training_curves(history, title="Circles"),
         "activations.png": plots.activation_functions(),
         "descent_bowl.png": plots.descent_figure("bowl", resolution=100),
         "descent_rosenbrock.png": plots.descent_figure("rosenbrock", resolution=100),
         "descent_two_minima.png": plots.descent_figure("two_minima", resolution=100),
-        "computation_order.png": plots.computation_order(model),
+        "computation_order.png": plots.computation_order(
+            model, loss=gn.BinaryCrossEntropy()
+        ),
         "layer_histograms.png": plots.layer_histograms(
             model, X_train[:256], y_train[:256], gn.BinaryCrossEntropy()
         ),
     }
     for name, fig in figures.items():
-        path = plots.save(fig, out / name, dpi=90 if name in SMALL else 72)
+        path = plots.save(fig, out / name, dpi=DPI.get(name, 72))
         print(f"{path}  {path.stat().st_size / 1024:.0f} KB")
     gif = plots.animate_learning(
-        recorder, X_train, y_train, out / "learning.gif", max_frames=45, dpi=72, fps=6
+        recorder, X_train, y_train, out / "learning.gif", max_frames=40
     )
-    print(f"{gif}  {gif.stat().st_size / 1024:.0f} KB ({len(recorder.frames)} frames)")
+    print(
+        f"{gif}  {gif.stat().st_size / 1024:.0f} KB "
+        f"(40 of {len(recorder.frames)} recorded frames)"
+    )
 
 
 if __name__ == "__main__":

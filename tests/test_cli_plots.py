@@ -89,6 +89,47 @@ def test_demo_plots_writes_every_figure_that_fits(tmp_path, name, expected):
     check_files(folder, expected, out)
 
 
+def test_demo_plots_record_a_test_curve_for_the_history_figure():
+    import io
+
+    from glassnet import demos
+    from glassnet.cli.experiments import run_experiment
+
+    exp = demos.EXPERIMENTS["circles"].replace(epochs=3, n_samples=120, hidden=[4])
+    run = run_experiment(exp, out=io.StringIO(), verbose=0, frames=4)
+    logs = run.history.history
+    assert len(logs["test_loss"]) == len(logs["test_accuracy"]) == 3
+    assert logs["test_loss"][-1] == pytest.approx(run.test["loss"])
+    # without figures nothing extra is measured
+    quiet = run_experiment(exp, out=io.StringIO(), verbose=0, frames=0)
+    assert "test_loss" not in quiet.history.history
+
+
+def test_area_data_figure_uses_the_side_lengths_and_the_area_in_their_units():
+    import io
+
+    import numpy as np
+
+    from glassnet import demos
+    from glassnet.cli.experiments import run_experiment
+    from glassnet.cli.figures import target_scatter
+
+    exp = demos.EXPERIMENTS["area"].replace(epochs=1, n_samples=100, hidden=[4])
+    run = run_experiment(exp, out=io.StringIO(), verbose=0)
+    assert run.data.x_scale is not None  # the model sees standardized inputs
+    fig = target_scatter(run)
+    ax, bar = fig.axes
+    (points,) = ax.collections
+    ab = points.get_offsets()
+    np.testing.assert_allclose(ab, run.data.x_scale.inverse(run.data.X_train))
+    assert ab.min() > 0  # side lengths, not standardized units around 0
+    np.testing.assert_allclose(points.get_array(), ab[:, 0] * ab[:, 1], rtol=1e-4)
+    assert "area" in bar.get_ylabel()
+    assert "a" in ax.get_xlabel()
+    assert "b" in ax.get_ylabel()
+    assert "class" not in " ".join(t.get_text() for t in ax.texts) + ax.get_title()
+
+
 def test_demo_chain_plots_the_loss_and_the_network(tmp_path):
     status, out = run(["demo", "chain", "--dpi", "30", "--plots", tmp_path])
     assert status == 0

@@ -11,7 +11,7 @@ import numpy as np
 from glassnet import demos
 from glassnet.cli.data import DATASETS, check_dataset, load_data, model_and_data
 from glassnet.cli.errors import UsageError
-from glassnet.cli.figures import area_bands
+from glassnet.cli.figures import regression_scatter
 from glassnet.cli.network import build_model, load_model, parse_widths
 from glassnet.model import Sequential
 
@@ -106,10 +106,10 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
         else:
             X = np.concatenate([data.X_train, data.X_test])
             y = np.concatenate([data.y_train, data.y_test])
-            if not data.classes:
-                y = area_bands(y)
-            title = args.data if data.classes else f"{args.data}: a·b by quartile"
-            fig = plots.scatter_data(X, y, title=title)
+            if data.classes:
+                fig = plots.scatter_data(X, y, title=args.data)
+            else:  # a regression: its inputs and target in their own units
+                fig = regression_scatter(args.data, X, y)
         written = plots.save(fig, path, dpi=args.dpi)
     elif kind == "architecture":
         path = _out_path(args.out, "architecture.png", False)
@@ -127,7 +127,7 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
         path = _out_path(args.out, f"{kind}.png", False)
         if kind == "boundary":
             fig = plots.decision_boundary(
-                model, data.X_test, data.y_test, title="Test set"
+                model, data.X_test, data.y_test, points="test"
             )
         else:
             Y_hat = model.predict(data.X_test)

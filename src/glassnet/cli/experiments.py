@@ -172,6 +172,10 @@ def run_experiment(
         every = max(1, -(-exp.epochs * per_epoch // frames))  # ceil: ≤ frames + 1
         recorder = plots.LearningRecorder(X_fit, every=every, resolution=100)
         callbacks.append(recorder)
+    if frames > 0:  # figures asked for: a test curve beside the training curve
+        from glassnet.plots import HeldOutCurve
+
+        callbacks.append(HeldOutCurve(data.X_test, to_targets(data.y_test), loss))
     if resume and checkpoint is not None:
         _resume_learning_rate(exp, checkpoint, model, optimizer, out)
     out.flush()

@@ -17,24 +17,59 @@ from glassnet import demos
 from glassnet.cli.data import targets_for
 from glassnet.cli.experiments import Run
 from glassnet.cli.network import LOSSES
+from glassnet.losses import MSE
 from glassnet.training import History
 
 __all__ = [
     "ANIMATION_DPI",
+    "REGRESSION_NAMES",
     "area_bands",
     "print_written",
+    "regression_scatter",
+    "target_scatter",
     "write_chain_figures",
     "write_descent_figures",
     "write_figures",
 ]
 
-ANIMATION_DPI = 72  # animations at most this resolution: a demo's GIF stays ~1 MB
+ANIMATION_DPI = 90  # animations at most this resolution: readable, a demo's GIF ~2 MB
 
 
 def area_bands(y: NDArray[Any]) -> NDArray[np.int64]:
     """Quartile (0–3) of each regression target: colours for a scatter of the area."""
     edges = np.quantile(np.asarray(y, dtype=np.float64), [0.25, 0.5, 0.75])
     return np.searchsorted(edges, np.asarray(y, dtype=np.float64)).astype(np.int64)
+
+
+# names of the inputs and the target of the 2-D regressions, for data.png
+REGRESSION_NAMES = {"area": (("length a", "width b"), "area a·b")}
+
+
+def regression_scatter(name: str, X: Any, t: Any, title: str = "") -> Any:
+    """A 2-D regression data set ``name`` in its own units, coloured by its target.
+
+    ``X`` and ``t`` must already be unstandardized; the axes and the colour bar are
+    named from ``REGRESSION_NAMES`` (for area: length a, width b, area a·b).
+    """
+    from glassnet import plots
+
+    names, target = REGRESSION_NAMES.get(name, (("$x_1$", "$x_2$"), "target"))
+    return plots.scatter_target(
+        X, t, axis_labels=names, target=target, title=title or name
+    )
+
+
+def target_scatter(run: Run) -> Any:
+    """The training points of a 2-D regression in their own units, by target value."""
+    data = run.data
+    X = np.asarray(data.X_train, dtype=np.float64)
+    t = np.asarray(data.y_train, dtype=np.float64).reshape(-1)
+    if data.x_scale is not None:  # the model saw standardized units; people don't
+        X = data.x_scale.inverse(X)
+    if data.y_scale is not None:
+        t = np.asarray(data.y_scale.inverse(t), dtype=np.float64).reshape(-1)
+    name = run.experiment.data
+    return regression_scatter(name, X, t, title=f"{name}: training data")
 
 
 def _animations(write: Any, directory: Path, name: str, written: list[Path]) -> None:
@@ -53,8 +88,8 @@ def write_figures(
     accuracy curves, data, decision boundary, confusion matrix, misclassified
     digits), then: the learning animation (learning.gif, from ``run.recorder``), the
     layer histograms on 256 training samples (layers.png), sample digits for MNIST
-    (digits.png), and for a regression the data coloured by quartile of the target
-    (data.png) and predicted against true values in the targets' units.
+    (digits.png), and for a regression the data coloured by their target (data.png,
+    in their own units) and predicted against true values in the targets' units.
 
     Returns:
         The paths written.
@@ -72,6 +107,7 @@ def write_figures(
         y=data.y_train if two_d and classifier else None,
         X_test=data.X_test if classifier else None,
         y_test=data.y_test if classifier else None,
+        loss=LOSSES[run.experiment.loss](),
         dpi=dpi,
     )
 
@@ -91,14 +127,7 @@ def write_figures(
         )
     if not classifier:
         if two_d:
-            put(
-                plots.scatter_data(
-                    data.X_train,
-                    area_bands(data.y_train),
-                    title=f"{run.experiment.data}: target by quartile",
-                ),
-                "data.png",
-            )
+            put(target_scatter(run), "data.png")
         p = model.predict(data.X_test)[:, 0].astype(np.float64)
         t = np.asarray(data.y_test, dtype=np.float64)
         if data.y_scale is not None:
@@ -137,7 +166,7 @@ def write_chain_figures(
     figures = {
         "history.png": plots.training_curves(history, title="Seed D: the chain"),
         "architecture.png": plots.architecture(model),
-        "computation.png": plots.computation_order(model, m=1),
+        "computation.png": plots.computation_order(model, m=1, loss=MSE()),
     }
     return [plots.save(fig, out / name, dpi=dpi) for name, fig in figures.items()]
 

@@ -5,12 +5,13 @@ pyplot, no GUI backend, nothing shown); ``save(fig, path)`` writes it atomically
 Animations are written straight to a .gif (or .mp4 with ffmpeg) and return the path.
 Class colours are the same in every figure.
 
-Seed A's figures: 1 ``scatter_data``; 2 ``architecture``; 3 ``LearningRecorder`` +
-``animate_learning`` (``decision_boundary`` for the final state); 6
-``activation_functions``; 7 ``training_curves``; 8 ``descent_figure`` /
-``animate_descent``; 9 ``computation_order``. Also ``digit_grid``,
-``confusion_figure``, ``misclassified_digits``, ``predicted_vs_true``,
-``layer_histograms`` and ``write_training_figures`` (all of them for one run).
+Seed A's figures: 1 ``scatter_data`` (``scatter_target`` for a regression); 2
+``architecture``; 3 ``LearningRecorder`` + ``animate_learning`` (``decision_boundary``
+for the final state); 6 ``activation_functions``; 7 ``training_curves`` (with
+``HeldOutCurve`` for a test curve); 8 ``descent_figure`` / ``animate_descent``; 9
+``computation_order``. Also ``digit_grid``, ``confusion_figure``,
+``misclassified_digits``, ``predicted_vs_true``, ``layer_histograms`` and
+``write_training_figures`` (all of them for one run).
 """
 
 from __future__ import annotations
@@ -25,9 +26,15 @@ from glassnet.plots.boundary import (
     grid_axes,
     learning_figure,
     predict_grid,
+    region_colors,
+    spaced_by_change,
 )
-from glassnet.plots.curves import activation_functions, training_curves
-from glassnet.plots.data import digit_grid, scatter_data
+from glassnet.plots.curves import (
+    HeldOutCurve,
+    activation_functions,
+    training_curves,
+)
+from glassnet.plots.data import digit_grid, scatter_data, scatter_target
 from glassnet.plots.evaluation import (
     confusion_figure,
     confusion_matrix,
@@ -45,6 +52,7 @@ from glassnet.plots.surfaces import (
     descent_figure,
     descent_path,
     function_2d,
+    soft_clip,
 )
 
 __all__ = [
@@ -52,6 +60,7 @@ __all__ = [
     "FUNCTIONS",
     "DecisionGrid",
     "Function2D",
+    "HeldOutCurve",
     "LearningRecorder",
     "activation_functions",
     "animate_descent",
@@ -75,8 +84,12 @@ __all__ = [
     "parse_expression",
     "predict_grid",
     "predicted_vs_true",
+    "region_colors",
     "save",
     "scatter_data",
+    "scatter_target",
+    "soft_clip",
+    "spaced_by_change",
     "training_curves",
     "write_training_figures",
 ]

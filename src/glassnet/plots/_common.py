@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib.colors import ListedColormap, to_rgb
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike, NDArray
 
@@ -46,15 +45,6 @@ ACTIVATION_COLORS = {
 def class_color(k: int) -> str:
     """The colour of class ``k`` (cycles after ten classes)."""
     return CLASS_COLORS[int(k) % len(CLASS_COLORS)]
-
-
-def region_cmap(n_classes: int, lighten: float = 0.7) -> ListedColormap:
-    """Light versions of the class colours, for the regions of a decision boundary."""
-    colors = [
-        tuple(c + (1 - c) * lighten for c in to_rgb(class_color(k)))
-        for k in range(n_classes)
-    ]
-    return ListedColormap(colors)
 
 
 def new_figure(width: float, height: float, dpi: float = 100) -> Figure:
@@ -162,10 +152,13 @@ def write_animation(
     *,
     fps: float = 8,
     dpi: float = 80,
+    hold: float = 0.0,
 ) -> Path:
     """Render ``n_frames`` frames of ``fig`` into a GIF (or an MP4 when ffmpeg exists).
 
-    ``draw_frame(i)`` updates the figure's artists for frame i. The layout is fixed
+    ``draw_frame(i)`` updates the figure's artists for frame i. In a GIF the last
+    frame stays ``hold`` seconds when that is longer than one frame (the end state is
+    what a reader wants to look at before the loop starts again). The layout is fixed
     after a first draw so that frames do not jitter when titles change. GIF frames
     are drawn once each on an Agg canvas and joined by Pillow (which matplotlib
     depends on): twice as fast as ``PillowWriter``, whose savefig draws twice.
@@ -211,13 +204,16 @@ def write_animation(
         canvas.draw()
         frames.append(Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]))
 
+    durations = [round(1000 / fps)] * n_frames
+    durations[-1] = max(durations[-1], round(1000 * hold))
+
     def write_gif(tmp: Path) -> None:
         frames[0].save(
             tmp,
             format="GIF",
             save_all=True,
             append_images=frames[1:],
-            duration=round(1000 / fps),
+            duration=durations if n_frames > 1 else durations[0],
             loop=0,
         )
 

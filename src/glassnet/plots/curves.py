@@ -2,22 +2,30 @@
 
 ``activation_functions`` is seed A's figure 6 (g and g' side by side);
 ``training_curves`` its figure 7 (loss and accuracy against epochs, and per step).
+``HeldOutCurve`` is a callback for ``fit`` that measures held-out data (the test set)
+after every epoch, so that the curves can show over-fitting even without validation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.figure import Figure
-from numpy.typing import NDArray
+from matplotlib.ticker import MaxNLocator
+from numpy.typing import ArrayLike, NDArray
 
 from glassnet import activations as act
+from glassnet.callbacks import Callback
 from glassnet.plots._common import ACTIVATION_COLORS, new_figure
-from glassnet.training import History
+from glassnet.training import History, evaluate
 
-__all__ = ["ACTIVATIONS", "activation_functions", "training_curves"]
+if TYPE_CHECKING:
+    from glassnet.losses import Loss
+    from glassnet.model import Sequential
+
+__all__ = ["ACTIVATIONS", "HeldOutCurve", "activation_functions", "training_curves"]
 
 Array = NDArray[Any]
 
@@ -92,13 +100,77 @@ def activation_functions(
     return fig
 
 
+class HeldOutCurve(Callback):
+    """A callback for ``fit``: the loss (and accuracy) on held-out data every epoch.
+
+    After training it adds ``"<name>_loss"`` (and ``"<name>_accuracy"`` for a
+    classification loss) to the History, one value per epoch run, which
+    ``training_curves`` draws beside the training curve. Unlike ``validation_data``
+    it changes nothing in training: use it to watch the test set without choosing
+    anything by it.
+
+    Args:
+        X: held-out inputs (m, n_in).
+        Y: their targets, in the form the loss takes.
+        loss: the training loss.
+        name: the prefix of the History keys ("test").
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> X = np.ones((4, 1)); model = gn.Sequential([gn.Dense(1, 1, rng=0)])
+    >>> curve = HeldOutCurve(X, 2 * X, gn.MSE())
+    >>> h = model.fit(X, X, loss=gn.MSE(), optimizer=gn.SGD(0.1), epochs=3,
+    ...               callbacks=[curve], verbose=0)
+    >>> len(h.history["test_loss"])
+    3
+    """
+
+    def __init__(
+        self, X: ArrayLike, Y: ArrayLike, loss: Loss, *, name: str = "test"
+    ) -> None:
+        if not name or not name.isidentifier():
+            raise ValueError(
+                f"HeldOutCurve's name is the prefix of History keys such as "
+                f"'test_loss'; expected a word, got {name!r}."
+            )
+        self.X, self.Y, self.loss, self.name = X, Y, loss, name
+        self.values: dict[str, list[float]] = {}
+
+    def on_train_begin(self, model: Sequential) -> None:
+        """Start a new curve for this fit."""
+        self.values = {}
+
+    def on_epoch_end(
+        self, epoch: int, model: Sequential, logs: dict[str, float]
+    ) -> None:
+        """Measure the held-out data with the weights at the end of the epoch."""
+        for key, value in evaluate(model, self.X, self.Y, loss=self.loss).items():
+            self.values.setdefault(f"{self.name}_{key}", []).append(float(value))
+
+    def on_train_end(self, model: Sequential, history: History) -> None:
+        """Put the curve into the History ``fit`` returns."""
+        history.history.update(self.values)
+
+
+# key prefix → (legend label, line style, colour) of a curve in training_curves
+_SERIES = (
+    ("", "train", "-", "#1f77b4"),
+    ("val_", "validation", "--", "#ff7f0e"),
+    ("test_", "test", ":", "#2ca02c"),
+)
+
+
 def training_curves(
     history: History | Mapping[str, Sequence[float]],
     *,
     steps: bool = True,
     title: str = "Training",
 ) -> Figure:
-    """Loss and accuracy against epochs, train and validation; loss per step.
+    """Loss and accuracy against epochs (train, validation, test); loss per step.
+
+    The held-out curves are those of ``validation_data`` (val_*) and of a
+    ``HeldOutCurve`` callback (test_*): a training loss that keeps falling while a
+    held-out loss rises is over-fitting. Epoch ticks are integers.
 
     Args:
         history: a History from ``fit`` (or its ``history`` dict).
@@ -119,47 +191,42 @@ def training_curves(
             "training_curves needs a history with a 'loss' list; got keys "
             f"{sorted(logs)}. Pass the History that fit returned."
         )
-    panels: list[tuple[str, str, list[tuple[str, Any, str]]]] = []
-    panels.append(
-        (
-            "Loss per epoch",
-            "loss",
-            [(k, logs.get(k), s) for k, s in (("loss", "-"), ("val_loss", "--"))],
-        )
-    )
+    n_epochs = len(logs["loss"])
+    panels = [("Loss per epoch", "loss")]
     if logs.get("accuracy"):
-        series = [
-            (k, logs.get(k), s) for k, s in (("accuracy", "-"), ("val_accuracy", "--"))
-        ]
-        panels.append(("Accuracy per epoch", "accuracy", series))
+        panels.append(("Accuracy per epoch", "accuracy"))
     show_steps = steps and len(step_loss) > 0
-    fig = new_figure(4.2 * (len(panels) + show_steps), 3.6)
+    n_axes = len(panels) + show_steps
+    fig = new_figure(4.2 * n_axes, 3.6)
     fig.suptitle(title)
-    for i, (name, ylabel, series) in enumerate(panels):
-        ax = fig.add_subplot(1, len(panels) + show_steps, i + 1)
-        for key, values, style in series:
+    for i, (name, metric) in enumerate(panels):
+        ax = fig.add_subplot(1, n_axes, i + 1)
+        drawn = []
+        for prefix, label, style, color in _SERIES:
+            values = logs.get(prefix + metric)
             if not values:
                 continue
-            epochs = np.arange(1, len(values) + 1)
-            color = "#ff7f0e" if key.startswith("val_") else "#1f77b4"
-            label = "validation" if key.startswith("val_") else "train"
-            marker = "o" if len(values) < 30 else None
+            drawn.append(np.asarray(values, dtype=np.float64))
+            # a curve shorter than the training one covers its last epochs (resume)
+            first = max(n_epochs - len(values), 0) + 1
+            epochs = np.arange(first, first + len(values))
             ax.plot(
                 epochs,
                 values,
                 style,
                 color=color,
                 label=label,
-                marker=marker,
+                marker="o" if len(values) < 30 else None,
                 markersize=3,
             )
-        ax.set(title=name, xlabel="epoch", ylabel=ylabel)
-        if ylabel == "loss" and _spans_decades(series):
+        ax.set(title=name, xlabel="epoch", ylabel=metric)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+        if metric == "loss" and _spans_decades(drawn):
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
     if show_steps:
-        ax = fig.add_subplot(1, len(panels) + 1, len(panels) + 1)
+        ax = fig.add_subplot(1, n_axes, n_axes)
         per_step = np.asarray(step_loss, dtype=np.float64)
         ax.plot(
             np.arange(1, per_step.size + 1),
@@ -169,21 +236,16 @@ def training_curves(
             label="batch loss",
         )
         ax.set(title="Loss per step", xlabel="optimizer step", ylabel="loss (batch)")
-        if _spans_decades([("", per_step, "")]):
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+        if _spans_decades([per_step]):
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
     return fig
 
 
-def _spans_decades(series: Sequence[tuple[str, Any, str]]) -> bool:
+def _spans_decades(series: Sequence[Array]) -> bool:
     """Whether the positive values range over more than a factor 30 (log scale)."""
-    values = np.concatenate(
-        [
-            np.asarray(v, dtype=np.float64)
-            for _, v, _ in series
-            if v is not None and len(v)
-        ]
-    )
+    values = np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in series])
     values = values[np.isfinite(values)]
     return bool(values.size and values.min() > 0 and values.max() / values.min() > 30)

@@ -1,4 +1,4 @@
-"""Figures of the data: a 2-D data set by class (seed A figure 1), a digit grid."""
+"""Figures of the data: 2-D points by class (seed A figure 1) or by target, digits."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from glassnet.plots._common import (
     scatter_classes,
 )
 
-__all__ = ["digit_grid", "scatter_data"]
+__all__ = ["digit_grid", "scatter_data", "scatter_target"]
 
 
 def scatter_data(
@@ -41,6 +41,54 @@ def scatter_data(
     ax.set(title=f"{title} ({X.shape[0]} points)", xlabel="$x_1$", ylabel="$x_2$")
     ax.set_aspect("equal", adjustable="datalim")
     ax.legend(loc="upper right", fontsize="small", framealpha=0.8)
+    return fig
+
+
+def scatter_target(
+    X: ArrayLike,
+    t: ArrayLike,
+    *,
+    axis_labels: tuple[str, str] = ("$x_1$", "$x_2$"),
+    target: str = "target",
+    title: str = "Training data",
+    size: float = 4.8,
+) -> Figure:
+    """The points of a 2-D regression set, coloured by their target value.
+
+    Pass the inputs and targets in their own units (undo any standardization) so
+    that the axes and the colour bar read as the quantities they are, e.g. a table's
+    length a and width b coloured by its area a·b.
+
+    Args:
+        X: inputs, shape (m, 2).
+        t: the target of each point, (m,) or (m, 1).
+        axis_labels: names of the two inputs, with units if any.
+        target: the name of the target, for the colour bar.
+        title: the figure's title.
+        size: width and height in inches.
+
+    Returns:
+        A Figure with the scatter axes and its colour bar.
+    """
+    X = check_points(X, "scatter_target")
+    values = np.asarray(t, dtype=np.float64).reshape(-1)
+    if values.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"scatter_target needs one target per point: X has {X.shape[0]} rows, "
+            f"t has {values.shape[0]} values."
+        )
+    fig = new_figure(size + 0.8, size)
+    ax = fig.add_subplot()
+    points = ax.scatter(
+        X[:, 0], X[:, 1], c=values, cmap="viridis", s=14, edgecolors="none"
+    )
+    fig.colorbar(points, ax=ax, label=target)
+    ax.set(
+        title=f"{title} ({X.shape[0]} points)",
+        xlabel=axis_labels[0],
+        ylabel=axis_labels[1],
+    )
+    ax.set_aspect("equal", adjustable="datalim")
     return fig
 
 

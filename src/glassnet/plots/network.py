@@ -1,7 +1,7 @@
 """The network itself: its architecture and its order of computation.
 
 ``architecture`` is seed A's figure 2; ``computation_order`` is its figure 9, the
-forward and backward steps in the order they run, with shapes.
+forward, loss, backward and update steps in the order they run, with shapes.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from glassnet.layers import Identity, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, 
 from glassnet.plots._common import ACTIVATION_COLORS, new_figure
 
 if TYPE_CHECKING:
+    from glassnet.losses import Loss
     from glassnet.model import Sequential
 
 __all__ = ["architecture", "computation_order"]
@@ -117,63 +118,170 @@ def architecture(
     return fig
 
 
-def computation_order(model: Sequential, m: int | None = None) -> Figure:
-    """The order of one training step: forward down the left, backward up the right.
+# monospace text at this size: the width of a character and the height of a line,
+# in inches, to size the boxes and the canvas around what they hold
+_FONT = 8.0
+_CHAR_W = 0.62 * _FONT / 72  # DejaVu Sans Mono is 0.602 em wide, plus hinting
+_LINE_H = 1.25 * _FONT / 72
+_PAD = 0.12  # inches between a box's text and its edge
 
-    Each box is one layer l with its equations and the shapes of what they compute
-    (from ``glassnet.explain.steps``; ``m`` None writes the symbol m). Arrows show the
-    order: A[0] = X, layer 1 … L, the loss, then layer L … 1 backwards; a dotted line
-    joins the forward and backward box of the same layer, whose cached values the
-    backward reads.
+
+def _one_output_gradient(lines: list[Any], loss: Loss | None) -> list[Any]:
+    """The backward steps of the last layer with one formula for dZ[L].
+
+    ``explain.steps`` lists both the chain rule (dA[L], then dZ[L] from it) and the
+    fused gradient (A[L] − Y)/m that replaces them with the matching cross-entropy.
+    The fused one is kept when ``loss`` is that cross-entropy, or when no loss is
+    given and the output allows it (a sigmoid or softmax is almost always trained
+    with its cross-entropy); otherwise the chain rule.
+    """
+    fused = [i for i, st in enumerate(lines) if st.note.startswith("with ")]
+    if not fused:
+        return lines
+    i = fused[0]
+    matching = loss is None or type(loss).__name__ in lines[i].note
+    if matching:  # drop dA[L] = dL/dA[L] and the chain-rule dZ[L] before it
+        return [st for j, st in enumerate(lines) if j == i or not j < i]
+    return [st for j, st in enumerate(lines) if j != i]
+
+
+def computation_order(
+    model: Sequential, m: int | None = None, *, loss: Loss | None = None
+) -> Figure:
+    """One training step in the order it runs: forward, loss, backward, update.
+
+    Three columns: forward down the left (A[0] = X, layer 1 … L), the loss below,
+    backward up the middle (layer L … 1), and the update of each layer's W and b on
+    the right, which runs once the backward pass is done. Each box is one layer l
+    with its equations and the shapes of what they compute (from
+    ``glassnet.explain.steps``; ``m`` None writes the symbol m). The last layer's
+    box has one formula for dZ[L]: the fused (A[L] − Y)/m when the loss is the
+    output's cross-entropy (assumed for a sigmoid or softmax output when ``loss``
+    is None), else the chain rule. The update is plain gradient descent with
+    learning rate α; other optimizers change only that column.
 
     Returns:
-        A Figure with one axes holding 2·L + 2 boxed texts (input, L forward boxes,
-        the loss, L backward boxes).
+        A Figure with one axes holding 3·L + 2 boxed texts (input, L forward boxes,
+        the loss, L backward boxes, L update boxes).
     """
-    all_steps = [s for s in steps(model, m) if s.phase != "update"]
+    all_steps = steps(model, m)
     L = len(blocks(model))
 
-    def box(phase: str, layer: int) -> str:
-        lines = []
-        for s in all_steps:
-            if s.phase == phase and s.layer == layer:
-                shape = "" if not s.shape else "  " + _fmt(s.shape)
-                mark = "  *" if s.note.startswith("with ") else ""
-                lines.append(f"{s.text}{shape}{mark}")
-        return "\n".join(lines)
+    def lines(phase: str, layer: int) -> list[str]:
+        chosen = [s for s in all_steps if s.phase == phase and s.layer == layer]
+        if phase == "backward" and layer == L:
+            chosen = _one_output_gradient(chosen, loss)
+        out: list[str] = []
+        for st in chosen:
+            shape = "" if not st.shape else "  " + _fmt(st.shape)
+            if st.phase == "update":  # "W := …,  b := …" on two lines
+                out.extend(part.strip() for part in st.text.split(",  "))
+            else:
+                out.append(f"{st.text}{shape}")
+        return out
 
-    fig = new_figure(11.0, 1.4 * (L + 2) + 0.6)
-    ax = fig.add_subplot()
-    ax.axis("off")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(-(L + 1.5), 0.5)
-    style: dict[str, Any] = {"family": "monospace", "fontsize": 7.5, "va": "center"}
-    left = {"boxstyle": "round,pad=0.4", "fc": "#e8f0fa", "ec": "#1f77b4"}
-    right = {"boxstyle": "round,pad=0.4", "fc": "#fdeee0", "ec": "#ff7f0e"}
-    arrow = {"arrowstyle": "-|>", "color": "#444444", "lw": 1.0}
-    xf, xb = 0.01, 0.5  # left edges of the forward and backward columns
-    ax.text(xf, 0, box("forward", 0), bbox=left, **style)
+    loss_name = "loss" if loss is None else type(loss).__name__
+    boxes: dict[tuple[str, int], list[str]] = {("forward", 0): lines("forward", 0)}
     for l in range(1, L + 1):  # noqa: E741 — the seeds' l
-        ax.text(xf, -l, f"forward, layer {l}\n" + box("forward", l), bbox=left, **style)
+        boxes["forward", l] = [f"forward, layer {l}", *lines("forward", l)]
+        boxes["backward", l] = [f"backward, layer {l}", *lines("backward", l)]
+        boxes["update", l] = [f"update, layer {l}", *lines("update", l)]
+    loss_lines = [s.text for s in all_steps if s.phase == "loss"]
+    if loss is not None:
+        loss_lines = [t.replace("loss(", f"{loss_name}(") for t in loss_lines]
+    boxes["loss", L + 1] = loss_lines
+
+    def width(phase: str) -> float:
+        chars = max(len(t) for (ph, _), ls in boxes.items() if ph == phase for t in ls)
+        return chars * _CHAR_W + 2 * _PAD
+
+    def height(key: tuple[str, int]) -> float:
+        return len(boxes[key]) * _LINE_H + 2 * _PAD
+
+    gap, margin = 0.55, 0.15
+    col_w = {ph: width(ph) for ph in ("forward", "backward", "update")}
+    col_x = {"forward": margin}
+    col_x["backward"] = col_x["forward"] + col_w["forward"] + gap
+    col_x["update"] = col_x["backward"] + col_w["backward"] + gap
+    total_w = col_x["update"] + col_w["update"] + margin
+    row_h = [height(("forward", 0))]
+    for l in range(1, L + 1):  # noqa: E741
+        row_h.append(max(height((ph, l)) for ph in ("forward", "backward", "update")))
+    row_h.append(height(("loss", L + 1)))
+    row_gap = 0.32
+    tops = np.concatenate([[0.0], -np.cumsum(np.array(row_h) + row_gap)[:-1]])
+    total_h = -tops[-1] + row_h[-1]
+    title_h = 0.55
+    fig = Figure(figsize=(total_w, total_h + title_h + 2 * margin), dpi=100)
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.axis("off")
+    ax.set_xlim(0, total_w)
+    ax.set_ylim(-total_h - margin, title_h + margin)
+    colours = {
+        "forward": ("#e8f0fa", "#1f77b4"),
+        "backward": ("#fdeee0", "#ff7f0e"),
+        "update": ("#e6f4e6", "#2ca02c"),
+        "loss": ("#eeeeee", "#555555"),
+    }
+    anchors: dict[tuple[str, int], tuple[float, float, float, float]] = {}
+    for key, text in boxes.items():
+        phase, row = key
+        w = len(max(text, key=len)) * _CHAR_W + 2 * _PAD
+        if phase == "loss":  # between the columns, left of the backward arrow
+            centre = (col_x["forward"] + col_x["backward"] + col_w["backward"] - w) / 2
+            x = max(margin, min(centre, col_x["backward"] - 0.1 - w))
+        else:
+            x = col_x[phase]
+        y = tops[row]
+        h = height(key)
+        fc, ec = colours[phase]
         ax.text(
-            xb, -l, f"backward, layer {l}\n" + box("backward", l), bbox=right, **style
+            x + _PAD,
+            y - _PAD,
+            "\n".join(text),
+            family="monospace",
+            fontsize=_FONT,
+            va="top",
+            ha="left",
+            linespacing=1.25 / 1.2,
+            bbox={"boxstyle": f"round,pad={_PAD * 72 / _FONT:.2f}", "fc": fc, "ec": ec},
         )
+        anchors[key] = (x, y, w, h)
+    arrow = {"arrowstyle": "-|>", "color": "#444444", "lw": 1.0}
+    soft = {"arrowstyle": "-|>", "color": "#2ca02c", "lw": 0.9, "linestyle": "--"}
+
+    def bottom(key: tuple[str, int]) -> tuple[float, float]:
+        x, y, _w, h = anchors[key]
+        return x + 0.3, y - h
+
+    def top(key: tuple[str, int]) -> tuple[float, float]:
+        x, y, _w, _h = anchors[key]
+        return x + 0.3, y
+
+    for l in range(1, L + 1):  # noqa: E741
         ax.annotate(
-            "", (xf + 0.04, -l + 0.33), (xf + 0.04, -l + 0.72), arrowprops=arrow
+            "", top(("forward", l)), bottom(("forward", l - 1)), arrowprops=arrow
         )
         if l < L:  # backward runs upwards: layer l + 1 hands dA[l] to layer l
             ax.annotate(
-                "", (xb + 0.04, -l - 0.28), (xb + 0.04, -l - 0.62), arrowprops=arrow
+                "", bottom(("backward", l)), top(("backward", l + 1)), arrowprops=arrow
             )
-    loss_box = {"boxstyle": "round,pad=0.4", "fc": "#eeeeee", "ec": "#555555"}
-    ax.text(0.3, -(L + 1), box("loss", L), bbox=loss_box, **style)
-    ax.annotate("", (0.29, -(L + 1)), (xf + 0.04, -L - 0.3), arrowprops=arrow)
-    ax.annotate("", (xb + 0.04, -L - 0.45), (0.45, -(L + 1)), arrowprops=arrow)
+        xb, yb, wb, hb = anchors["backward", l]
+        xu, yu, _, hu = anchors["update", l]
+        ax.annotate(  # dW[l], db[l] go to the update, which waits for layer 1
+            "", (xu, yu - hu / 2), (xb + wb, yb - hb / 2), arrowprops=soft
+        )
+    xl, yl, wl, hl = anchors["loss", L + 1]
+    ax.annotate("", (xl, yl - hl / 2), bottom(("forward", L)), arrowprops=arrow)
+    ax.annotate("", bottom(("backward", L)), (xl + wl, yl - hl / 2), arrowprops=arrow)
     where = "m samples" if m is None else f"m = {m}"
-    ax.set_title(
-        f"Forward (left, down) then backward (right, up) for a batch of {where}; "
-        "* = fused output gradient with BCE/CE",
+    fig.suptitle(
+        f"One training step for a batch of {where}: forward (down), loss, backward "
+        "(up), then update W and b\n(plain gradient descent with learning rate α; "
+        "other optimizers change only the update)",
         fontsize=9,
+        y=1 - 0.08 / (total_h + title_h + 2 * margin),
+        va="top",
     )
     return fig
 

@@ -28,6 +28,7 @@ from glassnet.plots.network import architecture, computation_order
 from glassnet.training import History
 
 if TYPE_CHECKING:
+    from glassnet.losses import Loss
     from glassnet.model import Sequential
 
 __all__ = ["write_training_figures"]
@@ -43,16 +44,19 @@ def write_training_figures(
     X_test: ArrayLike | None = None,
     y_test: ArrayLike | None = None,
     recorder: LearningRecorder | None = None,
+    loss: Loss | None = None,
     dpi: float = 100,
 ) -> list[Path]:
     """Write the figures that the given inputs allow into ``directory``.
 
     Always: architecture.png, computation.png. With ``history``: history.png. With
-    2-D training data (X, y): data.png and, for a classifier, decision_boundary.png.
+    2-D training data (X, y): data.png and, for a classifier, decision_boundary.png
+    (drawn over the test data when given, titled with the test accuracy).
     With ``recorder`` (a LearningRecorder used in fit): learning.gif. With test data:
     confusion.png (classifier; plus misclassified.png for image rows of 784 pixels)
     or predicted_vs_true.png (regression). A classifier is a model ending in Sigmoid
-    or Softmax.
+    or Softmax. ``loss``, the training loss, picks the output gradient that
+    computation.png shows (see ``computation_order``).
 
     Returns:
         The paths written, in that order.
@@ -65,14 +69,18 @@ def write_training_figures(
 
     classifier = isinstance(model.layers[-1], (Sigmoid, Softmax))
     put(architecture(model), "architecture.png")
-    put(computation_order(model), "computation.png")
+    put(computation_order(model, loss=loss), "computation.png")
     if history is not None:
         put(training_curves(history), "history.png")
     if X is not None and y is not None and np.shape(X)[1:] == (2,):
         Xp, yp = np.asarray(X), np.asarray(y)
         put(scatter_data(Xp, yp), "data.png")
-        if classifier:
-            put(decision_boundary(model, Xp, yp), "decision_boundary.png")
+        if classifier:  # on the test set when there is one: what the report measures
+            if X_test is not None and y_test is not None:
+                fig = decision_boundary(model, X_test, y_test, points="test")
+            else:
+                fig = decision_boundary(model, Xp, yp)
+            put(fig, "decision_boundary.png")
         if recorder is not None and recorder.frames:
             written.append(animate_learning(recorder, Xp, yp, out / "learning.gif"))
     if X_test is not None and y_test is not None:

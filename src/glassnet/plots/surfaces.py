@@ -28,6 +28,7 @@ __all__ = [
     "descent_figure",
     "descent_path",
     "function_2d",
+    "soft_clip",
 ]
 
 Array = NDArray[np.float64]
@@ -47,6 +48,7 @@ class Function2D:
         lr: default learning rate α.
         steps: default number of steps.
         bounds: ((x_min, x_max), (y_min, y_max)) of the drawing.
+        minima: the known local minima (x, y), global first; marked on the map.
     """
 
     name: str
@@ -57,11 +59,22 @@ class Function2D:
     lr: float
     steps: int
     bounds: tuple[tuple[float, float], tuple[float, float]]
+    minima: tuple[tuple[float, float], ...] = ()
 
     def __call__(self, p: ArrayLike) -> float:
         """The value f(x, y) at p = (x, y), as ``gradient_descent`` calls it."""
         p = np.asarray(p, dtype=np.float64)
         return float(self.f(p[0], p[1]))
+
+
+def _two_minima_minima() -> tuple[tuple[float, float], ...]:
+    """Minima of two_minima: 4x(x² − 1) + 0.3 = 0, 12x² − 4 > 0, y = 0; lowest first."""
+    roots = np.roots([4.0, 0.0, -4.0, 0.3]).real
+    xs = sorted(
+        (float(x) for x in roots if 12 * x**2 - 4 > 0),
+        key=lambda x: (x**2 - 1) ** 2 + 0.3 * x,
+    )
+    return tuple((x, 0.0) for x in xs)
 
 
 FUNCTIONS: dict[str, Function2D] = {
@@ -74,6 +87,7 @@ FUNCTIONS: dict[str, Function2D] = {
         0.5,
         10,
         ((-6.0, 6.0), (-6.0, 6.0)),
+        ((0.0, 0.0),),
     ),
     "elongated": Function2D(
         "elongated",
@@ -84,6 +98,7 @@ FUNCTIONS: dict[str, Function2D] = {
         0.09,
         40,
         ((-5.0, 5.0), (-2.0, 2.0)),
+        ((0.0, 0.0),),
     ),
     "rosenbrock": Function2D(
         "rosenbrock",
@@ -94,6 +109,7 @@ FUNCTIONS: dict[str, Function2D] = {
         0.001,
         4000,
         ((-2.0, 2.0), (-1.0, 3.0)),
+        ((1.0, 1.0),),
     ),
     "two_minima": Function2D(
         "two_minima",
@@ -104,6 +120,7 @@ FUNCTIONS: dict[str, Function2D] = {
         0.05,
         60,
         ((-2.0, 2.0), (-2.0, 2.0)),
+        _two_minima_minima(),
     ),
 }
 
@@ -164,11 +181,18 @@ def descent_path(
 
 
 def _grid(fn: Function2D, path: Array | None, resolution: int) -> tuple[Array, ...]:
+    """The drawing's grid: the function's bounds, widened to the path's finite points.
+
+    The margin of 5 % of the range keeps a marker at the edge whole.
+    """
     (x_lo, x_hi), (y_lo, y_hi) = fn.bounds
     if path is not None and path.size:
         finite = path[np.all(np.isfinite(path), axis=1)]
-        x_lo, x_hi = min(x_lo, finite[:, 0].min()), max(x_hi, finite[:, 0].max())
-        y_lo, y_hi = min(y_lo, finite[:, 1].min()), max(y_hi, finite[:, 1].max())
+        if finite.size:
+            lo, hi = finite.min(axis=0), finite.max(axis=0)
+            pad = 0.05 * np.array([x_hi - x_lo, y_hi - y_lo])
+            x_lo, x_hi = min(x_lo, lo[0] - pad[0]), max(x_hi, hi[0] + pad[0])
+            y_lo, y_hi = min(y_lo, lo[1] - pad[1]), max(y_hi, hi[1] + pad[1])
     xs = np.linspace(x_lo, x_hi, resolution)
     ys = np.linspace(y_lo, y_hi, resolution)
     gx, gy = np.meshgrid(xs, ys)
@@ -186,6 +210,60 @@ def _levels(Z: Array, n: int = 24) -> Array:
     if levels.size < 2:  # a constant function: one band around its value
         levels = np.array([finite.min() - 1, finite.min() + 1])
     return levels
+
+
+def _colorbar(fig: Figure, filled: Any, ax: Any, levels: Array) -> Any:
+    """A colour bar with at most six ticks, at contour levels, as short plain numbers.
+
+    The levels are quantiles, so the bar gives each band the same length; a tick at
+    every level would print two dozen crowded, uneven numbers.
+    """
+    bar = fig.colorbar(filled, ax=ax, label="f(x, y)")
+    ticks = levels[np.unique(np.linspace(0, levels.size - 1, 6).round().astype(int))]
+    bar.set_ticks(ticks, labels=[_tick_label(t) for t in ticks])
+    return bar
+
+
+def _tick_label(t: float) -> str:
+    """A short plain number: 1,590 rather than 1.59e+03, 0.0001 rather than 0.000103."""
+    if abs(t) >= 100:
+        return f"{t:,.0f}"
+    if abs(t) >= 1:
+        return f"{t:.3g}"
+    return f"{t:.2g}"
+
+
+def soft_clip(Z: Array, top: float, width: float) -> Array:
+    """min(Z, top), rounded off over ``width``: smooth, so a surface has no saw-teeth.
+
+    ``top − width·log(1 + exp((top − Z)/width))`` is Z far below ``top`` and tends to
+    ``top`` far above it; its slope falls smoothly from 1 to 0. A hard clip puts a kink
+    inside grid cells, which a surface draws as a row of teeth.
+
+    >>> soft_clip(np.array([2.0, 100.0]), 10.0, 1.0).round(3)
+    array([ 2., 10.])
+    """
+    with np.errstate(all="ignore"):
+        u = (top - np.asarray(Z, dtype=np.float64)) / width
+        return top - width * np.logaddexp(0.0, u)
+
+
+def _mark_minima(ax: Any, fn: Function2D) -> list[Any]:
+    if not fn.minima:
+        return []
+    xy = np.asarray(fn.minima, dtype=np.float64)
+    label = "minimum" if len(xy) == 1 else "minima (global first)"
+    return ax.plot(
+        xy[:, 0],
+        xy[:, 1],
+        "X",
+        color="white",
+        markeredgecolor="black",
+        markersize=9,
+        linestyle="none",
+        label=label,
+        zorder=2.5,  # under the path's end star, which often sits on it
+    )
 
 
 def descent_figure(
@@ -213,7 +291,7 @@ def descent_figure(
         raise ValueError(f"the descent path must have shape (k, 2); got {path.shape}.")
     gx, gy, Z = _grid(fn, path, resolution)
     levels = _levels(Z)
-    fig = new_figure(9.5 if surface else 5.2, 4.4)
+    fig = new_figure(10.0 if surface else 5.2, 4.8)
     ax = fig.add_subplot(1, 2 if surface else 1, 1)
     filled = ax.contourf(
         gx, gy, np.ma.masked_invalid(Z), levels=levels, cmap="viridis", extend="both"
@@ -227,8 +305,10 @@ def descent_figure(
         linewidths=0.3,
         alpha=0.6,
     )
-    fig.colorbar(filled, ax=ax, label="f(x, y)", format="%.3g")
+    _colorbar(fig, filled, ax, levels)
+    _mark_minima(ax, fn)
     _draw_path(ax, path)
+    ax.set_aspect("equal")  # x² + y² looks round
     f_end = fn(path[-1])
     n_steps = path.shape[0] - 1
     ax.set(
@@ -241,18 +321,20 @@ def descent_figure(
     ax.legend(loc="best", fontsize="x-small")
     if surface:
         ax3 = fig.add_subplot(1, 2, 2, projection="3d")
-        top = levels[-1]
+        top = float(levels[-1])
+        finite = Z[np.isfinite(Z)]
+        width = 0.08 * max(top - float(finite.min()), 1e-12)
         ax3.plot_surface(
             gx,
             gy,
-            np.clip(Z, None, top),
+            soft_clip(Z, top, width),
             cmap="viridis",
             alpha=0.75,
             linewidth=0,
-            rstride=4,
-            cstride=4,
+            rstride=2,
+            cstride=2,
         )
-        fz = np.clip(np.array([fn(p) for p in path]), None, top)
+        fz = soft_clip(np.array([fn(p) for p in path]), top, width)
         ax3.plot(
             path[:, 0],
             path[:, 1],
@@ -263,7 +345,11 @@ def descent_figure(
             linewidth=1.2,
             zorder=10,
         )
-        ax3.set(xlabel="x", ylabel="y", zlabel="f", title="Surface (clipped at top)")
+        (x_lo, x_hi), (y_lo, y_hi) = (gx[0, 0], gx[0, -1]), (gy[0, 0], gy[-1, 0])
+        ax3.set_box_aspect((1.0, (y_hi - y_lo) / (x_hi - x_lo), 0.7))
+        ax3.set(
+            xlabel="x", ylabel="y", zlabel="f", title="Surface (rounded off at top)"
+        )
         ax3.title.set_fontsize(9)
     return fig
 
@@ -294,6 +380,7 @@ def _draw_path(ax: Any, path: Array, upto: int | None = None) -> list[Any]:
         markeredgecolor="black",
         markersize=12,
         label="current" if upto is not None else "end",
+        zorder=6,
     )
     return artists
 
@@ -324,8 +411,10 @@ def animate_descent(
     filled = ax.contourf(
         gx, gy, np.ma.masked_invalid(Z), levels=levels, cmap="viridis", extend="both"
     )
-    fig.colorbar(filled, ax=ax, label="f(x, y)", format="%.3g")
+    _colorbar(fig, filled, ax, levels)
+    _mark_minima(ax, fn)
     ax.set(xlabel="x", ylabel="y")
+    ax.set_aspect("equal")
     chosen = np.unique(
         np.linspace(0, len(path) - 1, min(max_frames, len(path))).round().astype(int)
     )
