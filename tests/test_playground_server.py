@@ -45,9 +45,19 @@ def send(ws, **msg):
     ws.send_text(json.dumps(msg))
 
 
+def test_page_and_static_files_are_served_with_a_strict_policy(client):
+    r = client.get("/")
+    assert r.status_code == 200
+    assert 'data-testid="boundary"' in r.text
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    for name in ("app.js", "style.css"):
+        assert client.get(f"/static/{name}").status_code == 200
+    assert client.get("/static/../server.py").status_code == 404
+
+
 def test_page_refers_to_nothing_outside_the_server():
     for path in STATIC.iterdir():
-        text = path.read_text()
+        text = path.read_text().replace("http://www.w3.org/2000/svg", "")  # a name
         assert "http://" not in text, path.name
         assert "https://" not in text, path.name
 

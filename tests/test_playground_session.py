@@ -101,6 +101,7 @@ def test_a_frame_is_one_epoch_of_batches():
     s = Session({"n_samples": 200, "train_ratio": 50, "batch_size": 10})
     assert s.frame_steps() == 10  # 100 training points, 10 per batch
     s.advance(s.frame_steps())
+    assert s.epoch == 1  # the epoch is counted when its last batch is done
     s.advance(1)
     assert s.epoch == 1
 

@@ -209,12 +209,12 @@ for step in range(STEPS + 1):
         replay(pending.pop(0))
     if step == STEPS:
         break
-    if pos >= len(order):
-        order = order_rng.permutation(len(y_train))
-        pos = 0
     idx = order[pos : pos + settings["batch_size"]]
     pos += settings["batch_size"]
     train_step(F_train[idx], T_train[idx])
+    if pos >= len(order):  # the epoch is over: a new order of the points
+        order = order_rng.permutation(len(y_train))
+        pos = 0
 
 reg = penalty()
 train_loss = loss.forward(model.forward(F_train), T_train) + reg

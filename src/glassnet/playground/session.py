@@ -218,21 +218,17 @@ class Session:
         self.new_data()
 
     # ---- training -------------------------------------------------------------------
-    def _next_batch(self) -> Array:
-        if self.pos >= len(self.order):
-            self.epoch += 1
-            self.order = self.order_rng.permutation(len(self.y_train))
-            self.pos = 0
-        B = self.config["batch_size"]
-        idx = self.order[self.pos : self.pos + B]
-        self.pos += B
-        return idx
-
     def advance(self, steps: int) -> None:
-        """Take ``steps`` training steps (mini-batches), continuing the epoch."""
+        """Take ``steps`` training steps (mini-batches), continuing the epoch.
+
+        An epoch ends when its order of the training points is used up; the next
+        order is drawn then, over the points there are at that moment.
+        """
         c = self.config
         for _ in range(steps):
-            idx = self._next_batch()
+            B = c["batch_size"]
+            idx = self.order[self.pos : self.pos + B]
+            self.pos += B
             self.last_batch = idx
             self.model.loss_and_gradients(
                 self.X_train[idx], self.Y_train[idx], self.loss
@@ -240,12 +236,14 @@ class Session:
             penalize(self.model, c["regularization"], c["reg_rate"])
             self.optimizer.step(self.model)
             self.step += 1
+            if self.pos >= len(self.order):
+                self.epoch += 1
+                self.order = self.order_rng.permutation(len(self.y_train))
+                self.pos = 0
 
     def frame_steps(self) -> int:
         """The steps of one frame: to the end of the epoch, at most a hundred."""
         left = -(-(len(self.order) - self.pos) // self.config["batch_size"])
-        if left <= 0:  # at an epoch's end: the next frame is the next epoch
-            left = -(-len(self.y_train) // self.config["batch_size"])
         return min(left, MAX_STEPS_PER_FRAME)
 
     def step_sample(self, which: str, index: int) -> dict[str, Any]:
