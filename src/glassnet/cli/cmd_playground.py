@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import socket
 import threading
 import webbrowser
@@ -76,5 +77,8 @@ def cmd_playground(args: argparse.Namespace, out: TextIO) -> int:
     if not args.no_browser:
         threading.Timer(0.5, webbrowser.open, [url]).start()
     config = uvicorn.Config(app, log_level="warning", ws_max_size=WS_MAX_BYTES)
-    uvicorn.Server(config).run(sockets=[sock])
+    # uvicorn re-raises Ctrl-C once it has shut down: that is the normal way out
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run(sockets=[sock])
+    print("glassnet playground stopped.", file=out, flush=True)
     return 0

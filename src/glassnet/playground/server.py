@@ -131,14 +131,16 @@ class Worker(threading.Thread):
                     self._error(f"internal error: {type(exc).__name__}: {exc}")
             if not (self.playing or dirty):
                 continue
+            # a change is shown at once, before more training
+            train = self.playing and not dirty
             wait_for = last_frame + self.min_interval - time.perf_counter()
-            if self.playing and wait_for > 0:
+            if train and wait_for > 0:
                 time.sleep(min(wait_for, 0.05))
                 continue
             if not self._credit.acquire(timeout=0.05):
                 continue  # the last frame is still on its way; read commands
             try:
-                if self.playing:
+                if train:
                     session.advance(session.frame_steps())
                 now = time.perf_counter()
                 check = now - last_check >= self.gradcheck_every
