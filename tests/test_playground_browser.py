@@ -204,3 +204,45 @@ def test_a_page_from_another_origin_cannot_open_the_socket(page, url):
         ws_url,
     )
     assert outcome == "refused"
+
+
+def test_hover_and_edit_a_weight_click_a_point_upload_points(page, url):
+    pg = page
+    pg.goto(url)
+    link = pg.get_by_test_id("link-1-1-1")
+    link.wait_for(state="attached")
+    wait_for(lambda: number(pg, "train-loss") > 0, what="the first frame")
+    link.dispatch_event("mousemove")
+    tip = pg.locator("#tip")
+    assert "W[1][1,1] =" in tip.text_content()
+    assert "dL/dW" in tip.text_content()
+
+    link.dispatch_event("click")  # opens the editor
+    pg.get_by_test_id("edit-value").fill("1.5")
+    pg.get_by_test_id("edit-value").press("Enter")
+
+    def shows_edit():
+        link.dispatch_event("mousemove")
+        return "W[1][1,1] = 1.50" in (tip.text_content() or "")
+
+    wait_for(shows_edit, what="the edited weight")
+
+    n = pg.evaluate("st.train.length")
+    pg.get_by_test_id("boundary").click(position={"x": 200, "y": 200})
+    wait_for(lambda: pg.evaluate("st.train.length") == n + 1, what="a clicked point")
+    x1, x2, label = pg.evaluate("st.train[st.train.length - 1]")
+    assert abs(x1) < 0.1  # the centre of the map is (0, 0), to a pixel
+    assert abs(x2) < 0.1
+    assert label == 0
+
+    rows = "".join(
+        f"{x},{y},{int(x * y > 0)}\n" for x in (-3, -1, 1, 3) for y in (-2, 2)
+    )
+    pg.get_by_test_id("upload").set_input_files(
+        {"name": "mine.csv", "mimeType": "text/csv", "buffer": rows.encode()}
+    )
+    wait_for(
+        lambda: pg.get_by_test_id("dataset").input_value() == "custom",
+        what="the uploaded data",
+    )
+    assert pg.evaluate("st.train.length + st.test.length") == 8

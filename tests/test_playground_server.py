@@ -231,3 +231,8 @@ def test_five_tabs_train_at_once(app, client):
     finally:
         for s in sockets:
             s.__exit__(None, None, None)
+
+
+def test_deeply_nested_json_is_an_error_not_a_crash():
+    with pytest.raises(ProtocolError, match="not JSON"):
+        parse("[" * 100_000 + "]" * 100_000)

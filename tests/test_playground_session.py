@@ -338,3 +338,26 @@ def test_exported_script_of_uploaded_points_holds_them(tmp_path):
     s.advance(12)
     got = run_script(script_text(s), tmp_path)
     assert got["train loss"] == s.losses()["train_loss"]
+
+
+def test_a_split_without_test_or_training_points_is_refused():
+    s = Session({"train_ratio": 10})
+    with pytest.raises(ValueError, match="at least one"):
+        s.upload("0,0,0\n1,1,1\n-1,2,0\n2,-1,1\n")  # 10 % of 4 points: none to train
+    assert s.config["dataset"] == "circles"
+    assert s.custom is None
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        {"dataset": "spiral", "classes": 3, "layers": [4]},
+        {"dataset": "plane", "layers": [3], "activation": "relu"},
+    ],
+)
+def test_gradcheck_covers_softmax_and_regression_models(start):
+    s = Session(start)
+    s.advance(2)
+    r = s.gradcheck()
+    assert r is not None
+    assert r["max_error"] < 1e-5

@@ -103,8 +103,8 @@ def parse(text: str | bytes) -> dict[str, Any]:
         )
     try:
         msg = json.loads(text)
-    except ValueError:
-        raise ProtocolError(f"message is not JSON: {text!r:.60}.") from None
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
+        raise ProtocolError(f"message is not JSON we can read: {text!r:.60}.") from None
     if not isinstance(msg, dict) or msg.get("type") not in FIELDS:
         raise ProtocolError(
             'message must be an object whose "type" is one of: '

@@ -213,9 +213,15 @@ class Session:
 
     def upload(self, text: str) -> None:
         """Use the points of a CSV text (x1,x2,label) as the custom data set."""
-        self.custom = parse_points(text)
+        points = parse_points(text)
+        old = self.config, self.custom
+        self.custom = points
         self.config = cfg.merge(self.config, {"dataset": "custom"})
-        self.new_data()
+        try:
+            self.new_data()
+        except ValueError:
+            self.config, self.custom = old
+            raise
 
     # ---- training -------------------------------------------------------------------
     def advance(self, steps: int) -> None:
