@@ -34,6 +34,7 @@ from glassnet.playground.engine import (
     penalty,
 )
 from glassnet.playground.frames import heatmaps, pack, task_of
+from glassnet.playground.trace import trace_sample
 from glassnet.playground.upload import parse_points
 
 __all__ = ["MAX_STEPS_PER_FRAME", "Session"]
@@ -262,12 +263,13 @@ class Session:
             raise ValueError(
                 f"index must be 0 to {len(X) - 1} for {which}; got {index}."
             )
-        shown = self._one_sample(X[index : index + 1], Y[index : index + 1])
+        x, t = X[index : index + 1], Y[index : index + 1]
+        shown = trace_sample(self.model, self.loss, x, t)
         shown.update(type="sample", set=which, index=index, step=self.step)
         points = self.points_train if which == "train" else self.points_test
         shown["point"] = points[index].tolist()
         self.events.append([self.step, "sample", which, index])
-        self._sample_step(X[index : index + 1], Y[index : index + 1])
+        self._sample_step(x, t)
         return shown
 
     def _sample_step(self, x: Array, t: Array) -> None:
@@ -275,49 +277,6 @@ class Session:
         self.model.loss_and_gradients(x, t, self.loss)
         penalize(self.model, c["regularization"], c["reg_rate"])
         self.optimizer.step(self.model)
-
-    def _one_sample(self, x: Array, t: Array) -> dict[str, Any]:
-        """Forward and backward by hand, layer by layer, recording every value."""
-        outputs = [x]
-        for layer in self.model.layers:
-            outputs.append(layer.forward(outputs[-1]))
-        Y_hat = outputs[-1]
-        L = self.loss.forward(Y_hat, t)
-        if self.task == "multiclass":
-            T = np.zeros_like(Y_hat)
-            T[0, int(t[0])] = 1.0
-        else:
-            T = t
-        # Sigmoid+BCE, Softmax+CE and Identity+MSE all give dZ = Ŷ − T at the logits
-        # for one sample (m = 1): start there, as the fused backward does.
-        dZ = (Y_hat - T).astype(Y_hat.dtype)
-        layers = []
-        grads_in = self.model.layers[:-1]
-        d = dZ
-        for i in range(len(grads_in) - 1, -1, -1):
-            layer = grads_in[i]
-            if i % 2 == 0:  # Dense: record its Z, A and dZ, then pass dA down
-                A = outputs[i + 2]
-                layers.append(
-                    {
-                        "Z": outputs[i + 1][0].tolist(),
-                        "A": A[0].tolist(),
-                        "dZ": d[0].tolist(),
-                    }
-                )
-            d = layer.backward(d)
-            if i % 2 == 0:
-                g = layer.grads
-                layers[-1]["dW"] = g["W"].tolist()
-                layers[-1]["db"] = g["b"].tolist() if "b" in g else []
-                layers[-1]["dA_in"] = d[0].tolist() if i else []
-        layers.reverse()
-        return {
-            "loss": float(L),
-            "layers": layers,
-            "x": x[0].tolist(),
-            "target": np.asarray(t[0]).tolist(),
-        }
 
     def gradcheck(self) -> dict[str, Any] | None:
         """Backprop against central differences (float64) on part of the current batch.
@@ -376,14 +335,12 @@ class Session:
                 out["confusion"] = cm.tolist()
         return out
 
-    def frame(self, gradcheck: bool = False) -> dict[str, Any]:
+    def frame(self) -> dict[str, Any]:
         """Everything the page redraws after some steps (see ``frames.pack``)."""
         out: dict[str, Any] = {"type": "frame", "epoch": self.epoch, "step": self.step}
         out.update(self.losses())
         out.update(pack(self.model))
         out.update(heatmaps(self.model, self.config["features"], self.task))
-        if gradcheck:
-            out["gradcheck"] = self.gradcheck()
         return out
 
     def describe(self) -> dict[str, Any]:
