@@ -60,16 +60,17 @@ const HANDLERS = {
       !st.config || JSON.stringify(msg.config.features) !== JSON.stringify(st.config.features);
     Object.assign(st, { config: msg.config, task: msg.task, classes: msg.classes,
       sizes: msg.sizes, train: msg.train, test: msg.test });
-    st.history = []; st.norms = [];
     syncControls();
-    if (shapeChanged) buildNetwork();
+    if (shapeChanged) { buildNetwork(); st.norms = []; }
     writeHash();
   },
   frame(msg) {
     st.frame = msg;
     st.theta = floats(msg.theta);
     st.dtheta = floats(msg.dtheta);
-    if (st.history.length && msg.step < st.history[st.history.length - 1].step) st.history = [];
+    if (st.history.length && msg.step < st.history[st.history.length - 1].step) {
+      st.history = []; st.norms = [];  // a new run
+    }
     st.history.push({ step: msg.step, epoch: msg.epoch, train: msg.train_loss, test: msg.test_loss });
     if (msg.grad_norms.some((v) => v)) st.norms.push(msg.grad_norms);  // not before a step
     if (st.history.length > 2000) { st.history.splice(0, 1000); st.norms.splice(0, 1000); }
