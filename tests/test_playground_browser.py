@@ -79,6 +79,8 @@ def page(browser):
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    # a blocked resource or a policy violation shows as a console error
+    pg.on("console", lambda m: m.type == "error" and errors.append(m.text))
     yield pg
     context.close()
     assert not errors, errors
@@ -191,8 +193,8 @@ def test_the_url_holds_the_setup(page, url):
     assert pg.locator("#confusion tr").count() == 4  # a header and 3 classes
 
 
-def test_a_page_from_another_origin_cannot_open_the_socket(page, url):
-    pg = page
+def test_a_page_from_another_origin_cannot_open_the_socket(browser, url):
+    pg = browser.new_page()  # its console shows the refused socket: not an error
     pg.goto("about:blank")
     ws_url = url.replace("http", "ws") + "ws"
     outcome = pg.evaluate(
@@ -203,6 +205,7 @@ def test_a_page_from_another_origin_cannot_open_the_socket(page, url):
         })""",
         ws_url,
     )
+    pg.close()
     assert outcome == "refused"
 
 
