@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 from glassnet.cli.cmd_gradcheck import cmd_gradcheck
 from glassnet.cli.cmd_model import cmd_evaluate, cmd_predict
+from glassnet.cli.cmd_playground import cmd_playground
 from glassnet.cli.cmd_plot import cmd_explain, cmd_plot
 from glassnet.cli.cmd_train import cmd_demo, cmd_train
 from glassnet.cli.experiments import Run, run_experiment
@@ -37,6 +38,7 @@ COMMANDS: dict[str, Callable[[Any, TextIO], int]] = {
     "gradcheck": cmd_gradcheck,
     "plot": cmd_plot,
     "explain": cmd_explain,
+    "playground": cmd_playground,
 }
 
 

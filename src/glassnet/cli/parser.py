@@ -10,6 +10,7 @@ import argparse
 from typing import Any
 
 from glassnet import __version__, demos
+from glassnet.cli.cmd_playground import add_playground_parser
 from glassnet.cli.data import DATASETS
 from glassnet.cli.errors import UsageError
 from glassnet.cli.network import ACTIVATIONS, INITS, LOSSES
@@ -242,4 +243,5 @@ def build_parser() -> argparse.ArgumentParser:
         help="number of samples m in the shapes (default: the letter m)",
     )
     p.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
+    add_playground_parser(sub)
     return parser
