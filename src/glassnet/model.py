@@ -179,8 +179,12 @@ class Sequential:
         return self
 
     # ---- forward and backward -------------------------------------------------------
-    def _input(self, X: ArrayLike, what: str = "the model's input X") -> Array:
-        """X as an array of the model's dtype, checked against the input shape."""
+    def check_input(self, X: ArrayLike, what: str = "the model's input X") -> Array:
+        """X as an array of the model's dtype, checked against the input shape.
+
+        O(1) unless X has another dtype (then it is converted once). ``what`` names
+        X in the message.
+        """
         X = as_float_array(X, self.dtype, what)
         expected = self.shapes[0]
         if X.ndim != len(expected) + 1 or any(
@@ -203,7 +207,7 @@ class Sequential:
 
         ``training`` is passed to every layer (``fit`` passes True).
         """
-        A = self._input(X)
+        A = self.check_input(X)
         for layer in self.layers:
             A = layer.forward(A, training)
         return A
@@ -227,7 +231,7 @@ class Sequential:
         """
         fused = loss.fuses_with(self.layers[-1])
         body = self.layers[:-1] if fused else self.layers
-        A = self._input(X)
+        A = self.check_input(X)
         for layer in body:
             A = layer.forward(A, training)
         if fused:
@@ -247,7 +251,7 @@ class Sequential:
     ) -> tuple[float, Array]:
         """L and Ŷ for a batch (no backward), with the fused, stable loss if allowed."""
         if loss.fuses_with(self.layers[-1]):
-            A = self._input(X)
+            A = self.check_input(X)
             for layer in self.layers[:-1]:
                 A = layer.forward(A)
             return loss.forward_logits(A, Y), loss.output
@@ -280,7 +284,7 @@ class Sequential:
                [2.],
                [2.]], dtype=float32)
         """
-        X = self._input(X)
+        X = self.check_input(X)
         if X.shape[0] == 0:
             raise ValueError(
                 f"predict expected X of shape {_show(self.shapes[0])} with m ≥ 1; "

@@ -95,12 +95,7 @@ def check_data(
             f"{what} Y must hold numbers; got an array of dtype {Y.dtype}. Encode "
             "labels as integers (or floats for regression targets)."
         )
-    try:
-        model._input(X, f"{what} X")
-    except ValueError as err:
-        raise ValueError(
-            f"{err} (the model's first layer is {model.layers[0]!r})"
-        ) from None
+    model.check_input(X, f"{what} X")  # the shape the first layer takes
     all_finite(X, f"{what} X")
     all_finite(Y, f"{what} Y")
     if Y.dtype.kind == "f":  # float targets follow the model's dtype: no silent upcast

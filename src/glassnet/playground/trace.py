@@ -66,7 +66,7 @@ def trace_sample(model: Sequential, loss: Loss, x: Array, t: Array) -> dict[str,
                     "dZ": d[0].tolist(),
                 }
             )
-        d = layer.backward(d)
+        d = layer.backward(d)  # type: ignore[assignment]  # need_dX: an array
         if dense:
             g = layer.grads
             layers[-1]["dW"] = g["W"].tolist()
