@@ -251,3 +251,26 @@ def test_the_report_names_every_parameter():
     assert line_0W.rstrip().endswith("NO")
     line_2W = next(line for line in text.splitlines() if line.startswith("2.W"))
     assert line_2W.rstrip().endswith("yes")
+
+
+def test_the_failure_table_shows_the_seeds_numbering_beside_the_position():
+    class DoubledW(gn.Dense):
+        def backward(self, dZ, need_dX=True):
+            dX = super().backward(dZ, need_dX)
+            self.dW[...] *= 2
+            return dX
+
+    model = gn.Sequential(
+        [
+            gn.Dense(2, 3, rng=0, dtype=np.float64),
+            gn.Tanh(),
+            DoubledW(3, 1, rng=1, dtype=np.float64),
+            gn.Sigmoid(),
+        ]
+    )
+    X = np.random.default_rng(0).standard_normal((5, 2))
+    with pytest.raises(gn.GradientCheckError) as err:
+        gn.check_gradients(model, gn.BinaryCrossEntropy(), X, np.array([0, 1, 0, 1, 1]))
+    rows = {line.split()[0]: line for line in str(err.value).splitlines()[2:]}
+    assert rows["2.W"].split()[1:] == ["W[2]", rows["2.W"].split()[2], "NO"]
+    assert rows["0.W"].split()[1] == "W[1]"

@@ -78,13 +78,23 @@ def relative_error(a: ArrayLike, b: ArrayLike) -> float:
     return float(np.linalg.norm(a - b)) / denom
 
 
-def format_report(errors: dict[str, float], tol: float) -> str:
-    """The per-parameter table that ``check_gradients`` prints and raises with."""
-    width = max([len("parameter")] + [len(name) for name in errors])
+def format_report(
+    errors: dict[str, float], tol: float, seed_names: dict[str, str] | None = None
+) -> str:
+    """The per-parameter table that ``check_gradients`` prints and raises with.
+
+    ``seed_names`` adds the seeds' numbering beside each name ("0.W  W[1]").
+    """
+    seed_names = seed_names or {}
+    labels = {
+        name: f"{name}  {seed_names[name]}" if name in seed_names else name
+        for name in errors
+    }
+    width = max([len("parameter")] + [len(label) for label in labels.values()])
     lines = [f"{'parameter'.ljust(width)}  relative error  ok (< {tol:g})"]
     for name, err in errors.items():
         lines.append(
-            f"{name.ljust(width)}  {err:14.3e}  {'yes' if err < tol else 'NO'}"
+            f"{labels[name].ljust(width)}  {err:14.3e}  {'yes' if err < tol else 'NO'}"
         )
     return "\n".join(lines)
 
@@ -127,6 +137,7 @@ def check_gradients(
     }
     if any(not err < tol for err in errors.values()):
         raise GradientCheckError(
-            "gradient check failed:\n" + format_report(errors, tol)
+            "gradient check failed:\n"
+            + format_report(errors, tol, model.seed_names())
         )
     return errors

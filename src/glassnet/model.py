@@ -170,6 +170,26 @@ class Sequential:
             for p in self.vector.slots
         ]
 
+    def seed_names(self) -> dict[str, str]:
+        """Each parameter's name in the seeds' numbering: "2.W" → "W[2]".
+
+        The seeds number the layers that have parameters l = 1..L; the names of
+        ``parameters()`` use the position in ``layers`` (0, 2, 4, ... with an
+        activation between Dense layers). Tables that show one show the other beside.
+
+        >>> from glassnet import Dense, ReLU
+        >>> Sequential([Dense(2, 3), ReLU(), Dense(3, 1)]).seed_names()
+        {'0.W': 'W[1]', '0.b': 'b[1]', '2.W': 'W[2]', '2.b': 'b[2]'}
+        """
+        numbers: dict[int, int] = {}
+        for p in self.vector.slots:
+            position = int(p.name.split(".")[0])
+            numbers.setdefault(position, len(numbers) + 1)
+        return {
+            p.name: f"{p.key}[{numbers[int(p.name.split('.')[0])]}]"
+            for p in self.vector.slots
+        }
+
     def astype(self, dtype: DTypeLike) -> Sequential:
         """Convert every parameter to ``dtype`` (float32 or float64); return self."""
         dtype = np.dtype(dtype)
