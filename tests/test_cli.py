@@ -316,7 +316,7 @@ def test_bad_files_give_one_line_and_status_2(capsys, tmp_path):
     one_line_error(
         capsys,
         run(["evaluate", model_path, "--data", "spirals"])[0],
-        "maps 2 inputs to 1 outputs",
+        "maps 2 inputs to 1 output;",
     )
     bad_arch = tmp_path / "bad.json"
     bad_arch.write_text(

@@ -13,6 +13,7 @@ from glassnet.cli.data import DATASETS, check_dataset, load_data, model_and_data
 from glassnet.cli.errors import UsageError
 from glassnet.cli.figures import area_bands
 from glassnet.cli.network import build_model, load_model, parse_widths
+from glassnet.descent import DescentError
 from glassnet.model import Sequential
 
 __all__ = ["cmd_explain", "cmd_plot"]
@@ -66,13 +67,26 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
         )
         stem = f"descent_{fn.name}" if fn.name in plots.FUNCTIONS else "descent"
         path = _out_path(args.out, stem + (".gif" if animate else ".png"), animate)
-        with np.errstate(all="ignore"):  # divergence is reported just below
-            trail = plots.descent_path(fn, args.start, args.lr, args.steps)
+        lr = args.lr or fn.lr
+        try:
+            with np.errstate(all="ignore"):  # divergence is reported just below
+                trail = plots.descent_path(fn, args.start, args.lr, args.steps)
+        except DescentError as exc:
+            stalled = exc.kind == "stalled"
+            advice = (
+                "the numerical gradient is 0 where f still falls: start nearer the "
+                "minimum with --start"
+                if stalled
+                else f"the path is not finite; try a smaller lr (--lr below {lr:g})"
+            )
+            raise UsageError(
+                f"plot descent: gradient descent on {fn.formula} "
+                f"{'stalled' if stalled else 'diverged'} (--lr {lr:g}): {advice}."
+            ) from None
         if not np.all(np.isfinite(trail)):
-            raise FloatingPointError(
-                f"gradient descent on {fn.formula} diverged (lr "
-                f"{args.lr or fn.lr:g}): the path left the finite numbers; try a "
-                "smaller --lr."
+            raise UsageError(
+                f"plot descent: gradient descent on {fn.formula} diverged (--lr "
+                f"{lr:g}): the path is not finite; try a smaller lr (--lr)."
             )
         if animate:
             written = plots.animate_descent(

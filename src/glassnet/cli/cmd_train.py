@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import TextIO
 
@@ -22,24 +23,39 @@ from glassnet.cli.figures import (
     write_descent_figures,
     write_figures,
 )
+from glassnet.cli.paths import check_writable, regular_file
 from glassnet.training import DivergenceError
 
 __all__ = ["cmd_demo", "cmd_train"]
 
 
-def _check_checkpoint_options(args: argparse.Namespace) -> None:
-    """--checkpoint-every and --resume need --checkpoint, in a folder that exists."""
+def _check_output_options(args: argparse.Namespace) -> None:
+    """Every file the run will write can be written: checked before training.
+
+    --save and --checkpoint need a writable folder that exists; --plots a folder
+    that exists and is writable, or one that can be created; --resume an existing
+    checkpoint that is a regular file; --checkpoint-every and --resume need
+    --checkpoint.
+    """
+    if args.save:
+        check_writable(args.save, "--save")
+    if args.plots:
+        plots = Path(args.plots)
+        if plots.exists() and not plots.is_dir():
+            raise UsageError(f"--plots {plots} is a file; give a folder for figures.")
+        if not plots.exists():
+            check_writable(plots, "--plots")
+        elif not os.access(plots, os.W_OK | os.X_OK):
+            raise UsageError(f"--plots {plots}: the folder is not writable.")
     if args.checkpoint is None:
         if args.resume:
             raise UsageError("--resume needs --checkpoint FILE to go on from.")
         if args.checkpoint_every is not None:
             raise UsageError("--checkpoint-every needs --checkpoint FILE.")
         return
-    folder = Path(args.checkpoint).parent
-    if not folder.is_dir():
-        raise UsageError(
-            f"--checkpoint {args.checkpoint}: folder {folder} does not exist."
-        )
+    check_writable(args.checkpoint, "--checkpoint")
+    if args.resume and os.path.lexists(args.checkpoint):
+        regular_file(args.checkpoint, "checkpoint")
     if args.save and Path(args.save).resolve() == Path(args.checkpoint).resolve():
         raise UsageError(
             "--checkpoint and --save must be different files: the checkpoint is "
@@ -48,7 +64,7 @@ def _check_checkpoint_options(args: argparse.Namespace) -> None:
 
 
 def _train_like(exp: demos.Experiment, args: argparse.Namespace, out: TextIO) -> Run:
-    _check_checkpoint_options(args)
+    _check_output_options(args)
     try:
         run = run_experiment(
             exp,
