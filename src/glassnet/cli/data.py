@@ -245,7 +245,8 @@ def _read_npy(p: Path, size: int) -> Array:
                 shape, fortran, dtype = npformat.read_array_header_2_0(f)
             else:
                 raise ValueError(f"format version {version} is not read here")
-        except (ValueError, SyntaxError, EOFError) as exc:
+        except Exception as exc:  # numpy's header parser raises
+            # ValueError, SyntaxError, EOFError and tokenize.TokenError on junk
             raise UsageError(
                 f"{p}: not a readable .npy file ({exc}); save it with numpy.save."
             ) from None
