@@ -71,9 +71,7 @@ def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
         else:
             np.savetxt(buffer, result, fmt=fmt, delimiter=",")
         atomic_write_bytes(args.output, buffer.getvalue())
-        print(
-            f"wrote {count(len(result), 'prediction')} to {args.output}", file=out
-        )
+        print(f"wrote {count(len(result), 'prediction')} to {args.output}", file=out)
     else:
         np.savetxt(out, result, fmt=fmt, delimiter=",")
     return 0

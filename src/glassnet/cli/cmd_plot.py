@@ -10,7 +10,7 @@ import numpy as np
 
 from glassnet import demos
 from glassnet.cli.data import DATASETS, check_dataset, load_data, model_and_data
-from glassnet.cli.errors import UsageError
+from glassnet.cli.errors import UsageError, count
 from glassnet.cli.figures import area_bands
 from glassnet.cli.network import build_model, load_model, parse_widths
 from glassnet.descent import DescentError
@@ -96,13 +96,21 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
             written = plots.save(plots.descent_figure(fn, trail), path, dpi=args.dpi)
         f_end = fn(trail[-1])
         print(
-            f"descent   f = {fn.formula}: {len(trail) - 1} steps from "
+            f"descent   f = {fn.formula}: {count(len(trail) - 1, 'step')} from "
             f"({trail[0, 0]:g}, {trail[0, 1]:g}) to ({trail[-1, 0]:.4g}, "
             f"{trail[-1, 1]:.4g}), f = {f_end:.4g}",
             file=out,
         )
     elif kind == "activations":
-        names = [n.strip() for n in args.names.split(",") if n.strip()]
+        from glassnet.plots.curves import ACTIVATIONS as DRAWN
+
+        names = [n.strip() for n in args.names.split(",")]
+        unknown = [n for n in names if n not in DRAWN]
+        if unknown:
+            raise UsageError(
+                f"--names {args.names}: plot activations draws {', '.join(DRAWN)}; "
+                f"got {unknown[0]!r:.40}."
+            )
         path = _out_path(args.out, "activations.png", False)
         written = plots.save(plots.activation_functions(names), path, dpi=args.dpi)
     elif kind == "data":
@@ -137,6 +145,13 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
             raise UsageError(
                 f"plot {kind} needs a classifier; {args.model} is a regression on "
                 f"{exp.data}."
+            )
+        if kind == "boundary" and model.n_in != 2:
+            raise UsageError(
+                "plot boundary draws the decision regions of a model of points in "
+                f"the plane (2 inputs); {args.model} has "
+                f"{count(model.n_in or 0, 'input')}. Try `glassnet plot confusion "
+                f"--model {args.model}`."
             )
         path = _out_path(args.out, f"{kind}.png", False)
         if kind == "boundary":

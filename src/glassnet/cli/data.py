@@ -80,11 +80,26 @@ def load_data(exp: demos.Experiment, data_dir: str | None = None) -> Data:
         kwargs["factor"] = 0.3
     kwargs["seed"] = seed
     maker = getattr(datasets, f"make_{name}")
-    X, y = maker(**kwargs)
+    try:
+        X, y = maker(**kwargs)
+    except (ValueError, TypeError) as exc:  # said in the options' terms
+        message = str(exc).replace(f"make_{name}'s", f"the {name} data's")
+        message = message.replace(f"make_{name}", f"the {name} data")
+        message = message.replace("n_samples", "--n-samples").replace(
+            "noise", "--noise"
+        )
+        raise UsageError(message) from None
     classes = 0 if name == "area" else int(y.max()) + 1
-    X_tr, X_te, y_tr, y_te = datasets.train_test_split(
-        X, y, test_size=exp.test_size, seed=seed, stratify=classes > 0
-    )
+    try:
+        X_tr, X_te, y_tr, y_te = datasets.train_test_split(
+            X, y, test_size=exp.test_size, seed=seed, stratify=classes > 0
+        )
+    except ValueError:
+        raise UsageError(
+            f"--test-size {exp.test_size:g} of {len(X)} samples leaves the training "
+            "or the test part empty (or a class without samples); give more "
+            "--n-samples or another --test-size."
+        ) from None
     args = ", ".join(f"{k}={v}" for k, v in kwargs.items())
     desc = (
         f"make_{name}({args}); {exp.test_size:.0%} held out → {len(X_tr)} train, "

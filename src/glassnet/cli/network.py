@@ -229,7 +229,7 @@ def read_architecture(path: str) -> list[dict[str, Any]]:
         if unknown:
             raise UsageError(
                 f"{path}: unknown key {str(unknown[0])!r}; an architecture file holds "
-                "only a list of layers (JSON: a list or {\"layers\": [...]}; TOML: "
+                'only a list of layers (JSON: a list or {"layers": [...]}; TOML: '
                 "[[layers]] tables)."
             )
         data = data.get("layers")
