@@ -611,3 +611,9 @@ def test_singular_counts_read_as_english():
     assert "1 epoch," in out
     assert "(1 epoch, " in out
     assert "1 epochs" not in out
+
+
+def test_empty_layers_means_no_hidden_layer():
+    status, out = run(["train", "--data", "xor", "--layers", "", "--epochs", "1"])
+    assert status == 0
+    assert "network   2 → 1  (Sigmoid()" in out

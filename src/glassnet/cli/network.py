@@ -264,9 +264,13 @@ def make_optimizer(exp: demos.Experiment) -> Optimizer:
 def parse_widths(text: str) -> list[int]:
     """Hidden widths from --layers text such as "25,50,50,25" (each ≥ 1, none empty).
 
-    >>> parse_widths("25,50")
-    [25, 50]
+    An empty text means no hidden layer.
+
+    >>> parse_widths("25,50"), parse_widths("")
+    ([25, 50], [])
     """
+    if not text.strip():  # no hidden layer: a linear or logistic model
+        return []
     parts = [s.strip() for s in text.split(",")]
     shown = text if len(text) <= 60 else text[:60] + "…"
     if len(parts) > MAX_LAYERS:
