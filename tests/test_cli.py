@@ -504,6 +504,7 @@ def test_demo_descent_honours_lr():
         (["demo", "descent", "--save", "x.st"], r"--save does not apply"),
         (["demo", "descent", "--lr", "0.3", "--plots", "p"], r"plot descent --lr 0.3"),
         (["demo", "chain", "--save", "/no/such/dir/c.st"], r"does not exist"),
+        (["demo", "descent", "--lr", "1e300"], r"demo descent --lr 1e\+300: .*finite"),
     ],
 )
 def test_demo_options_a_narrated_demo_cannot_honour_are_refused(capsys, argv, pattern):

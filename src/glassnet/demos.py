@@ -296,8 +296,7 @@ def _f(p: np.ndarray) -> float:
     return float(p[0] ** 2 + p[1] ** 2)
 
 
-def _descent_table(out: TextIO, lr: float, steps: int) -> np.ndarray:
-    path = gradient_descent(_f, [-5.0, -5.0], lr=lr, steps=steps, grad=lambda p: 2 * p)
+def _descent_table(out: TextIO, lr: float, path: np.ndarray) -> None:
     print(
         f"\nlr {lr}: step  (x, y)                 f(x, y)     "
         "∇f = (2x, 2y)            numerical ∇f",
@@ -310,7 +309,6 @@ def _descent_table(out: TextIO, lr: float, steps: int) -> np.ndarray:
             f"({2 * p[0]:+8.4f}, {2 * p[1]:+8.4f})  ({num[0]:+8.4f}, {num[1]:+8.4f})",
             file=out,
         )
-    return path
 
 
 def descent(
@@ -326,11 +324,16 @@ def descent(
     Returns:
         The end point of each run, keyed "lr <lr>".
     """
+    # every path first: a descent that fails (DescentError) prints nothing
+    paths = [
+        gradient_descent(_f, [-5.0, -5.0], lr=lr, steps=steps, grad=lambda p: 2 * p)
+        for lr, steps in runs
+    ]
     print("seed B: gradient descent on f(x, y) = x² + y², start (−5, −5)", file=out)
     print("update (x, y) := (x, y) − lr · ∇f(x, y)", file=out)
     ends = {}
-    for lr, steps in runs:
-        path = _descent_table(out, lr, steps)
+    for (lr, _), path in zip(runs, paths, strict=True):
+        _descent_table(out, lr, path)
         ends[f"lr {lr}"] = path[-1].tolist()
     if tuple(runs) == DESCENT_RUNS:
         print(

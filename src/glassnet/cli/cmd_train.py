@@ -24,6 +24,7 @@ from glassnet.cli.figures import (
     write_figures,
 )
 from glassnet.cli.paths import check_writable, regular_file
+from glassnet.descent import DescentError
 from glassnet.training import DivergenceError
 
 __all__ = ["cmd_demo", "cmd_train"]
@@ -160,7 +161,14 @@ def _demo_descent(args: argparse.Namespace, out: TextIO) -> int:
     if args.plots:
         _check_output_options(args)
     runs = demos.DESCENT_RUNS if args.lr is None else ((args.lr, demos.DESCENT_STEPS),)
-    demos.descent(out, runs=runs)
+    try:
+        demos.descent(out, runs=runs)
+    except DescentError:
+        raise UsageError(
+            f"demo descent --lr {args.lr:g}: the descent left the finite numbers, as "
+            f"each step multiplies the distance to (0, 0) by 1 − 2·lr = "
+            f"{1 - 2 * args.lr:+g}; a --lr between 0 and 1 converges."
+        ) from None
     if args.plots:
         paths = write_descent_figures(args.plots, dpi=args.dpi, frames=args.frames)
         print_written(paths, args.plots, out)
