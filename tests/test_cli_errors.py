@@ -517,3 +517,20 @@ def test_a_valid_architecture_file_passes_the_checks(tmp_path):
     from glassnet.cli.network import read_architecture
 
     assert [spec["output_dim"] for spec in read_architecture(str(path))] == [25, 1]
+
+
+def test_plots_into_a_new_nested_folder_is_allowed(tmp_path):
+    figures = tmp_path / "new" / "figures"
+    argv = ["train", "--data", "xor", "--n-samples", "100", "--epochs", "1"]
+    status, _ = run([*argv, "--quiet", "--plots", figures, "--dpi", "20"])
+    assert status == 0
+    assert (figures / "history.png").is_file()
+
+
+def test_plots_under_a_file_fails_before_training(capsys, tmp_path):
+    (tmp_path / "f").write_text("")
+    status, out = run(
+        ["train", "--data", "xor", "--quiet", "--plots", tmp_path / "f" / "figs"]
+    )
+    one_line_error(capsys, status, "is a file, not a folder")
+    assert out == ""

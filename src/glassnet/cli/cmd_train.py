@@ -34,9 +34,9 @@ def _check_output_options(args: argparse.Namespace) -> None:
     """Every file the run will write can be written: checked before training.
 
     --save and --checkpoint need a writable folder that exists; --plots a folder
-    that exists and is writable, or one that can be created; --resume an existing
-    checkpoint that is a regular file; --checkpoint-every and --resume need
-    --checkpoint.
+    that is writable or can be created (in the nearest existing, writable folder);
+    --resume an existing checkpoint that is a regular file; --checkpoint-every and
+    --resume need --checkpoint.
     """
     if args.save:
         check_writable(args.save, "--save")
@@ -44,10 +44,13 @@ def _check_output_options(args: argparse.Namespace) -> None:
         plots = Path(args.plots)
         if plots.exists() and not plots.is_dir():
             raise UsageError(f"--plots {plots} is a file; give a folder for figures.")
-        if not plots.exists():
-            check_writable(plots, "--plots")
-        elif not os.access(plots, os.W_OK | os.X_OK):
-            raise UsageError(f"--plots {plots}: the folder is not writable.")
+        # the figures create missing folders: the nearest existing one must be
+        # a writable folder
+        existing = next(p for p in (plots, *plots.absolute().parents) if p.exists())
+        if not existing.is_dir():
+            raise UsageError(f"--plots {plots}: {existing} is a file, not a folder.")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise UsageError(f"--plots {plots}: the folder {existing} is not writable.")
     if args.checkpoint is None:
         if args.resume:
             raise UsageError("--resume needs --checkpoint FILE to go on from.")
