@@ -241,8 +241,12 @@ def test_gradcheck_prints_the_per_parameter_table():
         ["gradcheck", "--layers", "4,3", "--activation", "relu", "--loss", "ce"]
     )
     assert status == 0
-    for name in ("0.W", "0.b", "2.W", "2.b", "4.W", "4.b"):
-        assert re.search(rf"^{re.escape(name)}\s+\S+e-\d+\s+yes$", out, re.M)
+    seeds = ("W[1]", "b[1]", "W[2]", "b[2]", "W[3]", "b[3]")  # the seeds' numbering
+    for name, seed in zip(
+        ("0.W", "0.b", "2.W", "2.b", "4.W", "4.b"), seeds, strict=True
+    ):
+        row = rf"^{re.escape(name)}\s+{re.escape(seed)}\s+\S+e-\d+\s+yes$"
+        assert re.search(row, out, re.M)
     assert "float64" in out
 
 
@@ -316,7 +320,7 @@ def test_bad_files_give_one_line_and_status_2(capsys, tmp_path):
     one_line_error(
         capsys,
         run(["evaluate", model_path, "--data", "spirals"])[0],
-        "maps 2 inputs to 1 outputs",
+        "maps 2 inputs to 1 output;",
     )
     bad_arch = tmp_path / "bad.json"
     bad_arch.write_text(
@@ -419,3 +423,202 @@ def test_demo_mnist_best_reaches_98_percent(mnist_dir):
     )
     assert status == 0
     assert number(out, r"test .*accuracy ([\d.]+) %") >= 98.0
+
+
+# ---- issue 14: the command line as a new user meets it ----
+@pytest.mark.parametrize(
+    ("argv", "pattern"),
+    [
+        (["--data", "circles", "--loss", "ce"], r"--loss ce needs .*--output softmax"),
+        (
+            ["--data", "circles", "--output", "softmax"],
+            r"--output softmax on one output",
+        ),
+        (["--data", "circles", "--output", "relu"], r"--loss bce .*--output sigmoid"),
+        (
+            ["--data", "spirals", "--output", "sigmoid"],
+            r"--output softmax, not sigmoid",
+        ),
+        (["--data", "area", "--output", "sigmoid"], r"--output identity"),
+        (["--data", "area", "--output", "tanh"], r"--output identity"),
+        (["--data", "area", "--output", "relu"], r"standardized targets"),
+    ],
+)
+def test_nonsense_combinations_are_refused_before_training(capsys, argv, pattern):
+    status, out = run(["train", *argv, "--epochs", "1", "--quiet"])
+    one_line_error(capsys, status, pattern)
+    assert out == ""  # refused before the configuration or any step
+
+
+def test_a_softmax_last_layer_in_an_arch_file_on_one_output_names_the_file(
+    capsys, tmp_path
+):
+    path = tmp_path / "net.json"
+    path.write_text(
+        '[{"input_dim": 2, "output_dim": 4, "activation": "relu"},'
+        ' {"input_dim": 4, "output_dim": 1, "activation": "softmax"}]'
+    )
+    status, _ = run(["train", "--data", "xor", "--arch", path, "--quiet"])
+    one_line_error(capsys, status, "the last layer's activation in --arch softmax")
+
+
+def test_sensible_combinations_still_train():
+    for argv in (
+        ["--data", "circles", "--loss", "ce", "--output", "softmax"],
+        ["--data", "circles", "--loss", "mse", "--output", "sigmoid"],
+        ["--data", "area", "--output", "leaky_relu"],
+    ):
+        status, out = run(["train", *argv, "--epochs", "1", "--quiet"])
+        assert status == 0, argv
+        assert "test " in out
+
+
+def test_demo_chain_honours_epochs_lr_and_save(tmp_path):
+    target = tmp_path / "chain.safetensors"
+    status, out = run(
+        ["demo", "chain", "--epochs", "10", "--lr", "0.5", "--save", target]
+    )
+    assert status == 0
+    assert "lr 0.5, 10 epochs" in out
+    assert "after 10 epochs" in out
+    model = gio.load(target)
+    w = [float(W[0, 0]) for _, W, _ in model.parameters()]
+    result = demos.chain(stdio.StringIO(), epochs=10, lr=0.5)
+    assert w == [result["w1"], result["w2"], result["w3"]]
+    assert f"saved     {target}" in out
+
+
+def test_demo_descent_honours_lr():
+    status, out = run(["demo", "descent", "--lr", "0.3"])
+    assert status == 0
+    assert "lr 0.3: step" in out
+    assert "lr 0.5: step" not in out  # the demo's own runs are replaced
+    # each step multiplies (−5, −5) by 1 − 2·0.3 = 0.4
+    assert re.search(r"\n +1  \( *-2\.0000, +-2\.0000\)", out)
+    assert "converges" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "pattern"),
+    [
+        (["demo", "chain", "--seed", "3"], r"demo chain .*--seed does not apply"),
+        (["demo", "chain", "--layers", "3"], r"--layers does not apply"),
+        (["demo", "chain", "--epochs", "100000"], r"--epochs at most 10000"),
+        (["demo", "descent", "--epochs", "3"], r"--epochs does not apply"),
+        (["demo", "descent", "--save", "x.st"], r"--save does not apply"),
+        (["demo", "descent", "--lr", "0.3", "--plots", "p"], r"plot descent --lr 0.3"),
+        (["demo", "chain", "--save", "/no/such/dir/c.st"], r"does not exist"),
+        (["demo", "descent", "--lr", "1e300"], r"demo descent --lr 1e\+300: .*finite"),
+    ],
+)
+def test_demo_options_a_narrated_demo_cannot_honour_are_refused(capsys, argv, pattern):
+    status, out = run(argv)
+    one_line_error(capsys, status, pattern)
+    assert out == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "pattern"),
+    [
+        (["plot", "activations", "--names", "sigmoid,swish"], r"--names .*'swish'"),
+        (["plot", "activations", "--names", "sigmoid,,relu"], r"--names .*got ''"),
+        (["train", "--data", "circles", "--n-samples", "1"], r"--n-samples"),
+        (["train", "--data", "circles", "--noise", "-1"], r"--noise"),
+        (["train", "--data", "xor", "--n-samples", "3"], r"--test-size"),
+    ],
+)
+def test_errors_name_commands_and_options_not_functions(capsys, argv, pattern):
+    status, _ = run(argv)
+    line = one_line_error(capsys, status, pattern)
+    assert not re.search(r"\b(make_\w+|activation_functions|train_test_split)", line)
+
+
+def test_plot_boundary_on_a_model_of_other_inputs_suggests_a_command(
+    capsys, tmp_path, monkeypatch
+):
+    # a 3-input model saved with its data set's name: boundary needs 2 inputs
+    from glassnet.model import Sequential
+
+    cmd_plot = sys.modules["glassnet.cli.cmd_plot"]  # the module, not the function
+
+    model = Sequential([gn_dense(3, 1), gn_sigmoid()])
+    monkeypatch.setattr(
+        cmd_plot, "model_and_data", lambda args: (model, None, _Classes())
+    )
+    status, _ = run(["plot", "boundary", "--model", tmp_path / "m.safetensors"])
+    line = one_line_error(
+        capsys, status, r"plot boundary draws .*2 inputs.*has 3 inputs"
+    )
+    assert "glassnet plot confusion --model" in line
+    assert "digit_grid" not in line
+
+
+class _Classes:
+    classes = 10
+
+
+def gn_dense(n_in, n_out):
+    from glassnet.layers import Dense
+
+    return Dense(n_in, n_out, rng=np.random.default_rng(0))
+
+
+def gn_sigmoid():
+    from glassnet.layers import Sigmoid
+
+    return Sigmoid()
+
+
+def test_gradcheck_takes_batch_size_and_the_old_batch_still_works():
+    for flag in ("--batch-size", "--batch"):
+        status, out = run(["gradcheck", "--layers", "3", flag, "5"])
+        assert status == 0
+        assert "batch     5 random samples" in out
+    status, help_text = run(["gradcheck", "--help"])
+    assert "--batch-size" in help_text
+    assert "--batch " not in help_text
+
+
+def test_validation_results_are_in_the_final_report():
+    argv = ["train", "--data", "moons", "--epochs", "3", "--validation", "0.25"]
+    status, out = run([*argv, "--quiet", "--n-samples", "200"])
+    assert status == 0
+    lines = out.splitlines()
+    parts = {"train", "valid", "test"}
+    names = [line.split()[0] for line in lines if line.split()[0] in parts]
+    assert names == ["train", "valid", "test"]
+    assert re.search(r"valid     loss [\d.]+  accuracy [\d.]+ %", out)
+
+
+def test_the_training_time_excludes_recording_the_animation(tmp_path, monkeypatch):
+    from glassnet import plots
+
+    real = plots.LearningRecorder._record
+
+    def slow(self, *args):
+        time.sleep(0.05)
+        real(self, *args)
+
+    monkeypatch.setattr(plots.LearningRecorder, "_record", slow)
+    argv = ["train", "--data", "circles", "--n-samples", "100", "--epochs", "2"]
+    status, out = run([*argv, "--quiet", "--plots", tmp_path, "--frames", "10"])
+    assert status == 0
+    match = re.search(r"time +([\d.]+) s training .*; ([\d.]+) s recording", out)
+    assert match, out
+    training, drawing = float(match.group(1)), float(match.group(2))
+    assert drawing >= 0.4  # ≥ 9 frames of 0.05 s
+    assert training < drawing
+
+
+def test_singular_counts_read_as_english():
+    status, out = run(["train", "--data", "xor", "--epochs", "1", "--quiet"])
+    assert status == 0
+    assert "1 epoch," in out
+    assert "(1 epoch, " in out
+    assert "1 epochs" not in out
+
+
+def test_empty_layers_means_no_hidden_layer():
+    status, out = run(["train", "--data", "xor", "--layers", "", "--epochs", "1"])
+    assert status == 0
+    assert "network   2 → 1  (Sigmoid()" in out

@@ -302,7 +302,7 @@ def test_plot_descent_reports_the_path(tmp_path):
     )
     assert status == 0
     # seed B: lr 0.5 lands on the minimum in one step, where the gradient is zero
-    assert "1 steps from (-5, -5) to (0, 0), f = 0" in out
+    assert "1 step from (-5, -5) to (0, 0), f = 0" in out
 
 
 # ---- glassnet explain ----

@@ -265,7 +265,7 @@ def test_predict_names_the_non_finite_cell_of_a_npy_file(capsys, tmp_path, model
 
 def test_evaluate_on_data_of_another_width_is_one_line(capsys, model_file):
     status, _ = run(["evaluate", model_file, "--data", "spirals"])
-    one_line_error(capsys, status, r"maps 2 inputs to 1 outputs.*need 2 inputs and 3")
+    one_line_error(capsys, status, r"maps 2 inputs to 1 output;.*need 2 inputs and 3")
 
 
 # ---- a closed pipe ----

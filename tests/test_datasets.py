@@ -77,7 +77,7 @@ def test_area_targets_are_length_times_width():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: ds.make_circles(n_samples=1), "n_samples ≥ 2"),
+        (lambda: ds.make_circles(n_samples=1), "2 ≤ n_samples"),
         (lambda: ds.make_circles(factor=1.5), "factor"),
         (lambda: ds.make_moons(noise=-1.0), "noise ≥ 0"),
         (lambda: ds.make_spirals(n_arms=1), "n_arms ≥ 2"),

@@ -27,6 +27,7 @@ from glassnet.optimizers import SGD
 
 __all__ = [
     "DESCENT_RUNS",
+    "DESCENT_STEPS",
     "EXPERIMENTS",
     "MNIST_PRESETS",
     "Experiment",
@@ -68,6 +69,7 @@ class Experiment:
     seed: int = 0
     standardize: bool = False
     clip_norm: float | None = None
+    threads: int | str = "auto"
     architecture: list[dict[str, Any]] | None = None
 
     def sizes(self, n_in: int, n_out: int) -> list[int]:
@@ -230,13 +232,14 @@ def chain(out: TextIO, epochs: int = 160, lr: float = 0.05) -> dict[str, Any]:
     each of the 2 · epochs updates.
     """
     w0 = (0.2333, -0.233, -0.52133)
+    n_epochs = f"{epochs} epoch" + ("" if epochs == 1 else "s")
     print(
         "seed D: three weights in a chain, y = w1·x, z = w2·y, e = w3·z, "
         "L = ½ (e − ê)²",
         file=out,
     )
     print(
-        f"samples x = +1 → ê = −1 and x = −1 → ê = +1; lr {lr}, {epochs} epochs, one "
+        f"samples x = +1 → ê = −1 and x = −1 → ê = +1; lr {lr}, {n_epochs}, one "
         f"sample per update; start w = {w0}",
         file=out,
     )
@@ -253,7 +256,7 @@ def chain(out: TextIO, epochs: int = 160, lr: float = 0.05) -> dict[str, Any]:
     e_pos = float(model.predict(np.array([[1.0]]))[0, 0])
     e_neg = float(model.predict(np.array([[-1.0]]))[0, 0])
     print(
-        f"\nafter {epochs} epochs: w1 = {w[0]:+.5f}, w2 = {w[1]:+.5f}, "
+        f"\nafter {n_epochs}: w1 = {w[0]:+.5f}, w2 = {w[1]:+.5f}, "
         f"w3 = {w[2]:+.5f}  (w1·w2·w3 = {w[0] * w[1] * w[2]:+.5f}, target −1)",
         file=out,
     )
@@ -266,8 +269,8 @@ def chain(out: TextIO, epochs: int = 160, lr: float = 0.05) -> dict[str, Any]:
     same, _, _ = _train_chain((0.2333, 0.2333, 0.2333), epochs, lr, None)
     e_same = float(same.predict(np.array([[1.0]]))[0, 0])
     print(
-        f"with w1 = w2 = w3 = 0.2333 instead: e(+1) = {e_same:+.4f} after {epochs} "
-        "epochs — the equal weights stay equal and their gradients ∝ w² vanish, so it "
+        f"with w1 = w2 = w3 = 0.2333 instead: e(+1) = {e_same:+.4f} after {n_epochs} "
+        "— the equal weights stay equal and their gradients ∝ w² vanish, so it "
         "fails to learn.",
         file=out,
     )
@@ -286,14 +289,15 @@ def chain(out: TextIO, epochs: int = 160, lr: float = 0.05) -> dict[str, Any]:
 # ---- seed B: descent on f(x, y) = x² + y² -------------------------------------------
 # (learning rate, steps) of the three descents that ``descent`` prints, from (−5, −5).
 DESCENT_RUNS: tuple[tuple[float, int], ...] = ((0.5, 5), (0.1, 8), (1.05, 5))
+# the steps of a descent at a learning rate the user chose (``demo descent --lr``)
+DESCENT_STEPS = 10
 
 
 def _f(p: np.ndarray) -> float:
     return float(p[0] ** 2 + p[1] ** 2)
 
 
-def _descent_table(out: TextIO, lr: float, steps: int) -> np.ndarray:
-    path = gradient_descent(_f, [-5.0, -5.0], lr=lr, steps=steps, grad=lambda p: 2 * p)
+def _descent_table(out: TextIO, lr: float, path: np.ndarray) -> None:
     print(
         f"\nlr {lr}: step  (x, y)                 f(x, y)     "
         "∇f = (2x, 2y)            numerical ∇f",
@@ -306,25 +310,54 @@ def _descent_table(out: TextIO, lr: float, steps: int) -> np.ndarray:
             f"({2 * p[0]:+8.4f}, {2 * p[1]:+8.4f})  ({num[0]:+8.4f}, {num[1]:+8.4f})",
             file=out,
         )
-    return path
 
 
-def descent(out: TextIO) -> dict[str, list[float]]:
+def descent(
+    out: TextIO, runs: Sequence[tuple[float, int]] = DESCENT_RUNS
+) -> dict[str, list[float]]:
     """Seed B: gradient descent on f(x, y) = x² + y² from (−5, −5), step by step.
 
     With lr 0.5 one step lands on the minimum (0, 0), where the gradient is the zero
     vector and descent stops; lr 0.1 creeps towards it; lr 1.05 overshoots and
-    diverges (seed A: too large a learning rate does not converge).
+    diverges (seed A: too large a learning rate does not converge). ``runs`` replaces
+    these three (lr, steps) pairs; each step multiplies (x, y) by 1 − 2·lr.
+
+    Returns:
+        The end point of each run, keyed "lr <lr>".
     """
+    # every path first: a descent that fails (DescentError) prints nothing
+    paths = [
+        gradient_descent(_f, [-5.0, -5.0], lr=lr, steps=steps, grad=lambda p: 2 * p)
+        for lr, steps in runs
+    ]
     print("seed B: gradient descent on f(x, y) = x² + y², start (−5, −5)", file=out)
     print("update (x, y) := (x, y) − lr · ∇f(x, y)", file=out)
     ends = {}
-    for lr, steps in DESCENT_RUNS:
-        path = _descent_table(out, lr, steps)
+    for (lr, _), path in zip(runs, paths, strict=True):
+        _descent_table(out, lr, path)
         ends[f"lr {lr}"] = path[-1].tolist()
-    print(
-        "\nlr 0.5 reaches (0, 0) in one step and stops (zero gradient); lr 0.1 shrinks "
-        "the distance by 0.8 a step; lr 1.05 multiplies it by −1.1 and diverges.",
-        file=out,
-    )
+    if tuple(runs) == DESCENT_RUNS:
+        print(
+            "\nlr 0.5 reaches (0, 0) in one step and stops (zero gradient); lr 0.1 "
+            "shrinks the distance by 0.8 a step; lr 1.05 multiplies it by −1.1 and "
+            "diverges.",
+            file=out,
+        )
+    else:
+        for lr, _ in runs:
+            factor = 1 - 2 * lr
+            verdict = (
+                "reaches (0, 0) in one step"
+                if factor == 0
+                else "converges"
+                if abs(factor) < 1
+                else "never moves closer"
+                if abs(factor) == 1
+                else "diverges"
+            )
+            print(
+                f"\nlr {lr:g}: each step multiplies the distance to (0, 0) by "
+                f"1 − 2·lr = {factor:+g}, so the descent {verdict}.",
+                file=out,
+            )
     return ends

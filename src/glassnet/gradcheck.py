@@ -137,7 +137,6 @@ def check_gradients(
     }
     if any(not err < tol for err in errors.values()):
         raise GradientCheckError(
-            "gradient check failed:\n"
-            + format_report(errors, tol, model.seed_names())
+            "gradient check failed:\n" + format_report(errors, tol, model.seed_names())
         )
     return errors

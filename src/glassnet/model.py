@@ -11,8 +11,7 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,7 +19,6 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from glassnet import training
-from glassnet.callbacks import Callback, History
 from glassnet.layers import Layer, ParameterDict, as_float_array
 from glassnet.layers.base import Shape
 from glassnet.losses import Loss
@@ -364,47 +362,6 @@ class Sequential:
         return "Sequential([" + ", ".join(repr(layer) for layer in self.layers) + "])"
 
     # ---- training -------------------------------------------------------------------
-    def fit(
-        self,
-        X: ArrayLike,
-        Y: ArrayLike,
-        *,
-        loss: Loss,
-        optimizer: Any,
-        epochs: int,
-        batch_size: int | None = None,
-        shuffle: bool = True,
-        seed: int | np.random.Generator | None = None,
-        validation_data: tuple[ArrayLike, ArrayLike] | None = None,
-        callbacks: Iterable[Callback] = (),
-        verbose: int = 1,
-        clip_norm: float | None = None,
-        checkpoint: str | os.PathLike[str] | None = None,
-        checkpoint_every: int | None = None,
-        resume: bool = False,
-    ) -> History:
-        """Train the model; see ``glassnet.training.fit`` for every argument."""
-        return training.fit(
-            self,
-            X,
-            Y,
-            loss=loss,
-            optimizer=optimizer,
-            epochs=epochs,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            seed=seed,
-            validation_data=validation_data,
-            callbacks=callbacks,
-            verbose=verbose,
-            clip_norm=clip_norm,
-            checkpoint=checkpoint,
-            checkpoint_every=checkpoint_every,
-            resume=resume,
-        )
-
-    def evaluate(
-        self, X: ArrayLike, Y: ArrayLike, *, loss: Loss, batch_size: int = 8192
-    ) -> dict[str, float]:
-        """``{"loss": L}`` over all of X, plus ``"accuracy"`` when classifying."""
-        return training.evaluate(self, X, Y, loss=loss, batch_size=batch_size)
+    # ---- training ---------------------------------------------------------------
+    fit = training.fit
+    evaluate = training.evaluate

@@ -48,6 +48,7 @@ from glassnet.run import (
     evaluate,
     positive_batch,
 )
+from glassnet.threads import thread_callbacks
 
 if TYPE_CHECKING:
     from glassnet.model import Sequential
@@ -88,6 +89,7 @@ def fit(
     checkpoint: str | os.PathLike[str] | None = None,
     checkpoint_every: int | None = None,
     resume: bool = False,
+    threads: int | str | None = None,
 ) -> History:
     """Train ``model`` on (X, Y) by repeated forward, backward and optimizer steps.
 
@@ -116,6 +118,10 @@ def fit(
         resume: go on from ``checkpoint`` when that file exists, else start afresh.
             The resumed run ends bit-identical to one never interrupted; callbacks
             start afresh.
+        threads: BLAS threads for the products: None leaves them as they are, an
+            int fixes them for the fit, "auto" follows the machine's load
+            (``glassnet.threads``; the last bits of large products may then differ
+            from run to run).
 
     Returns:
         The History of losses and accuracies per epoch.
@@ -127,7 +133,7 @@ def fit(
             between two steps, after saving the checkpoint if one was asked for.
     """
     run = start(model, X, Y, loss, optimizer, epochs, batch_size, shuffle, seed)
-    hooks = all_callbacks(
+    hooks = thread_callbacks(threads) + all_callbacks(
         run, callbacks, validation_data, verbose, clip_norm, checkpoint,
         checkpoint_every, resume,
     )  # fmt: skip

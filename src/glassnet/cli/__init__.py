@@ -57,7 +57,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     for i in range(len(argv) - 1, 0, -1):
         if argv[i - 1] == "--start" and argv[i].startswith("-"):
             argv[i - 1 : i + 1] = [f"--start={argv[i]}"]
+    # --debug belongs to no subcommand: accepted anywhere, as the user may add it last
     debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
     try:
         with contextlib.redirect_stdout(out):  # --help and --version go to ``out``
             args = build_parser().parse_args(argv)
@@ -83,8 +85,34 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except (ValueError, TypeError, OSError, FloatingPointError) as exc:
         if debug:
             raise
-        message = " ".join(str(exc).split())
-        if not message.startswith("glassnet"):
-            message = f"glassnet: error: {message}"
-        print(message, file=sys.stderr)
+        print(one_line(str(exc)), file=sys.stderr)
         return 2
+    except (RecursionError, MemoryError) as exc:
+        # the readers bound what they read; this is the net under a case they missed
+        if debug:
+            raise
+        what = "nested too deeply" if isinstance(exc, RecursionError) else "too large"
+        print(one_line(f"an input is {what} to be read ({exc})."), file=sys.stderr)
+        return 2
+
+
+def _printable(c: str) -> str:
+    if c.isprintable() and c != "\ufffd":  # U+FFFD: a byte that was not UTF-8
+        return c
+    return f"\\x{ord(c):02x}" if ord(c) < 256 else "?"
+
+
+def one_line(text: str) -> str:
+    r"""``text`` as one printable line starting with "glassnet": a message for stderr.
+
+    Control characters and bytes that are not printable text (from a binary file
+    quoted in a message) become ``\xNN`` escapes, so the terminal shows no garbage.
+
+    >>> one_line("bad\n  value \x00\x93")
+    'glassnet: error: bad value \\x00\\x93'
+    """
+    message = " ".join(text.split())
+    message = "".join(_printable(c) for c in message)
+    if not message.startswith("glassnet"):
+        message = f"glassnet: error: {message}"
+    return message

@@ -45,17 +45,17 @@ def cmd_gradcheck(args: argparse.Namespace, out: TextIO) -> int:
     for layer in model.layers:
         if isinstance(layer, Dense) and layer.b is not None:
             layer.b[...] = rng.uniform(-0.5, 0.5, size=layer.b.shape)
-    X = rng.normal(size=(args.batch, args.n_in))
+    X = rng.normal(size=(args.batch_size, args.n_in))
     if args.loss == "ce":
-        Y: Array = rng.integers(0, n_out, size=args.batch)
+        Y: Array = rng.integers(0, n_out, size=args.batch_size)
     elif args.loss == "bce":
-        Y = rng.integers(0, 2, size=(args.batch, n_out)).astype(np.float64)
+        Y = rng.integers(0, 2, size=(args.batch_size, n_out)).astype(np.float64)
     else:
-        Y = rng.normal(size=(args.batch, n_out))
+        Y = rng.normal(size=(args.batch_size, n_out))
     loss = LOSSES[args.loss]()
     print(f"model     {model!r}, float64", file=out)
     print(
-        f"batch     {args.batch} random samples (seed {args.seed}); "
+        f"batch     {args.batch_size} random samples (seed {args.seed}); "
         f"loss {type(loss).__name__}; central differences, ε = {args.eps:g}",
         file=out,
     )
@@ -64,7 +64,7 @@ def cmd_gradcheck(args: argparse.Namespace, out: TextIO) -> int:
     except GradientCheckError as exc:
         print(str(exc), file=out)
         return 1
-    print(format_report(errors, args.tol), file=out)
+    print(format_report(errors, args.tol, model.seed_names()), file=out)
     print(
         f"all {len(errors)} parameters agree (largest error "
         f"{max(errors.values()):.1e}).",

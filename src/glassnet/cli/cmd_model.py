@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import io as stdio
 from typing import TextIO
 
 import numpy as np
 
+from glassnet._files import atomic_write_bytes
 from glassnet.cli.data import model_and_data, read_inputs, scales, targets_for
-from glassnet.cli.errors import UsageError
+from glassnet.cli.errors import UsageError, count
 from glassnet.cli.experiments import format_result, metrics
 from glassnet.cli.network import LOSSES, load_model
+from glassnet.cli.paths import check_writable
 from glassnet.layers import Sigmoid, Softmax
 
 __all__ = ["cmd_evaluate", "cmd_predict"]
@@ -34,12 +37,14 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
     """Glassnet predict MODEL --input FILE."""
+    if args.output:
+        check_writable(args.output, "--output")
     model, meta = load_model(args.model)
     X = read_inputs(args.input)
     if X.shape[1] != model.n_in:
         raise UsageError(
-            f"{args.input} has {X.shape[1]} columns; {args.model} expects {model.n_in} "
-            "input features."
+            f"{args.input} has {count(X.shape[1], 'column')}; {args.model} expects "
+            f"{count(model.n_in or 0, 'input feature')}."
         )
     x_scale, y_scale = scales(meta)
     if x_scale is not None:
@@ -58,11 +63,15 @@ def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
         result = Y_hat.argmax(axis=1).reshape(-1, 1)
         fmt = "%d"
     if args.output:
-        if args.output.endswith(".npy"):
-            np.save(args.output, result, allow_pickle=False)
+        # built in memory, then written atomically: a failed write (a full disk)
+        # leaves an existing output as it was
+        buffer = stdio.BytesIO()
+        if args.output.lower().endswith(".npy"):
+            np.save(buffer, result, allow_pickle=False)
         else:
-            np.savetxt(args.output, result, fmt=fmt, delimiter=",")
-        print(f"wrote {len(result)} predictions to {args.output}", file=out)
+            np.savetxt(buffer, result, fmt=fmt, delimiter=",")
+        atomic_write_bytes(args.output, buffer.getvalue())
+        print(f"wrote {count(len(result), 'prediction')} to {args.output}", file=out)
     else:
         np.savetxt(out, result, fmt=fmt, delimiter=",")
     return 0

@@ -10,9 +10,10 @@ import numpy as np
 
 from glassnet import demos
 from glassnet.cli.data import DATASETS, check_dataset, load_data, model_and_data
-from glassnet.cli.errors import UsageError
+from glassnet.cli.errors import UsageError, count
 from glassnet.cli.figures import regression_scatter
 from glassnet.cli.network import build_model, load_model, parse_widths
+from glassnet.descent import DescentError
 from glassnet.model import Sequential
 
 __all__ = ["cmd_explain", "cmd_plot"]
@@ -66,13 +67,26 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
         )
         stem = f"descent_{fn.name}" if fn.name in plots.FUNCTIONS else "descent"
         path = _out_path(args.out, stem + (".gif" if animate else ".png"), animate)
-        with np.errstate(all="ignore"):  # divergence is reported just below
-            trail = plots.descent_path(fn, args.start, args.lr, args.steps)
+        lr = args.lr or fn.lr
+        try:
+            with np.errstate(all="ignore"):  # divergence is reported just below
+                trail = plots.descent_path(fn, args.start, args.lr, args.steps)
+        except DescentError as exc:
+            stalled = exc.kind == "stalled"
+            advice = (
+                "the numerical gradient is 0 where f still falls: start nearer the "
+                "minimum with --start"
+                if stalled
+                else f"the path is not finite; try a smaller lr (--lr below {lr:g})"
+            )
+            raise UsageError(
+                f"plot descent: gradient descent on {fn.formula} "
+                f"{'stalled' if stalled else 'diverged'} (--lr {lr:g}): {advice}."
+            ) from None
         if not np.all(np.isfinite(trail)):
-            raise FloatingPointError(
-                f"gradient descent on {fn.formula} diverged (lr "
-                f"{args.lr or fn.lr:g}): the path left the finite numbers; try a "
-                "smaller --lr."
+            raise UsageError(
+                f"plot descent: gradient descent on {fn.formula} diverged (--lr "
+                f"{lr:g}): the path is not finite; try a smaller lr (--lr)."
             )
         if animate:
             written = plots.animate_descent(
@@ -82,13 +96,21 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
             written = plots.save(plots.descent_figure(fn, trail), path, dpi=args.dpi)
         f_end = fn(trail[-1])
         print(
-            f"descent   f = {fn.formula}: {len(trail) - 1} steps from "
+            f"descent   f = {fn.formula}: {count(len(trail) - 1, 'step')} from "
             f"({trail[0, 0]:g}, {trail[0, 1]:g}) to ({trail[-1, 0]:.4g}, "
             f"{trail[-1, 1]:.4g}), f = {f_end:.4g}",
             file=out,
         )
     elif kind == "activations":
-        names = [n.strip() for n in args.names.split(",") if n.strip()]
+        from glassnet.plots.curves import ACTIVATIONS as DRAWN
+
+        names = [n.strip() for n in args.names.split(",")]
+        unknown = [n for n in names if n not in DRAWN]
+        if unknown:
+            raise UsageError(
+                f"--names {args.names}: plot activations draws {', '.join(DRAWN)}; "
+                f"got {unknown[0]!r:.40}."
+            )
         path = _out_path(args.out, "activations.png", False)
         written = plots.save(plots.activation_functions(names), path, dpi=args.dpi)
     elif kind == "data":
@@ -123,6 +145,13 @@ def cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
             raise UsageError(
                 f"plot {kind} needs a classifier; {args.model} is a regression on "
                 f"{exp.data}."
+            )
+        if kind == "boundary" and model.n_in != 2:
+            raise UsageError(
+                "plot boundary draws the decision regions of a model of points in "
+                f"the plane (2 inputs); {args.model} has "
+                f"{count(model.n_in or 0, 'input')}. Try `glassnet plot confusion "
+                f"--model {args.model}`."
             )
         path = _out_path(args.out, f"{kind}.png", False)
         if kind == "boundary":

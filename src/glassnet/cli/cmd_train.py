@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import TextIO
 
-from glassnet import demos
+from glassnet import demos, io
 from glassnet.cli.data import check_dataset
 from glassnet.cli.errors import UsageError
 from glassnet.cli.experiments import (
@@ -22,24 +23,43 @@ from glassnet.cli.figures import (
     write_descent_figures,
     write_figures,
 )
+from glassnet.cli.paths import check_writable, regular_file
+from glassnet.descent import DescentError
 from glassnet.training import DivergenceError
 
 __all__ = ["cmd_demo", "cmd_train"]
 
 
-def _check_checkpoint_options(args: argparse.Namespace) -> None:
-    """--checkpoint-every and --resume need --checkpoint, in a folder that exists."""
+def _check_output_options(args: argparse.Namespace) -> None:
+    """Every file the run will write can be written: checked before training.
+
+    --save and --checkpoint need a writable folder that exists; --plots a folder
+    that is writable or can be created (in the nearest existing, writable folder);
+    --resume an existing checkpoint that is a regular file; --checkpoint-every and
+    --resume need --checkpoint.
+    """
+    if args.save:
+        check_writable(args.save, "--save")
+    if args.plots:
+        plots = Path(args.plots)
+        if plots.exists() and not plots.is_dir():
+            raise UsageError(f"--plots {plots} is a file; give a folder for figures.")
+        # the figures create missing folders: the nearest existing one must be
+        # a writable folder
+        existing = next(p for p in (plots, *plots.absolute().parents) if p.exists())
+        if not existing.is_dir():
+            raise UsageError(f"--plots {plots}: {existing} is a file, not a folder.")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise UsageError(f"--plots {plots}: the folder {existing} is not writable.")
     if args.checkpoint is None:
         if args.resume:
             raise UsageError("--resume needs --checkpoint FILE to go on from.")
         if args.checkpoint_every is not None:
             raise UsageError("--checkpoint-every needs --checkpoint FILE.")
         return
-    folder = Path(args.checkpoint).parent
-    if not folder.is_dir():
-        raise UsageError(
-            f"--checkpoint {args.checkpoint}: folder {folder} does not exist."
-        )
+    check_writable(args.checkpoint, "--checkpoint")
+    if args.resume and os.path.lexists(args.checkpoint):
+        regular_file(args.checkpoint, "checkpoint")
     if args.save and Path(args.save).resolve() == Path(args.checkpoint).resolve():
         raise UsageError(
             "--checkpoint and --save must be different files: the checkpoint is "
@@ -48,7 +68,7 @@ def _check_checkpoint_options(args: argparse.Namespace) -> None:
 
 
 def _train_like(exp: demos.Experiment, args: argparse.Namespace, out: TextIO) -> Run:
-    _check_checkpoint_options(args)
+    _check_output_options(args)
     try:
         run = run_experiment(
             exp,
@@ -78,27 +98,93 @@ def _train_like(exp: demos.Experiment, args: argparse.Namespace, out: TextIO) ->
     return run
 
 
+# The options of demo/train that the narrated demos honour; any other given option is
+# refused (dest → what the demo does with it).
+NARRATED_OPTIONS = {
+    "chain": ("epochs", "lr", "save", "quiet", "plots", "dpi", "frames"),
+    "descent": ("lr", "quiet", "plots", "dpi", "frames"),
+}
+
+
+CHAIN_MAX_EPOCHS = 10_000
+
+
+def _refuse_unused_options(args: argparse.Namespace) -> None:
+    """A narrated demo (chain, descent) refuses every option it cannot honour."""
+    honoured = NARRATED_OPTIONS[args.name]
+    given = [
+        key
+        for key, value in vars(args).items()
+        if key not in (*honoured, "command", "name", "debug")
+        and value not in (None, False)
+    ]
+    if given:
+        flags = ", ".join("--" + key.replace("_", "-") for key in given)
+        usable = ", ".join(
+            "--" + key.replace("_", "-") for key in honoured if key != "frames"
+        )
+        raise UsageError(
+            f"demo {args.name} prints its own steps without fit: {flags} "
+            f"{'does' if len(given) == 1 else 'do'} not apply to it (it takes "
+            f"{usable}); the other options apply to the training demos."
+        )
+
+
+def _demo_chain(args: argparse.Namespace, out: TextIO) -> int:
+    """Seed D's chain, with --epochs, --lr and --save honoured."""
+    if args.epochs is not None and args.epochs > CHAIN_MAX_EPOCHS:
+        raise UsageError(
+            f"demo chain prints its epochs one by one: --epochs at most "
+            f"{CHAIN_MAX_EPOCHS}; got {args.epochs}."
+        )
+    if args.save:
+        check_writable(args.save, "--save")
+    if args.plots:
+        _check_output_options(args)
+    kwargs = {"epochs": args.epochs, "lr": args.lr}
+    result = demos.chain(out, **{k: v for k, v in kwargs.items() if v is not None})
+    if args.save:
+        model = demos.chain_model([result["w1"], result["w2"], result["w3"]])
+        io.save(model, args.save, metadata={"demo": "chain"})
+        print(f"saved     {args.save}", file=out)
+    if args.plots:
+        paths = write_chain_figures(result, args.plots, dpi=args.dpi)
+        print_written(paths, args.plots, out)
+    return 0
+
+
+def _demo_descent(args: argparse.Namespace, out: TextIO) -> int:
+    """Seed B's descents; --lr replaces the demo's three learning rates by one."""
+    if args.lr is not None and args.plots:
+        raise UsageError(
+            "demo descent --plots draws the demo's own three learning rates; drop "
+            f"--lr, or draw this one with `glassnet plot descent --lr {args.lr:g} "
+            "--out descent.png`."
+        )
+    if args.plots:
+        _check_output_options(args)
+    runs = demos.DESCENT_RUNS if args.lr is None else ((args.lr, demos.DESCENT_STEPS),)
+    try:
+        demos.descent(out, runs=runs)
+    except DescentError:
+        raise UsageError(
+            f"demo descent --lr {args.lr:g}: the descent left the finite numbers, as "
+            f"each step multiplies the distance to (0, 0) by 1 − 2·lr = "
+            f"{1 - 2 * args.lr:+g}; a --lr between 0 and 1 converges."
+        ) from None
+    if args.plots:
+        paths = write_descent_figures(args.plots, dpi=args.dpi, frames=args.frames)
+        print_written(paths, args.plots, out)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     """Glassnet demo NAME."""
-    if args.name in ("chain", "descent") and (
-        args.checkpoint or args.resume or args.checkpoint_every or args.clip_norm
-    ):
-        raise UsageError(
-            f"demo {args.name} prints its own steps without fit: --checkpoint, "
-            "--checkpoint-every, --resume and --clip-norm apply to the training demos."
+    if args.name in NARRATED_OPTIONS:
+        _refuse_unused_options(args)
+        return (
+            _demo_chain(args, out) if args.name == "chain" else _demo_descent(args, out)
         )
-    if args.name == "chain":
-        result = demos.chain(out)
-        if args.plots:
-            paths = write_chain_figures(result, args.plots, dpi=args.dpi)
-            print_written(paths, args.plots, out)
-        return 0
-    if args.name == "descent":
-        demos.descent(out)
-        if args.plots:
-            paths = write_descent_figures(args.plots, dpi=args.dpi, frames=args.frames)
-            print_written(paths, args.plots, out)
-        return 0
     if args.name == "mnist":
         base = demos.MNIST_PRESETS[args.preset or "twolayer"]
     elif args.preset:

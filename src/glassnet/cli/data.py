@@ -18,13 +18,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from glassnet import datasets, demos
-from glassnet.cli.errors import UsageError
+from glassnet.cli.errors import UsageError, count
 from glassnet.cli.network import LOSSES, load_model
+from glassnet.cli.paths import regular_file
 from glassnet.layers import Dense
 from glassnet.model import Sequential
 
 __all__ = [
     "DATASETS",
+    "MAX_INPUT_BYTES",
     "Data",
     "check_dataset",
     "load_data",
@@ -78,11 +80,26 @@ def load_data(exp: demos.Experiment, data_dir: str | None = None) -> Data:
         kwargs["factor"] = 0.3
     kwargs["seed"] = seed
     maker = getattr(datasets, f"make_{name}")
-    X, y = maker(**kwargs)
+    try:
+        X, y = maker(**kwargs)
+    except (ValueError, TypeError) as exc:  # said in the options' terms
+        message = str(exc).replace(f"make_{name}'s", f"the {name} data's")
+        message = message.replace(f"make_{name}", f"the {name} data")
+        message = message.replace("n_samples", "--n-samples").replace(
+            "noise", "--noise"
+        )
+        raise UsageError(message) from None
     classes = 0 if name == "area" else int(y.max()) + 1
-    X_tr, X_te, y_tr, y_te = datasets.train_test_split(
-        X, y, test_size=exp.test_size, seed=seed, stratify=classes > 0
-    )
+    try:
+        X_tr, X_te, y_tr, y_te = datasets.train_test_split(
+            X, y, test_size=exp.test_size, seed=seed, stratify=classes > 0
+        )
+    except ValueError:
+        raise UsageError(
+            f"--test-size {exp.test_size:g} of {len(X)} samples leaves the training "
+            "or the test part empty (or a class without samples); give more "
+            "--n-samples or another --test-size."
+        ) from None
     args = ", ".join(f"{k}={v}" for k, v in kwargs.items())
     desc = (
         f"make_{name}({args}); {exp.test_size:.0%} held out → {len(X_tr)} train, "
@@ -183,9 +200,10 @@ def model_and_data(
     last = next(la for la in reversed(model.layers) if isinstance(la, Dense))
     if n_in != data.X_test.shape[1] or last.n_out != n_out:
         raise UsageError(
-            f"{args.model} maps {n_in} inputs to {last.n_out} outputs; the {name} data "
-            f"with loss {exp.loss} need {data.X_test.shape[1]} inputs and {n_out} "
-            "outputs."
+            f"{args.model} maps {count(n_in or 0, 'input')} to "
+            f"{count(last.n_out, 'output')}; the {name} data with loss {exp.loss} "
+            f"need {count(data.X_test.shape[1], 'input')} and "
+            f"{count(n_out, 'output')}."
         )
     return model, exp, data
 
@@ -219,40 +237,115 @@ def _csv_problem(path: Path) -> str | None:
     return "the file holds no rows" if width is None else None
 
 
+# The most bytes predict reads (a CSV of this size needs several times as much memory).
+MAX_INPUT_BYTES = 256 * 2**20
+_NPY_MAGIC = b"\x93NUMPY"
+
+
+def _read_npy(p: Path, size: int) -> Array:
+    """A numeric .npy array, its header checked against the file's size before reading.
+
+    The header (read with ``numpy.lib.format``, never pickled) declares dtype and
+    shape; a shape that needs more or fewer bytes than the file holds is refused
+    before anything is allocated.
+    """
+    from numpy.lib import format as npformat
+
+    with p.open("rb") as f:
+        try:
+            version = npformat.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = npformat.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, fortran, dtype = npformat.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"format version {version} is not read here")
+        except Exception as exc:  # numpy's header parser raises
+            # ValueError, SyntaxError, EOFError and tokenize.TokenError on junk
+            raise UsageError(
+                f"{p}: not a readable .npy file ({exc}); save it with numpy.save."
+            ) from None
+        if dtype.hasobject or dtype.fields is not None or dtype.kind not in "biuf":
+            raise UsageError(
+                f"{p}: expected a .npy array of numbers; got dtype {dtype}. Save the "
+                "inputs as floats (x.astype(float))."
+            )
+        count = math.prod(shape)
+        needed = f.tell() + count * dtype.itemsize
+        if needed != size:
+            what = "truncated" if size < needed else "has trailing bytes"
+            raise UsageError(
+                f"{p}: {what}: its header says shape {shape} of {dtype}, which needs "
+                f"{needed} bytes; the file has {size}."
+            )
+        if len(shape) not in (1, 2):
+            raise UsageError(
+                f"{p}: expected a table (m, n_in) or one sample (n_in,); got shape "
+                f"{shape}."
+            )
+        flat = np.fromfile(f, dtype=dtype, count=count)
+    return flat.reshape(shape, order="F" if fortran else "C")
+
+
 def read_inputs(path: str) -> Array:
     """A 2-D array of finite numbers from a .npy (never pickled) or .csv/.txt file.
 
+    The file must be a regular file of at most MAX_INPUT_BYTES; a .npy file's header
+    is checked against its size before its numbers are read.
+
     Raises:
-        UsageError: no such file, not numbers, not a table, or a NaN or infinite
-            value; the message says which line (or row) and column.
+        UsageError: no such file, not a regular file, empty or too large, not
+            numbers, not a table, or a NaN or infinite value; the message says which
+            line (or row) and column.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise UsageError(f"{path}: no such input file.")
-    csv = p.suffix.lower() != ".npy"
+    p = regular_file(path, "input file")
+    size = p.stat().st_size
+    if size == 0:
+        raise UsageError(
+            f"{path}: the input file is empty; expected comma-separated numbers, one "
+            "sample per line, or a .npy array."
+        )
+    if size > MAX_INPUT_BYTES:
+        raise UsageError(
+            f"{path}: {size} bytes is more than predict reads at once "
+            f"({MAX_INPUT_BYTES // 2**20} MiB); split it into smaller files."
+        )
+    with p.open("rb") as f:
+        head = f.read(len(_NPY_MAGIC))
+    npy = p.suffix.lower() == ".npy"
+    if head.startswith(b"PK"):
+        raise UsageError(
+            f"{path}: a zip archive (a .npz file?); predict reads one table: a .npy "
+            "array (numpy.save) or a .csv file."
+        )
+    if npy != head.startswith(_NPY_MAGIC):
+        raise UsageError(
+            f"{path}: named .npy but not a NumPy .npy file; give a .npy array "
+            "written by numpy.save, or a .csv file named .csv."
+            if npy
+            else f"{path}: a NumPy .npy file under another name; name it "
+            f"{p.with_suffix('.npy').name}."
+        )
+    csv = not npy
     if not csv:
-        try:
-            X = np.load(p, allow_pickle=False)
-        except ValueError as exc:
-            raise UsageError(f"{path}: not a numeric .npy array ({exc}).") from None
+        X = _read_npy(p, size).astype(np.float64)
     else:
         try:
             with warnings.catch_warnings():  # an empty file: reported below instead
                 warnings.simplefilter("ignore", UserWarning)
                 X = np.loadtxt(p, delimiter=",", ndmin=2, dtype=np.float64)
-        except ValueError as exc:
+        except ValueError as exc:  # UnicodeDecodeError too: a binary file
             where = _csv_problem(p) or str(exc).rstrip(".")
             raise UsageError(
                 f"{path}: expected comma-separated numbers, one sample per line "
                 f"(no header); {where}."
             ) from None
-    if not isinstance(X, np.ndarray) or X.dtype.kind not in "biuf":
-        raise UsageError(f"{path}: expected numbers; got dtype {X.dtype}.")
     if X.ndim == 1:
         X = X.reshape(1, -1)
-    if X.ndim != 2 or X.shape[0] == 0:
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
         raise UsageError(
-            f"{path}: expected a table (m, n_in) with m ≥ 1; got {X.shape}."
+            f"{path}: expected a table (m, n_in) with m ≥ 1 and n_in ≥ 1; got "
+            f"{X.shape}."
         )
     if not np.all(np.isfinite(X)):
         row, column = (int(i) + 1 for i in np.argwhere(~np.isfinite(X))[0])

@@ -18,8 +18,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from glassnet import datasets, demos, io
+from glassnet.callbacks import Callback, LearningRateSchedule
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli.data import Data, load_data, targets_for
+from glassnet.cli.errors import UsageError, count
 from glassnet.cli.network import (
     LOSSES,
     build_model,
@@ -31,11 +33,11 @@ from glassnet.layers import Dense
 from glassnet.losses import Loss
 from glassnet.model import Sequential
 from glassnet.optimizers import Optimizer
-from glassnet.training import Callback, History
+from glassnet.run import History
 
 __all__ = [
-    "LRDecay",
     "Run",
+    "check_combination",
     "describe",
     "experiment_from_args",
     "format_result",
@@ -66,19 +68,6 @@ def metrics(
     return result
 
 
-class LRDecay(Callback):
-    """Multiply the optimizer's learning rate by ``factor`` after every epoch."""
-
-    def __init__(self, optimizer: Optimizer, factor: float) -> None:
-        self.optimizer, self.factor = optimizer, factor
-
-    def on_epoch_end(
-        self, epoch: int, model: Sequential, logs: dict[str, float]
-    ) -> None:
-        """Lr := lr · factor."""
-        self.optimizer.lr *= self.factor
-
-
 @dataclass
 class Run:
     """What one training run produced: the hook for reports, figures and files."""
@@ -91,6 +80,49 @@ class Run:
     train: dict[str, float] = field(default_factory=dict)
     test: dict[str, float] = field(default_factory=dict)
     recorder: Any = None  # a plots.LearningRecorder when the run was recorded
+    validation: dict[str, float] = field(default_factory=dict)  # with --validation
+    drawing: float = 0.0  # seconds of ``seconds`` spent recording pictures
+
+
+class _Timed(Callback):
+    """A callback that passes every call on to ``inner`` and adds up their time.
+
+    The learning recorder draws pictures during training; its time is reported
+    apart from the training time.
+    """
+
+    def __init__(self, inner: Callback) -> None:
+        self.inner, self.seconds = inner, 0.0
+
+    def _timed(self, method: Any, *args: Any) -> None:
+        start = time.perf_counter()
+        try:
+            method(*args)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+    def set_run(self, run: Any) -> None:
+        """Give the fit's state to this callback and the inner one."""
+        super().set_run(run)
+        self.inner.set_run(run)
+
+    def on_train_begin(self, model: Sequential) -> None:
+        """The inner callback's on_train_begin, timed."""
+        self._timed(self.inner.on_train_begin, model)
+
+    def on_step_end(self, step: int, model: Sequential, logs: dict[str, float]) -> None:
+        """The inner callback's on_step_end, timed."""
+        self._timed(self.inner.on_step_end, step, model, logs)
+
+    def on_epoch_end(
+        self, epoch: int, model: Sequential, logs: dict[str, float]
+    ) -> None:
+        """The inner callback's on_epoch_end, timed."""
+        self._timed(self.inner.on_epoch_end, epoch, model, logs)
+
+    def on_train_end(self, model: Sequential, history: History) -> None:
+        """The inner callback's on_train_end, timed."""
+        self._timed(self.inner.on_train_end, model, history)
 
 
 def describe(exp: demos.Experiment, data: Data, model: Sequential, out: TextIO) -> None:
@@ -111,7 +143,7 @@ def describe(exp: demos.Experiment, data: Data, model: Sequential, out: TextIO) 
     print(
         f"training  {loss}, {exp.optimizer} lr {exp.lr:g}"
         + (f" (× {exp.lr_decay:g} per epoch)" if exp.lr_decay != 1 else "")
-        + f", {exp.epochs} epochs, {batch}"
+        + f", {count(exp.epochs, 'epoch')}, {batch}"
         + (
             f", gradients clipped to norm {exp.clip_norm:g}"
             if exp.clip_norm is not None
@@ -124,6 +156,56 @@ def describe(exp: demos.Experiment, data: Data, model: Sequential, out: TextIO) 
         ),
         file=out,
     )
+
+
+def check_combination(exp: demos.Experiment, classes: int, n_out: int) -> None:
+    """Refuse an output activation that cannot fit the loss or the targets.
+
+    Such runs train without complaint and report nonsense (a "loss 0.0000" at chance
+    accuracy), so they are stopped before training, naming the flag to change.
+
+    Raises:
+        UsageError: --loss ce without a softmax output, --loss bce without a sigmoid
+            output, softmax on a single output, or a bounded output (sigmoid,
+            tanh, or relu on standardized targets) on a regression.
+    """
+    if exp.architecture is not None:
+        output = str(exp.architecture[-1].get("activation", "identity"))
+        flag = "the last layer's activation in --arch"
+    else:
+        output, flag = exp.output, "--output"
+    output = output.lower().replace("-", "_")
+    output = {"linear": "identity", "none": "identity", "leakyrelu": "leaky_relu"}.get(
+        output, output
+    )
+    if output == "softmax" and n_out == 1:
+        fix = (
+            "--output identity"
+            if not classes
+            else "--output sigmoid with --loss bce, or --loss ce (one output per class)"
+        )
+        raise UsageError(
+            f"{flag} softmax on one output is always 1, so nothing can be learnt; "
+            f"use {fix}."
+        )
+    if exp.loss == "ce" and output != "softmax":
+        raise UsageError(
+            f"--loss ce needs class probabilities that sum to 1: use {flag} softmax, "
+            f"not {output}"
+            + (" (or --loss bce with --output sigmoid)." if classes == 2 else ".")
+        )
+    if exp.loss == "bce" and output != "sigmoid":
+        raise UsageError(
+            f"--loss bce needs outputs in (0, 1): use {flag} sigmoid, not {output}."
+        )
+    bounded = {"sigmoid": "(0, 1)", "tanh": "(−1, 1)"}
+    if exp.standardize:
+        bounded["relu"] = "[0, ∞) but standardized targets are negative too"
+    if not classes and output in bounded:
+        raise UsageError(
+            f"{flag} {output} gives values in {bounded[output]}, which cannot reach "
+            f"the {exp.data} targets: use {flag} identity for a regression."
+        )
 
 
 def run_experiment(
@@ -150,6 +232,7 @@ def run_experiment(
     """
     data = load_data(exp, data_dir)
     n_out, to_targets = targets_for(exp, data)
+    check_combination(exp, data.classes, n_out)
     model = build_model(exp, data.X_train.shape[1], n_out)
     loss = LOSSES[exp.loss]()
     optimizer = make_optimizer(exp)
@@ -163,7 +246,7 @@ def run_experiment(
         validation = (X_val, to_targets(y_val))
     callbacks: list[Callback] = []
     if exp.lr_decay != 1:
-        callbacks.append(LRDecay(optimizer, exp.lr_decay))
+        callbacks.append(LearningRateSchedule.exponential(exp.lr_decay))
     recorder = None
     if frames > 0 and data.classes and X_fit.shape[1] == 2:
         from glassnet import plots  # matplotlib only when figures are asked for
@@ -171,7 +254,9 @@ def run_experiment(
         per_epoch = -(-len(X_fit) // (exp.batch_size or len(X_fit)))
         every = max(1, -(-exp.epochs * per_epoch // frames))  # ceil: ≤ frames + 1
         recorder = plots.LearningRecorder(X_fit, every=every, resolution=100)
-        callbacks.append(recorder)
+    timed = None if recorder is None else _Timed(recorder)
+    if timed is not None:
+        callbacks.append(timed)
     if frames > 0:  # figures asked for: a test curve beside the training curve
         from glassnet.plots import HeldOutCurve
 
@@ -193,6 +278,7 @@ def run_experiment(
             callbacks=callbacks,
             verbose=verbose,
             clip_norm=exp.clip_norm,
+            threads=exp.threads,
             checkpoint=checkpoint,
             checkpoint_every=checkpoint_every,
             resume=resume,
@@ -204,9 +290,11 @@ def run_experiment(
         raise KeyboardInterrupt(f"{exc}; resume with {again}") from None
     seconds = time.perf_counter() - start
     run = Run(exp, model, data, history, seconds, recorder=recorder)
-    run.train = metrics(
-        model, data.X_train, data.y_train, data, loss, to_targets(data.y_train)
-    )
+    run.drawing = 0.0 if timed is None else timed.seconds
+    # the train line measures the rows trained on: without the validation part
+    run.train = metrics(model, X_fit, y_fit, data, loss, to_targets(y_fit))
+    if validation is not None:
+        run.validation = metrics(model, X_val, y_val, data, loss, validation[1])
     run.test = metrics(
         model, data.X_test, data.y_test, data, loss, to_targets(data.y_test)
     )
@@ -223,9 +311,9 @@ def _resume_learning_rate(
     """Decay the learning rate as far as the run in ``checkpoint`` had, and say so.
 
     ``fit`` restores the weights, the optimizer's state and the random state, but the
-    learning rate belongs to LRDecay, a callback that starts afresh: multiplying by
-    the factor once per finished epoch, as the interrupted run did, gives the same
-    floating-point lr and so a bit-identical result.
+    learning rate belongs to a LearningRateSchedule, a callback that starts afresh:
+    multiplying by the factor once per finished epoch, as the interrupted run did,
+    gives the same floating-point lr and so a bit-identical result.
     """
     if not Path(checkpoint).exists():
         print(f"resume    {checkpoint} does not exist yet: starting afresh", file=out)
@@ -250,10 +338,13 @@ def report(run: Run, out: TextIO) -> None:
     """Print the final numbers of a run."""
     steps = len(run.history.step_loss)
     print(f"train     {format_result(run.train)}", file=out)
+    if run.validation:
+        print(f"valid     {format_result(run.validation)}", file=out)
     print(f"test      {format_result(run.test)}", file=out)
+    drawing = f"; {run.drawing:.1f} s recording the animation" if run.drawing else ""
     print(
-        f"time      {run.seconds:.1f} s training ({run.history.epochs_run} epochs, "
-        f"{steps} steps)",
+        f"time      {run.seconds - run.drawing:.1f} s training "
+        f"({count(run.history.epochs_run, 'epoch')}, {count(steps, 'step')}){drawing}",
         file=out,
     )
 
@@ -296,5 +387,6 @@ def experiment_from_args(
         seed=args.seed,
         standardize=args.standardize,
         clip_norm=args.clip_norm,
+        threads=args.threads,
         architecture=arch,
     )

@@ -8,21 +8,42 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 from typing import Any
 
 from glassnet.cli.data import DATASETS
 from glassnet.cli.network import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS
+from glassnet.datasets.toy import MAX_SAMPLES
 
 __all__ = [
+    "MAX_BATCH",
+    "MAX_DPI",
+    "MAX_FRAMES",
+    "MAX_STEPS",
     "add_data_source_options",
     "add_network_options",
     "add_training_options",
     "finite_float",
+    "float_up_to",
     "fraction",
+    "int_up_to",
     "point",
     "positive_float",
     "positive_int",
 ]
+
+
+# Upper bounds of the options that size an allocation (pixels, frames, points, steps):
+# far above any useful value, low enough that a typo cannot exhaust the memory.
+MAX_DPI = 1000
+MAX_FRAMES = 1000
+MAX_STEPS = 100_000
+MAX_BATCH = 10_000
+
+
+def _shown(text: str) -> str:
+    """``text`` quoted for a message, cut short when long (a 400-digit number)."""
+    return repr(text) if len(text) <= 24 else repr(text[:20] + "…")
 
 
 def positive_int(text: str) -> int:
@@ -30,10 +51,48 @@ def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer; got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected an integer; got {_shown(text)}"
+        ) from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer ≥ 1; got {value}")
+        raise argparse.ArgumentTypeError(f"expected an integer ≥ 1; got {_shown(text)}")
     return value
+
+
+def int_up_to(limit: int) -> Callable[[str], int]:
+    """The type of an integer option from 1 to ``limit`` (--frames, --steps, ...).
+
+    >>> int_up_to(10)("7")
+    7
+    """
+
+    def parse(text: str) -> int:
+        value = positive_int(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(
+                f"expected an integer from 1 to {limit}; got {_shown(text)}"
+            )
+        return value
+
+    return parse
+
+
+def float_up_to(limit: float) -> Callable[[str], float]:
+    """The type of a number option in (0, ``limit``] (--dpi).
+
+    >>> float_up_to(1000)("150")
+    150.0
+    """
+
+    def parse(text: str) -> float:
+        value = positive_float(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(
+                f"expected a number in (0, {limit:g}]; got {value:g}"
+            )
+        return value
+
+    return parse
 
 
 def _number(text: str) -> float:
@@ -41,7 +100,9 @@ def _number(text: str) -> float:
     try:
         return float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a number; got {_shown(text)}"
+        ) from None
 
 
 def fraction(text: str) -> float:
@@ -50,6 +111,21 @@ def fraction(text: str) -> float:
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1); got {value}")
     return value
+
+
+def thread_count(text: str) -> int | str:
+    """--threads: "auto" or an integer ≥ 1."""
+    if text == "auto":
+        return text
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 1024:
+        raise argparse.ArgumentTypeError(
+            f"expected auto or a number of threads from 1 to 1024; got {text!r}"
+        )
+    return n
 
 
 def positive_float(text: str) -> float:
@@ -74,17 +150,17 @@ def point(text: str) -> tuple[float, float]:
         x, y = (float(v) for v in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected a point x,y such as -5,-5; got {text!r}"
+            f"expected a point x,y such as -5,-5; got {_shown(text)}"
         ) from None
     if not (math.isfinite(x) and math.isfinite(y)):
-        raise argparse.ArgumentTypeError(f"expected finite numbers; got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected finite numbers; got {_shown(text)}")
     return x, y
 
 
 def add_data_source_options(g: Any, noise: bool = False) -> None:
     """The data a saved model is measured on: by default those it was trained with."""
     g.add_argument("--data", metavar="NAME", help=f"data set: {', '.join(DATASETS)}")
-    g.add_argument("--n-samples", type=positive_int, metavar="N")
+    g.add_argument("--n-samples", type=int_up_to(MAX_SAMPLES), metavar="N")
     if noise:
         g.add_argument("--noise", type=finite_float)
     g.add_argument("--seed", type=int, help="seed of the generated data and split")
@@ -97,7 +173,7 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data")
     g.add_argument(
         "--n-samples",
-        type=positive_int,
+        type=int_up_to(MAX_SAMPLES),
         metavar="N",
         help="number of samples to generate (mnist: training images used)",
     )
@@ -162,6 +238,13 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
         metavar="X",
         help="scale the gradients down whenever their global norm exceeds X",
     )
+    g.add_argument(
+        "--threads",
+        type=thread_count,
+        metavar="N|auto",
+        help="BLAS threads for the products: a number, or auto (default: follow the "
+        "machine's load, e.g. one thread while another program keeps a core busy)",
+    )
     g = p.add_argument_group("checkpoints")
     g.add_argument(
         "--checkpoint",
@@ -201,13 +284,13 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--dpi",
-        type=positive_float,
+        type=float_up_to(MAX_DPI),
         default=100,
         help="resolution of the figures (default 100; animations at most 72)",
     )
     g.add_argument(
         "--frames",
-        type=positive_int,
+        type=int_up_to(MAX_FRAMES),
         default=40,
         help="the most frames of an animation (default 40)",
     )

@@ -15,10 +15,16 @@ from glassnet.cli.data import DATASETS
 from glassnet.cli.errors import UsageError
 from glassnet.cli.network import ACTIVATIONS, INITS, LOSSES
 from glassnet.cli.options import (
+    MAX_BATCH,
+    MAX_DPI,
+    MAX_FRAMES,
+    MAX_STEPS,
     add_data_source_options,
     add_network_options,
     add_training_options,
     finite_float,
+    float_up_to,
+    int_up_to,
     point,
     positive_float,
     positive_int,
@@ -158,7 +164,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init", choices=INITS, default="xavier")
     p.add_argument("--n-in", type=positive_int, default=3, help="input features")
     p.add_argument("--n-out", type=positive_int, help="outputs (default 3 for ce)")
-    p.add_argument("--batch", type=positive_int, default=8, help="samples")
+    p.add_argument(
+        "--batch-size",
+        type=int_up_to(MAX_BATCH),
+        default=8,
+        metavar="M",
+        help="samples in the random batch (default 8)",
+    )
+    # the old spelling, kept working but not shown: every other command says
+    # --batch-size
+    p.add_argument(
+        "--batch", type=int_up_to(MAX_BATCH), dest="batch_size", help=argparse.SUPPRESS
+    )
     p.add_argument("--eps", type=positive_float, default=1e-4, help="step h")
     p.add_argument("--tol", type=positive_float, default=1e-6, help="tolerance")
     p.add_argument("--seed", type=int, default=0)
@@ -187,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="FILE", help="file to write (default: KIND.png, or .gif)"
     )
     p.add_argument(
-        "--dpi", type=positive_float, default=100, help="resolution (default 100)"
+        "--dpi", type=float_up_to(MAX_DPI), default=100, help="resolution (default 100)"
     )
     g = p.add_argument_group("activations")
     g.add_argument(
@@ -209,12 +226,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--lr", type=positive_float, help="learning rate α")
     g.add_argument(
-        "--steps", type=positive_int, help="number of steps (stops at a zero ∇f)"
+        "--steps",
+        type=int_up_to(MAX_STEPS),
+        help="number of steps (stops at a zero ∇f)",
     )
     g.add_argument("--animate", action="store_true", help="write the descent as a .gif")
     g.add_argument(
         "--frames",
-        type=positive_int,
+        type=int_up_to(MAX_FRAMES),
         default=80,
         help="the most frames of the animation (default 80)",
     )

@@ -7,15 +7,24 @@ big-endian uint32 per dimension, then the values, big-endian.
 from __future__ import annotations
 
 import gzip
+import math
 import os
+import stat
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["MNIST_FILES", "load_mnist", "mnist_dir", "parse_idx", "read_idx"]
+__all__ = [
+    "MAX_IDX_BYTES",
+    "MNIST_FILES",
+    "load_mnist",
+    "mnist_dir",
+    "parse_idx",
+    "read_idx",
+]
 
 Array = NDArray[Any]
 
@@ -38,6 +47,61 @@ _IDX_TYPES: dict[int, np.dtype[Any]] = {
 }
 
 
+# The most bytes an IDX file may declare (the real training images need 47 MB): a
+# header that claims more is refused before anything is read or decompressed.
+MAX_IDX_BYTES = 2**30
+
+
+def _header(head: bytes, name: str) -> tuple[np.dtype[Any], tuple[int, ...], int]:
+    """The dtype, shape and header length an IDX header declares, checked.
+
+    Raises:
+        ValueError: not an IDX magic number, a truncated header, or a declared size
+            above MAX_IDX_BYTES.
+    """
+    if len(head) < 4:
+        raise ValueError(
+            f"{name}: not an IDX file (only {len(head)} bytes; an IDX header has at "
+            "least 4). The file is truncated or empty."
+        )
+    if head[0] != 0 or head[1] != 0 or head[2] not in _IDX_TYPES or head[3] == 0:
+        raise ValueError(
+            f"{name}: not an IDX file (magic number 0x{head[:4].hex()}; expected "
+            "0x0000TTDD with a type TT in 08, 09, 0b, 0c, 0d, 0e and DD ≥ 1 "
+            "dimensions). Is it the right file, and decompressed if it has no .gz?"
+        )
+    dtype, ndim = _IDX_TYPES[head[2]], head[3]
+    size = 4 + 4 * ndim
+    if len(head) < size:
+        raise ValueError(
+            f"{name}: truncated IDX header ({len(head)} bytes; {ndim} dimensions need "
+            f"{size})."
+        )
+    shape = tuple(
+        int.from_bytes(head[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)
+    )
+    body = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+    if body > MAX_IDX_BYTES:
+        raise ValueError(
+            f"{name}: the header declares shape {shape} of {dtype.name}, {body} bytes; "
+            f"at most {MAX_IDX_BYTES} are read. Is it the right file?"
+        )
+    return dtype, shape, size
+
+
+def _check_length(
+    name: str, dtype: np.dtype[Any], shape: tuple[int, ...], expected: int, got: int
+) -> None:
+    if got != expected:
+        what = "truncated" if got < expected else "has trailing bytes"
+        raise ValueError(
+            f"{name}: {what}: the header says shape {shape} of {dtype.name}, which "
+            f"needs {expected} bytes; the file has {got}"
+            + (" or more" if got > expected else "")
+            + ". Download it again."
+        )
+
+
 def parse_idx(data: bytes, name: str = "<bytes>") -> Array:
     """Decode the bytes of one IDX file into an array of its stated shape.
 
@@ -50,49 +114,54 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> Array:
     >>> parse_idx(bytes([0, 0, 8, 1, 0, 0, 0, 2, 7, 9]))
     array([7, 9], dtype=uint8)
     """
-    if len(data) < 4:
-        raise ValueError(
-            f"{name}: not an IDX file (only {len(data)} bytes; an IDX header has at "
-            "least 4). The file is truncated or empty."
-        )
-    if data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES or data[3] == 0:
-        raise ValueError(
-            f"{name}: not an IDX file (magic number 0x{data[:4].hex()}; expected "
-            "0x0000TTDD with a type TT in 08, 09, 0b, 0c, 0d, 0e and DD ≥ 1 "
-            "dimensions). Is it the right file, and decompressed if it has no .gz?"
-        )
-    dtype, ndim = _IDX_TYPES[data[2]], data[3]
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise ValueError(
-            f"{name}: truncated IDX header ({len(data)} bytes; {ndim} dimensions need "
-            f"{header})."
-        )
-    shape = tuple(int(d) for d in np.frombuffer(data, ">u4", count=ndim, offset=4))
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if len(data) != expected:
-        what = "truncated" if len(data) < expected else "has trailing bytes"
-        raise ValueError(
-            f"{name}: {what}: the header says shape {shape} of {dtype.name}, which "
-            f"needs {expected} bytes; the file has {len(data)}. Download it again."
-        )
+    dtype, shape, header = _header(data[: 4 + 4 * 255], name)
+    expected = header + math.prod(shape) * dtype.itemsize
+    _check_length(name, dtype, shape, expected, len(data))
     return np.frombuffer(data, dtype, offset=header).reshape(shape)
+
+
+def _read_bounded(fh: BinaryIO, name: str) -> bytes:
+    """The whole IDX file from a stream, read no further than its header declares.
+
+    The header comes first; then exactly the bytes it declares (and one more, to see
+    trailing bytes) are read, in chunks, so a gzip bomb is never decompressed
+    beyond the size a true file of that shape would have.
+    """
+    head = fh.read(4)
+    if len(head) == 4 and head[3]:
+        head += fh.read(4 * head[3])
+    dtype, shape, size = _header(head, name)
+    body = math.prod(shape) * dtype.itemsize
+    chunks, left = [head], body + 1
+    while left > 0:
+        chunk = fh.read(min(left, 2**22))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    data = b"".join(chunks)
+    _check_length(name, dtype, shape, size + body, len(data))
+    return data
 
 
 def read_idx(path: str | os.PathLike[str]) -> Array:
     """Read an IDX file (gzip-compressed when its name ends in .gz) into an array.
 
+    The declared shape is checked against MAX_IDX_BYTES and against the bytes
+    present before the body is read; a compressed file is decompressed no further
+    than its header declares.
+
     Raises:
         FileNotFoundError: the file does not exist.
-        ValueError: the file is not valid IDX or not valid gzip (the message names it).
+        ValueError: the file is not a regular file, not valid IDX or not valid gzip,
+            or declares more data than it holds (the message names it).
     """
     path = Path(path)
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as fh:
-                data = fh.read()
-        else:
-            data = path.read_bytes()
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise ValueError(f"{path}: not a regular file; give the IDX file itself.")
+        with gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb") as fh:
+            data = _read_bounded(fh, path.name)  # type: ignore[arg-type]
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: no such file.") from None
     except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
@@ -118,7 +187,7 @@ def mnist_dir(path: str | os.PathLike[str] | None = None) -> Path:
 
 def _find(folder: Path, base: str) -> Path | None:
     for name in (base + ".gz", base):
-        if (folder / name).is_file():
+        if (folder / name).exists():  # read_idx refuses what is not a regular file
             return folder / name
     return None
 

@@ -16,17 +16,31 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["make_area", "make_circles", "make_moons", "make_spirals", "make_xor"]
+__all__ = [
+    "MAX_SAMPLES",
+    "make_area",
+    "make_circles",
+    "make_moons",
+    "make_spirals",
+    "make_xor",
+]
 
 Array = NDArray[Any]
 Seed = int | np.random.Generator | None
 
 
+# The most points a generator makes: 10 M points of 2 float64 are 160 MB, and every
+# step of the generation needs a few such arrays.
+MAX_SAMPLES = 10_000_000
+
+
 def _check_samples(n_samples: int, minimum: int, what: str) -> int:
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
         raise TypeError(f"{what}'s n_samples must be an integer; got {n_samples!r}.")
-    if n_samples < minimum:
-        raise ValueError(f"{what} needs n_samples ≥ {minimum}; got {n_samples}.")
+    if not minimum <= n_samples <= MAX_SAMPLES:
+        raise ValueError(
+            f"{what} needs {minimum} ≤ n_samples ≤ {MAX_SAMPLES}; got {n_samples}."
+        )
     return int(n_samples)
 
 

@@ -47,6 +47,7 @@ _UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
     ast.USub: np.negative,
 }
 _MAX_LENGTH = 500
+_MAX_NUMBER = 10**300  # every literal has a finite float64
 
 
 def parse_expression(expr: str) -> F2:
@@ -106,7 +107,20 @@ def _check(node: ast.AST) -> None:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise ValueError(
-                f"the expression may hold only real numbers; got {node.value!r}."
+                f"the expression may hold only real numbers; got {node.value!r:.40}."
+            )
+        # a 400-digit integer has no float (OverflowError); 1e999 reads as inf
+        value = node.value
+        if isinstance(value, int) and abs(value) > _MAX_NUMBER:
+            digits = str(abs(value))
+            raise ValueError(
+                f"the expression's numbers must be below 1e300; got {digits[:12]}… "
+                f"({len(digits)} digits)."
+            )
+        if isinstance(value, float) and not abs(value) <= _MAX_NUMBER:
+            raise ValueError(
+                f"the expression's numbers must be below 1e300; got {value!r} (a "
+                "literal too large for a float)."
             )
     elif isinstance(node, ast.Name):
         if node.id not in ("x", "y", *_CONSTANTS):

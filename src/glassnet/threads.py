@@ -1,0 +1,148 @@
+"""BLAS threads that follow the machine's load: ``fit(..., threads="auto")``.
+
+On an idle 2-core machine two BLAS threads make the large products of a step about
+1.7× faster than one. With one core busy (another program, as on any laptop), the two
+threads wait on each other and a step gets 3–4× slower than with one thread
+(PERFORMANCE-NOTES.md). No fixed count is right for both, so ``AdaptiveThreads``
+measures: it times a window of steps with each count, keeps the faster one for a
+while, and measures again.
+
+The thread count can change the last bits of a large float32 product (BLAS splits the
+work differently), so a run with ``threads="auto"`` is bit-identical to another only
+when both chose the same counts; pass ``threads=N`` (or leave the default, None, which
+leaves BLAS as it is) when bits must repeat on a busy machine.
+
+threadpoolctl (the well-kept library for this) finds the BLAS NumPy uses; without it
+``"auto"`` does nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from glassnet.callbacks import Callback
+
+if TYPE_CHECKING:
+    from glassnet.model import Sequential
+
+__all__ = ["AdaptiveThreads", "FixedThreads", "blas_controller", "thread_callbacks"]
+
+
+def blas_controller() -> Any | None:
+    """The threadpoolctl controller of NumPy's BLAS (None without threadpoolctl)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    blas = ThreadpoolController().select(user_api="blas")
+    return blas if blas.lib_controllers else None
+
+
+class FixedThreads(Callback):
+    """Run the fit's products on ``n`` BLAS threads; put the count back afterwards."""
+
+    def __init__(self, n: int, controller: Any | None = None) -> None:
+        self.n, self.controller = n, controller or blas_controller()
+        self.previous: list[int] = []
+
+    def on_train_begin(self, model: Sequential) -> None:
+        """Set the count."""
+        if self.controller is not None:
+            self.previous = [c.num_threads for c in self.controller.lib_controllers]
+            self.controller.lib_controllers[0].set_num_threads(self.n)
+
+    def on_exit(self, model: Sequential) -> None:
+        """Restore the count the fit found."""
+        if self.controller is not None and self.previous:
+            self.controller.lib_controllers[0].set_num_threads(self.previous[0])
+
+
+class AdaptiveThreads(Callback):
+    """Keep BLAS on whichever thread count makes steps faster now.
+
+    Every ``hold`` seconds it times ``window`` steps with each count in
+    ``candidates`` (the machine's count and 1), median per count, and keeps the
+    faster until the next round. Switching costs a few µs; timing one step, one
+    clock read.
+
+    Attributes:
+        chosen: the counts chosen so far, one per round (read by the benchmark).
+    """
+
+    def __init__(
+        self,
+        window: int = 15,
+        hold: float = 5.0,
+        controller: Any | None = None,
+        clock: Any = time.perf_counter,
+    ) -> None:
+        self.window, self.hold, self.clock = window, hold, clock
+        self.controller = controller if controller is not None else blas_controller()
+        self.chosen: list[int] = []
+        self.previous = 0
+        self.hold_until = 0.0
+
+    def on_train_begin(self, model: Sequential) -> None:
+        """Start the first round of measurements."""
+        if self.controller is None:
+            return
+        lib = self.controller.lib_controllers[0]
+        self.previous = lib.num_threads
+        self.candidates = sorted({self.previous, 1}, reverse=True)
+        self._start_round()
+
+    def _start_round(self) -> None:
+        self.times: dict[int, list[float]] = {n: [] for n in self.candidates}
+        self.trying: int | None = 0  # index into candidates; None while holding
+        self._set(self.candidates[0])
+        self.last = self.clock()
+
+    def _set(self, n: int) -> None:
+        assert self.controller is not None  # only called with a BLAS to control
+        self.controller.lib_controllers[0].set_num_threads(n)
+        self.current = n
+
+    def on_step_end(self, step: int, model: Sequential, logs: dict[str, float]) -> None:
+        """Time the step; move through the round, or start a new one when due."""
+        if self.controller is None:
+            return
+        now = self.clock()
+        elapsed, self.last = now - self.last, now
+        if self.trying is None:
+            if now >= self.hold_until:
+                self._start_round()
+            return
+        samples = self.times[self.current]
+        samples.append(elapsed)
+        if len(samples) < self.window:
+            return
+        self.trying += 1
+        if self.trying < len(self.candidates):
+            self._set(self.candidates[self.trying])
+            self.last = self.clock()
+            return
+        median = {n: sorted(t)[len(t) // 2] for n, t in self.times.items()}
+        best = min(self.candidates, key=median.__getitem__)
+        self._set(best)
+        self.chosen.append(best)
+        self.trying = None
+        self.hold_until = self.clock() + self.hold
+
+    def on_exit(self, model: Sequential) -> None:
+        """Restore the count the fit found."""
+        if self.controller is not None and self.previous:
+            self.controller.lib_controllers[0].set_num_threads(self.previous)
+
+
+def thread_callbacks(threads: int | str | None) -> list[Callback]:
+    """The callback that ``fit``'s ``threads`` asks for (None: leave BLAS as it is)."""
+    if threads is None:
+        return []
+    if threads == "auto":
+        return [AdaptiveThreads()]
+    if isinstance(threads, int) and not isinstance(threads, bool) and threads >= 1:
+        return [FixedThreads(threads)]
+    raise ValueError(
+        f'fit\'s threads must be None, "auto" or an integer ≥ 1; got {threads!r}.'
+    )

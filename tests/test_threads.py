@@ -1,0 +1,79 @@
+"""threads="auto" picks the thread count that makes steps faster now; N fixes it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet.threads import AdaptiveThreads, FixedThreads
+
+
+class FakeBlas:
+    """A BLAS whose steps take ``cost[n]`` seconds of a fake clock with n threads."""
+
+    def __init__(self, threads: int, cost: dict[int, float]) -> None:
+        self.num_threads, self.cost, self.now, self.log = threads, cost, 0.0, []
+        self.lib_controllers = [self]
+
+    def set_num_threads(self, n: int) -> None:
+        self.num_threads = n
+        self.log.append(n)
+
+    def clock(self) -> float:
+        return self.now
+
+    def step(self) -> None:
+        self.now += self.cost[self.num_threads]
+
+
+def drive(callback, blas, steps):
+    callback.on_train_begin(None)
+    for step in range(1, steps + 1):
+        blas.step()
+        callback.on_step_end(step, None, {})
+    callback.on_exit(None)
+
+
+@pytest.mark.parametrize(
+    ("cost", "best"),
+    [({1: 1.0, 2: 0.6}, 2), ({1: 1.0, 2: 4.0}, 1)],
+    ids=["idle: two threads win", "one core busy: one thread wins"],
+)
+def test_adaptive_threads_keep_the_faster_count(cost, best):
+    blas = FakeBlas(2, cost)
+    auto = AdaptiveThreads(window=5, hold=1e9, controller=blas, clock=blas.clock)
+    drive(auto, blas, 40)
+    assert auto.chosen == [best]
+    assert blas.log[:2] == [2, 1]  # measured both
+    assert blas.num_threads == 2  # and put the machine's count back
+
+
+def test_adaptive_threads_measure_again_when_the_load_changes():
+    blas = FakeBlas(2, {1: 1.0, 2: 0.6})
+    auto = AdaptiveThreads(window=5, hold=50.0, controller=blas, clock=blas.clock)
+    auto.on_train_begin(None)
+    for step in range(1, 200):
+        if step == 60:
+            blas.cost = {1: 1.0, 2: 4.0}  # another program takes a core
+        blas.step()
+        auto.on_step_end(step, None, {})
+    assert auto.chosen[0] == 2
+    assert auto.chosen[-1] == 1
+
+
+def test_fixed_threads_set_and_restore_the_count():
+    blas = FakeBlas(2, {1: 1.0, 2: 1.0})
+    drive(FixedThreads(1, controller=blas), blas, 3)
+    assert blas.log == [1, 2]
+
+
+def test_fit_takes_threads_and_refuses_nonsense():
+    model = gn.Sequential([gn.Dense(2, 1, rng=0)])
+    X = np.ones((8, 2))
+    for threads in (None, 1, "auto"):
+        model.fit(X, X[:, :1], loss=gn.MSE(), optimizer=gn.SGD(0.1), epochs=1,
+                  verbose=0, threads=threads)  # fmt: skip
+    with pytest.raises(ValueError, match='threads must be None, "auto" or an integer'):
+        model.fit(X, X[:, :1], loss=gn.MSE(), optimizer=gn.SGD(0.1), epochs=1,
+                  verbose=0, threads=0)  # fmt: skip
