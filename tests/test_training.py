@@ -534,6 +534,9 @@ def test_validation_data_of_another_length_than_two_is_a_type_error(pair):
 
 def test_a_layer_whose_params_are_not_its_own_dict_is_refused_at_build():
     class Detached(gn.Layer):
+        def __init__(self):  # no super().__init__(): params is the property below
+            pass
+
         @property
         def params(self):
             return {"W": np.ones((1, 1))}

@@ -19,10 +19,10 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from glassnet import training
-from glassnet.layers import Layer, ParameterDict, as_float_array
+from glassnet.layers import Layer, as_float_array
 from glassnet.layers.base import Shape
 from glassnet.losses import Loss
-from glassnet.params import ParameterVector
+from glassnet.params import ParameterVector, own_dicts
 
 __all__ = ["Sequential"]
 
@@ -88,15 +88,10 @@ class Sequential:
         """The one dtype of every parameter (float32 when there are none)."""
         found: tuple[int, np.dtype[Any]] | None = None
         for i, layer in enumerate(self.layers):
-            if not (
-                isinstance(layer.params, ParameterDict)
-                and isinstance(layer.grads, ParameterDict)
-            ):
-                raise TypeError(
-                    f"layer {i}, {layer!r}: params and grads must be the layer's own "
-                    "dicts (call super().__init__(), then fill self.params[...] and "
-                    "self.grads[...]), so that the model can keep them in θ."
-                )
+            try:
+                own_dicts(layer)
+            except TypeError as err:
+                raise TypeError(f"layer {i}: {err}") from None
             if set(layer.params) != set(layer.grads):
                 raise ValueError(
                     f"layer {i}, {layer!r}, has params {sorted(layer.params)} but "
@@ -203,11 +198,15 @@ class Sequential:
         O(1) unless X has another dtype (then it is converted once). ``what`` names
         X in the message.
         """
-        X = as_float_array(X, self.dtype, what)
+        if not (isinstance(X, np.ndarray) and X.dtype == self.dtype):
+            X = as_float_array(X, self.dtype, what)
         expected = self.shapes[0]
-        if X.ndim != len(expected) + 1 or any(
-            n is not None and n != got
-            for n, got in zip(expected, X.shape[1:], strict=False)
+        if X.shape[1:] != expected and (
+            X.ndim != len(expected) + 1
+            or any(
+                n is not None and n != got
+                for n, got in zip(expected, X.shape[1:], strict=True)
+            )
         ):
             hint = (
                 " A single sample needs a batch of one: use X.reshape(1, -1)."

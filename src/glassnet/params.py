@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from glassnet.layers.base import Layer
+from glassnet.layers.base import Layer, ParameterDict
 
-__all__ = ["ParameterSlot", "ParameterVector"]
+__all__ = ["ParameterSlot", "ParameterVector", "own_dicts"]
 
 Array = NDArray[Any]
 
@@ -61,12 +61,13 @@ class ParameterVector:
 
     def __init__(self, layers: Sequence[Layer], dtype: np.dtype[Any]) -> None:
         slots: list[ParameterSlot] = []
-        seen: set[int] = set()
+        owners: list[Layer] = []
         start = 0
         for i, layer in enumerate(layers):
-            if id(layer) in seen:
+            if any(layer is seen for seen in owners):
                 continue
-            seen.add(id(layer))
+            owners.append(layer)
+            own_dicts(layer)
             for key, W in layer.params.items():
                 stop = start + W.size
                 slots.append(
@@ -83,8 +84,10 @@ class ParameterVector:
             dW = self.view(self.dtheta, p)
             dW[...] = p.layer.grads[p.key]
             p.layer.grads.rebind(p.key, dW)
-        # the layers whose arrays live here: see holds()
-        self.layers: list[Layer] = [p.layer for p in slots]
+        for layer in owners:
+            layer._vector = self
+        # each layer with its two dicts, as laid out: see holds()
+        self.tables = [(layer, layer.params, layer.grads) for layer in owners]
 
     @staticmethod
     def view(vector: Array, slot: ParameterSlot) -> Array:
@@ -96,12 +99,38 @@ class ParameterVector:
         return {p.name: self.view(vector, p) for p in self.slots}
 
     def holds(self) -> bool:
-        """Whether every layer's parameters are still views of this θ.
+        """Whether every layer's parameters are still views of this θ and dθ.
 
-        False once a layer was laid out again, in another model's vector.
+        False once a layer was laid out again, in another model's vector, or was
+        given new ``params``/``grads`` dicts. Three identity checks a layer: cheap
+        enough for every step.
         """
-        theta = self.theta
-        return all(
-            layer.params[p.key].base is theta
-            for layer, p in zip(self.layers, self.slots, strict=True)
-        )
+        for layer, P, G in self.tables:
+            if (
+                layer._vector is not self
+                or layer.params is not P
+                or layer.grads is not G
+            ):
+                return False
+        return True
+
+
+def own_dicts(layer: Layer) -> None:
+    """Make the layer's params and grads ParameterDicts (a plain dict is wrapped)."""
+    for name in ("params", "grads"):
+        table = getattr(layer, name, None)
+        if isinstance(table, ParameterDict):
+            continue
+        if not isinstance(table, dict):
+            raise TypeError(
+                f"{layer!r} has no {name} dict: call super().__init__() in its "
+                f"__init__ (then fill self.params[...] and self.grads[...])."
+            )
+        try:
+            setattr(layer, name, ParameterDict(table))
+        except AttributeError:  # a read-only property
+            raise TypeError(
+                f"{layer!r}: {name} must be the layer's own dict (call "
+                "super().__init__(), then fill self.params[...] and "
+                "self.grads[...]), so that the model can keep them in θ."
+            ) from None

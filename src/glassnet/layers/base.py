@@ -78,63 +78,29 @@ class ParameterDict(dict[str, Array]):
         super().__setitem__(key, array)
 
 
-def _assign(
-    current: ParameterDict | None, value: dict[str, ArrayLike]
-) -> ParameterDict:
-    """``layer.params = {...}``: into the existing arrays when there are any."""
-    if current:
-        if set(value) != set(current):
-            raise ValueError(
-                f"a layer's parameters are {sorted(current)}; got {sorted(value)}."
-            )
-        for key, array in value.items():
-            current[key] = array
-        return current
-    table = ParameterDict()
-    for key, array in value.items():
-        table[key] = array
-    return table
-
-
 class Layer:
     """The contract every layer fulfils; activations inherit it as it is.
 
     A subclass calls ``super().__init__()``, fills ``self.params`` and
     ``self.grads`` (same keys and shapes) if it has parameters, and implements
-    ``forward`` and ``backward``.
+    ``forward`` and ``backward``. In a model the arrays of both dicts are views of
+    θ and dθ: assign an entry (``self.grads["W"] = ...`` writes into it) or write
+    into it (``out=self.grads["W"]``). A new dict assigned to ``self.params`` or
+    ``self.grads`` is taken into θ the next time the model steps (its values are
+    copied), so no parameter is ever left behind.
     """
 
     # None: results are new arrays. While a model trains (Sequential.reusing), a
     # dict of arrays that each result is written into step after step.
     _outputs: dict[tuple[str, tuple[int, ...]], Array] | None = None
+    # The ParameterVector whose θ holds this layer's parameters (glassnet.params)
+    _vector: Any = None
 
     def __init__(self) -> None:
-        self._params = ParameterDict()
-        self._grads = ParameterDict()
-
-    @property
-    def params(self) -> ParameterDict:
-        """Trainable parameters by name (empty for a layer without any)."""
-        table = self.__dict__.get("_params")
-        if table is None:  # a subclass that did not call Layer.__init__
-            table = self._params = ParameterDict()
-        return table
-
-    @params.setter
-    def params(self, value: dict[str, ArrayLike]) -> None:
-        self._params = _assign(self.__dict__.get("_params"), value)
-
-    @property
-    def grads(self) -> ParameterDict:
-        """dL/dparam by name, same keys and shapes as ``params``."""
-        table = self.__dict__.get("_grads")
-        if table is None:
-            table = self._grads = ParameterDict()
-        return table
-
-    @grads.setter
-    def grads(self, value: dict[str, ArrayLike]) -> None:
-        self._grads = _assign(self.__dict__.get("_grads"), value)
+        # Trainable parameters by name, and dL/dparam with the same keys and shapes
+        # (both empty for a layer without parameters).
+        self.params: ParameterDict = ParameterDict()
+        self.grads: ParameterDict = ParameterDict()
 
     def forward(self, X: Array, training: bool = False) -> Array:
         """Compute the layer's output for the batch X and cache what backward needs."""
@@ -169,9 +135,9 @@ class Layer:
         outputs = self._outputs
         if outputs is None:
             return None
-        key = (name, shape)
+        key = (name, shape)  # within one fit a result keeps its dtype
         array = outputs.get(key)
-        if array is None or array.dtype != dtype:
+        if array is None:
             array = outputs[key] = np.empty(shape, dtype=dtype)
         return array
 
