@@ -27,10 +27,11 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from matplotlib.figure import Figure
 from numpy.typing import ArrayLike, NDArray
 
 from glassnet.callbacks import Callback
-from glassnet.plots._common import check_points, class_ids, new_figure
+from glassnet.plots._common import check_points, class_ids
 from glassnet.plots.boundary import _BoundaryView, _n_classes, grid_axes, predict_grid
 
 if TYPE_CHECKING:
@@ -108,7 +109,8 @@ class LivePlot(Callback):
                     f"LivePlot got {len(self.X)} points X but {len(self.y)} labels y."
                 )
         self.size = size
-        self.figure = new_figure(size * (3 if self.X is not None else 2), size)
+        # no layout engine (unlike new_figure): margins are set once in _layout
+        self.figure = Figure(figsize=(size * (3 if self.X is not None else 2), size))
         self.draws = 0
         self.draw_seconds = 0.0
         self._cost = 0.0  # seconds the latest drawing took
@@ -177,7 +179,8 @@ class LivePlot(Callback):
             k = _n_classes(grid.classes, self.y, grid.outputs)
             self.boundary = _BoundaryView(self.ax_boundary, grid, self.X, self.y, k)
             self.ax_boundary.set_title("Decision boundary")
-        fig.set_layout_engine("constrained")
+        # fixed margins: a layout engine would re-solve the layout at every redraw
+        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.17, top=0.88, wspace=0.32)
 
     def draw(self, model: Sequential) -> None:
         """Update every artist from the records and the model, then show the figure."""
@@ -205,8 +208,6 @@ class LivePlot(Callback):
             acc = self._accuracy(model)
             self.ax_boundary.set_title(f"Decision boundary (accuracy {acc:.1%})")
         self.show()
-        if self.draws == 0:  # laid out once; re-solving it at every redraw is slow
-            self.figure.set_layout_engine("none")
         self.draws += 1
         self._cost = time.perf_counter() - t0
         self.draw_seconds += self._cost
