@@ -169,3 +169,16 @@ def test_fence_doctests_wraps_each_block_at_its_indentation() -> None:
         "Intro.\n\n  ```pycon\n  >>> 1 + 1\n  2\n  ```\n\n"
         "After.\n```pycon\n>>> x = 3\n```"
     )
+
+
+@pytest.mark.parametrize("block", range(4))
+def test_ecosystem_guide_examples_run(block: int, tmp_path: Path, monkeypatch) -> None:
+    text = (REPO / "docs" / "ecosystem.md").read_text(encoding="utf-8")
+    code = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(code) == 4
+    if "sklearn" in code[block]:
+        pytest.importorskip("sklearn")
+    if "onnx" in code[block]:
+        pytest.importorskip("onnxruntime")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code[block], f"ecosystem.md block {block}", "exec"), {})
