@@ -33,6 +33,7 @@ from glassnet.gradcheck import (
     numerical_gradient,
     relative_error,
 )
+from glassnet.io import load, save
 from glassnet.layers import (
     Dense,
     Identity,
@@ -94,8 +95,10 @@ __all__ = [
     "fit",
     "gradient_descent",
     "init",
+    "load",
     "numerical_gradient",
     "relative_error",
+    "save",
 ]
 
 # Submodules loaded on first use: plots pulls in matplotlib, which most runs never need.

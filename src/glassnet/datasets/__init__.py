@@ -10,6 +10,7 @@ digits. Everything is available from ``glassnet.datasets`` directly.
 ((4, 2), (2, 2))
 """
 
+from glassnet.datasets.csv import CSVData, load_csv
 from glassnet.datasets.mnist import (
     MNIST_FILES,
     load_mnist,
@@ -28,8 +29,10 @@ from glassnet.datasets.toy import (
 
 __all__ = [
     "MNIST_FILES",
+    "CSVData",
     "Standardizer",
     "batches",
+    "load_csv",
     "load_mnist",
     "make_area",
     "make_circles",

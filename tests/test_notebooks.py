@@ -1,0 +1,205 @@
+"""The example notebooks run headlessly, are stored without outputs; LivePlot draws."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests.conftest import data_root
+
+import glassnet as gn
+from glassnet.plots.live import LivePlot
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((REPO / "examples" / "notebooks").glob("*.ipynb"))
+
+
+def test_there_is_one_notebook_per_seed_experiment() -> None:
+    names = [p.stem for p in NOTEBOOKS]
+    assert [n[:6] for n in names] == [f"seed_{s}" for s in "abcde"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_stored_without_outputs(path: Path) -> None:
+    book = json.loads(path.read_text(encoding="utf-8"))
+    for i, cell in enumerate(book["cells"]):
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [], f"{path.name} cell {i} has outputs"
+            assert cell["execution_count"] is None, f"{path.name} cell {i} was run"
+    assert "widgets" not in book["metadata"]
+
+
+# Seed C trains on real MNIST: slow, like every real-MNIST test.
+RUNS = [
+    pytest.param(p, marks=pytest.mark.slow) if "mnist" in p.stem else p
+    for p in NOTEBOOKS
+]
+
+
+@pytest.mark.parametrize("path", RUNS, ids=lambda p: p.stem)
+def test_notebook_runs_headlessly(path: Path, monkeypatch) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    if "mnist" in path.stem and not (data_root() / "mnist").is_dir():
+        pytest.skip(f"MNIST files not found in {data_root() / 'mnist'}")
+    # the kernel is a child process: it imports this checkout's glassnet and data
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO / "src"), str(REPO)]))
+    monkeypatch.setenv("GLASSNET_DATA", str(data_root()))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    book = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(
+        book, timeout=300, kernel_name="python3", resources={"metadata": {"path": REPO}}
+    )
+    client.execute()  # raises CellExecutionError, with the traceback, if a cell fails
+    errors = [
+        out
+        for cell in book.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
+        if out.output_type == "error"
+    ]
+    assert errors == []
+    images = [
+        out
+        for cell in book.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
+        if "image/png" in out.get("data", {})
+    ]
+    assert images, f"{path.name} showed no figure"
+
+
+# ---- LivePlot ----------------------------------------------------------------------
+def circles_model() -> gn.Sequential:
+    return gn.Sequential(
+        [gn.Dense(2, 8, rng=0), gn.Tanh(), gn.Dense(8, 1, rng=1), gn.Sigmoid()]
+    )
+
+
+def recording(live: LivePlot) -> list[int]:
+    """Stand in for the notebook: count the shows (rendering a PNG is slow here)."""
+    shown: list[int] = []
+    live.show = lambda: shown.append(live.draws)  # type: ignore[method-assign]
+    return shown
+
+
+def fit(model, X, y, live, epochs=3) -> gn.History:
+    return model.fit(
+        X,
+        y,
+        loss=gn.BinaryCrossEntropy(),
+        optimizer=gn.Adam(0.05),
+        epochs=epochs,
+        batch_size=16,
+        seed=0,
+        verbose=0,
+        callbacks=[live],
+    )
+
+
+def test_liveplot_redraws_every_n_steps_and_at_the_end() -> None:
+    X, y = gn.datasets.make_circles(n_samples=64, noise=0.05, factor=0.5, seed=0)
+    live = LivePlot(every=3, X=X, y=y, resolution=12, max_overhead=math.inf)
+    shown = recording(live)
+    fit(circles_model(), X, y, live)  # 4 steps an epoch, 12 steps
+    # start, steps 3, 6, 9, 12, end
+    assert live.draws == 6
+    assert shown == [0, 1, 2, 3, 4, 5]
+    assert live.png().startswith(b"\x89PNG")
+    assert len(live.step_losses) == 12
+    assert live.epoch_steps == [4, 8, 12]
+
+
+def test_liveplot_shows_the_models_current_decision_boundary() -> None:
+    X, y = gn.datasets.make_circles(n_samples=64, noise=0.05, factor=0.5, seed=0)
+    model = circles_model()
+    live = LivePlot(every=100, X=X, y=y, resolution=10, max_overhead=math.inf)
+    recording(live)
+    fit(model, X, y, live, epochs=20)
+    mesh = live.ax_boundary.collections[0]
+    expected = gn.plots.predict_grid(model, live.xs, live.ys).classes
+    np.testing.assert_array_equal(
+        np.asarray(mesh.get_array()).ravel(), expected.ravel()
+    )
+    losses = live.line_epoch.get_ydata()
+    assert len(losses) == 20
+    assert losses[-1] < losses[0]
+    accuracy = live.acc_train.get_ydata()
+    assert accuracy[-1] > 0.9
+
+
+def test_liveplot_without_points_draws_curves_only() -> None:
+    X, y = gn.datasets.make_circles(n_samples=32, noise=0.05, factor=0.5, seed=0)
+    live = LivePlot(every=2)
+    recording(live)
+    fit(circles_model(), X, y, live)
+    assert len(live.figure.axes) == 2
+
+
+def test_liveplot_skips_redraws_that_would_cost_more_than_its_budget() -> None:
+    X, y = gn.datasets.make_circles(n_samples=64, noise=0.05, factor=0.5, seed=0)
+    live = LivePlot(every=1, X=X, y=y, resolution=10, max_overhead=0.1)
+    # drawing is made to cost 20 ms; a step costs microseconds, so between the
+    # first and the last drawing nothing fits in 10 % of the training time
+    live.show = lambda: time.sleep(0.02)  # type: ignore[method-assign]
+    fit(circles_model(), X, y, live, epochs=5)
+    assert live.draws == 2
+    unlimited = LivePlot(every=1, X=X, y=y, resolution=10, max_overhead=math.inf)
+    unlimited.show = lambda: None  # type: ignore[method-assign]
+    fit(circles_model(), X, y, unlimited, epochs=5)
+    assert unlimited.draws == 20 + 2
+
+
+def test_liveplot_can_be_reused_for_a_second_fit() -> None:
+    X, y = gn.datasets.make_circles(n_samples=32, noise=0.05, factor=0.5, seed=0)
+    live = LivePlot(every=2, X=X, y=y, resolution=8, max_overhead=math.inf)
+    recording(live)
+    fit(circles_model(), X, y, live)
+    fit(circles_model(), X, y, live, epochs=1)
+    assert len(live.step_losses) == 2
+    assert live.draws == 1 + 1 + 1
+
+
+def test_liveplot_shows_through_ipython_display() -> None:
+    display = pytest.importorskip("IPython.display")
+    X, y = gn.datasets.make_circles(n_samples=32, noise=0.05, factor=0.5, seed=0)
+    live = LivePlot(every=100, X=X, y=y, resolution=8)
+    live.png = lambda: b"\x89PNG fake"  # type: ignore[method-assign]
+    calls: list[tuple[str, object]] = []
+
+    class Handle:
+        def update(self, obj: object) -> None:
+            calls.append(("update", obj))
+
+    def fake_display(obj: object, display_id: bool = False) -> Handle:
+        calls.append(("display", obj))
+        return Handle()
+
+    real = display.display
+    display.display = fake_display
+    try:
+        fit(circles_model(), X, y, live)
+    finally:
+        display.display = real
+    assert [kind for kind, _ in calls] == ["display", "update"]
+    assert all(isinstance(obj, display.Image) for _, obj in calls)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"every": 0}, "every must be an integer ≥ 1"),
+        ({"max_overhead": 0}, "max_overhead must be a number > 0"),
+        ({"resolution": 1}, "resolution must be ≥ 2"),
+        ({"X": np.zeros((3, 2)), "y": [0, 1]}, "3 points X but 2 labels"),
+    ],
+)
+def test_liveplot_bad_arguments_are_named(kwargs, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        LivePlot(**kwargs)
