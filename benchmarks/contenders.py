@@ -78,8 +78,10 @@ class GlassnetContender:
 
     name = "glassnet"
 
-    def __init__(self, spec: Spec, X: np.ndarray, y: np.ndarray) -> None:
-        self.spec, self.X, self.y = spec, X, y
+    def __init__(
+        self, spec: Spec, X: np.ndarray, y: np.ndarray, threads: Any = None
+    ) -> None:
+        self.spec, self.X, self.y, self.threads = spec, X, y, threads
         self.model = glassnet_model(spec)
         self.optimizer = glassnet_optimizer(spec)
         self.loss = gn.CrossEntropy() if spec.sizes[-1] > 1 else gn.BinaryCrossEntropy()
@@ -94,6 +96,7 @@ class GlassnetContender:
             batch_size=self.spec.batch_size,
             seed=seed,
             verbose=0,
+            threads=self.threads,
         )
 
     def accuracy(self, X: np.ndarray, y: np.ndarray) -> float:

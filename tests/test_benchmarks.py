@@ -68,3 +68,14 @@ def test_benchmark_command_runs_a_model_and_writes_its_tables(tmp_path):
     assert len(tiny["notes"]) == len(skipped)  # a note for each contender left out
     table = (tmp_path / "results.md").read_text()
     assert "| 2-8-8-1 tanh, sgd, batch 32 | glassnet |" in table
+
+
+def test_busy_benchmark_prints_a_row_per_model(capsys):
+    from benchmarks import busy
+
+    assert busy.main(["--rounds", "1", "--models", "tiny"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if "2-8-8-1" in line]
+    assert len(rows) == 1
+    idle, fixed, auto, ratio = (float(cell) for cell in rows[0].split("|")[2:6])
+    assert min(idle, fixed, auto) > 0
+    assert abs(ratio - auto / idle) < 0.02

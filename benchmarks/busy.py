@@ -1,0 +1,86 @@
+"""Speed with one core kept busy by another program: ``python -m benchmarks.busy``.
+
+For each benchmark model, glassnet trains epochs in three settings, interleaved in
+one process: the machine as it is ("idle"), and with a second process spinning on
+one core ("busy"), once with BLAS's own thread count (``threads=None``) and once with
+``threads="auto"`` (``glassnet.threads.AdaptiveThreads``). It prints the median time
+per epoch of each and the ratio busy ÷ idle; issue 8's target is ≤ 1.5 for "auto".
+Each model gets a warm-up epoch per setting (not counted), and each epoch a fresh
+seed. A benchmark, not a test: the numbers depend on the machine and its load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+from benchmarks.contenders import GlassnetContender
+from benchmarks.run import MODELS, load
+
+
+def spinner() -> subprocess.Popen[bytes]:
+    """Another program that keeps one core busy until it is stopped."""
+    return subprocess.Popen([sys.executable, "-c", "while True:\n    pass"])
+
+
+def epoch_seconds(contender: GlassnetContender, seed: int) -> float:
+    start = time.perf_counter()
+    contender.epoch(seed)
+    return time.perf_counter() - start
+
+
+def bench(name: str, rounds: int, quick: bool) -> dict[str, Any]:
+    spec = MODELS[name]
+    X, y, _, _ = load(spec, quick)
+    idle = GlassnetContender(spec, X, y, threads="auto")
+    fixed = GlassnetContender(spec, X, y, threads=None)
+    auto = GlassnetContender(spec, X, y, threads="auto")
+    times: dict[str, list[float]] = {
+        "idle": [],
+        "busy, BLAS threads": [],
+        "busy, auto": [],
+    }
+    for seed in range(rounds + 1):  # round 0: warm-up
+        t_idle = epoch_seconds(idle, seed)
+        busy = spinner()
+        try:
+            time.sleep(0.2)  # let the spinner take its core
+            t_fixed = epoch_seconds(fixed, seed)
+            t_auto = epoch_seconds(auto, seed)
+        finally:
+            busy.kill()
+            busy.wait()
+        if seed:
+            times["idle"].append(t_idle)
+            times["busy, BLAS threads"].append(t_fixed)
+            times["busy, auto"].append(t_auto)
+    medians = {k: statistics.median(v) for k, v in times.items()}
+    return {"model": spec.title, **medians}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="epochs per setting")
+    parser.add_argument("--quick", action="store_true", help="12 000 MNIST samples")
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated")
+    args = parser.parse_args(argv)
+    print(f"{time.strftime('%Y-%m-%d %H:%M')}, rounds {args.rounds}")
+    print("| model | idle s/epoch | busy, BLAS threads | busy, auto | auto ÷ idle |")
+    print("|---|---|---|---|---|")
+    for name in args.models.split(","):
+        r = bench(name, args.rounds, args.quick)
+        ratio = r["busy, auto"] / r["idle"]
+        print(
+            f"| {r['model']} | {r['idle']:.3f} | {r['busy, BLAS threads']:.3f} | "
+            f"{r['busy, auto']:.3f} | {ratio:.2f} |",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
