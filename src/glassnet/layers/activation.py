@@ -6,7 +6,7 @@ makes its derivative cheaper (the table in STYLE.md).
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,8 +49,7 @@ class ReLU(Layer):
 
     def backward(self, dA: Array, need_dX: bool = True) -> Array:
         """DZ = dA * (Z > 0)."""
-        mask = self._cached("mask")
-        self._check_dY(dA, mask.shape)
+        mask = self._cache_like("mask", dA)
         return np.multiply(dA, mask, out=self.out("dZ", dA.shape, dA.dtype))
 
 
@@ -78,8 +77,7 @@ class LeakyReLU(Layer):
 
     def backward(self, dA: Array, need_dX: bool = True) -> Array:
         """DZ = dA * slope."""
-        slope = self._cached("slope")
-        self._check_dY(dA, slope.shape)
+        slope = self._cache_like("slope", dA)
         return np.multiply(dA, slope, out=self.out("dZ", dA.shape, dA.dtype))
 
     def __repr__(self) -> str:
@@ -107,8 +105,7 @@ class Sigmoid(Layer):
 
     def backward(self, dA: Array, need_dX: bool = True) -> Array:
         """DZ = dA * A * (1 − A)."""
-        A = self._cached("A")
-        self._check_dY(dA, A.shape)
+        A = self._cache_like("A", dA)
         dZ = np.multiply(dA, A, out=self.out("dZ", A.shape, A.dtype))
         dZ *= np.subtract(constant(1, A.dtype), A)  # (dA * A) * (1 − A)
         return dZ
@@ -135,8 +132,7 @@ class Tanh(Layer):
 
     def backward(self, dA: Array, need_dX: bool = True) -> Array:
         """DZ = dA * (1 − A²)."""
-        A = cast(Array, self._cached("A"))
-        self._check_dY(dA, A.shape)
+        A = self._cache_like("A", dA)
         dZ = np.multiply(A, A, out=self.out("dZ", A.shape, A.dtype))
         np.subtract(constant(1, A.dtype), dZ, out=dZ)
         dZ *= dA  # (1 − A²) * dA, computed in one array
@@ -170,8 +166,7 @@ class Softmax(Layer):
 
     def backward(self, dA: Array, need_dX: bool = True) -> Array:
         """DZ = A * (dA − Σ_k dA * A)."""
-        A = self._cached("A")
-        self._check_dY(dA, A.shape)
+        A = self._cache_like("A", dA)
         return A * (dA - (dA * A).sum(axis=1, keepdims=True))  # type: ignore[no-any-return]
 
     def output_shape(self, in_shape: Shape) -> Shape:

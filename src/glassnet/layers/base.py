@@ -150,6 +150,15 @@ class Layer:
             raise RuntimeError(f"{self!r}.backward called before forward.")
         return value
 
+    def _cache_like(self, name: str, dY: Array) -> Array:
+        """The cached array ``name``, checked to have dY's shape (activations)."""
+        value = self.__dict__.get(name)
+        if value is None:
+            raise RuntimeError(f"{self!r}.backward called before forward.")
+        if dY.shape != value.shape:
+            self._check_dY(dY, value.shape)
+        return value  # type: ignore[no-any-return]
+
     def _check_dY(self, dY: Array, expected: tuple[int, ...]) -> None:
         if dY.shape != expected:
             raise ValueError(

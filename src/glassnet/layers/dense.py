@@ -156,8 +156,10 @@ class Dense(Layer):
         ``need_dX=False`` skips the product dZ @ W and returns None: the first layer
         of a network has no one to pass dX to.
         """
-        X = self._cached("X")
-        self._check_dY(dZ, (X.shape[0], self.n_out))
+        X = self.X
+        if X is None or dZ.shape != (X.shape[0], self.n_out):
+            X = self._cached("X")
+            self._check_dY(dZ, (X.shape[0], self.n_out))
         np.dot(dZ.T, X, out=self.grads["W"])
         db = self.grads.get("b")
         if db is not None:

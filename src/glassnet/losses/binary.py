@@ -41,7 +41,10 @@ class BinaryCrossEntropy(Loss):
     @staticmethod
     def _check_targets(Y: Array) -> None:
         # written so that a NaN (which fails every comparison) also raises
-        if Y.size and not (Y.min() >= 0 and Y.max() <= 1):
+        # the ufuncs' reduce, not Y.min(): the same value, a µs less per batch
+        if Y.size and not (
+            np.minimum.reduce(Y, None) >= 0 and np.maximum.reduce(Y, None) <= 1
+        ):
             raise ValueError(
                 "BinaryCrossEntropy expected targets in [0, 1]; got values from "
                 f"{np.nanmin(Y)} to {np.nanmax(Y)}. Use 0/1 labels."

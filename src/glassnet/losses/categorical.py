@@ -68,7 +68,9 @@ class CrossEntropy(Loss):
                     f"CrossEntropy expected {m} class ids (one per row of the "
                     f"predictions); got {Y.shape[0]}."
                 )
-            if m and (Y.min() < 0 or Y.max() >= k):
+            if m and (
+                np.minimum.reduce(Y, None) < 0 or np.maximum.reduce(Y, None) >= k
+            ):
                 raise ValueError(
                     f"CrossEntropy expected class ids in [0, {k}) for {k} outputs; got "
                     f"values from {Y.min()} to {Y.max()}."
