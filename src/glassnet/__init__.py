@@ -34,6 +34,10 @@ from glassnet.gradcheck import (
     relative_error,
 )
 from glassnet.layers import (
+    LSTM,
+    RNN,
+    BatchNorm1D,
+    BatchNorm2D,
     Dense,
     Identity,
     Layer,
@@ -53,10 +57,14 @@ from glassnet.training import fit
 __version__ = "0.1.0"
 
 __all__ = [
+    "LSTM",
     "MSE",
+    "RNN",
     "SGD",
     "Adam",
     "BackupAndRestore",
+    "BatchNorm1D",
+    "BatchNorm2D",
     "BinaryCrossEntropy",
     "Callback",
     "CrossEntropy",

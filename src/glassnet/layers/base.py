@@ -136,6 +136,16 @@ class Layer:
     def grads(self, value: dict[str, ArrayLike]) -> None:
         self._grads = _assign(self.__dict__.get("_grads"), value)
 
+    @property
+    def buffers(self) -> dict[str, Array]:
+        """Saved state that is not a parameter, by name (empty for most layers).
+
+        BatchNorm's running statistics are buffers (PyTorch's word): ``glassnet.io``
+        and checkpoints save them, an optimizer never steps them, and they are not
+        in θ. A layer with buffers returns its own arrays, which loading writes into.
+        """
+        return {}
+
     def forward(self, X: Array, training: bool = False) -> Array:
         """Compute the layer's output for the batch X and cache what backward needs."""
         raise NotImplementedError
