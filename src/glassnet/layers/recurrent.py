@@ -146,7 +146,7 @@ class RNN(_Recurrent):
         h_t = tanh(z_t)
         Y = H = [h_1 … h_T] (m, T, h) with return_sequences, else Y = h_T (m, h)
 
-    Backward through time, given dY, for t = T … 1 with dh_{T+1}-carry = 0::
+    Backward through time, given dY, for t = T … 1 (no carry into step T)::
 
         dh_t = dH[:, t] + dz_{t+1} @ W_hh       (the carry from step t + 1)
         dz_t = dh_t * (1 − h_t²)
