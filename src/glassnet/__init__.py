@@ -50,6 +50,7 @@ from glassnet.layers import (
 from glassnet.losses import MSE, BinaryCrossEntropy, CrossEntropy, Loss
 from glassnet.model import Sequential
 from glassnet.optimizers import SGD, Adam, Momentum, Optimizer, RMSProp
+from glassnet.penalty import L1Penalty
 from glassnet.recovery import BackupAndRestore, Interrupts
 from glassnet.run import DivergenceError, History, Run, accuracy, evaluate
 from glassnet.training import fit
@@ -78,6 +79,7 @@ __all__ = [
     "History",
     "Identity",
     "Interrupts",
+    "L1Penalty",
     "Layer",
     "LeakyReLU",
     "LearningRateSchedule",
