@@ -285,3 +285,102 @@ def test_batchnorm_matches_torch_forward_gradients_and_running_stats(kind):
     assert relative_error(Y, Yt.detach().numpy()) < 1e-12
     assert relative_error(dX, Xt.grad.numpy()) < 1e-10
     assert relative_error(ours.grads["gamma"], ref.weight.grad.numpy()) < 1e-10
+
+
+# ---- save and load ----
+def trained_bn_model(seed: int = 11) -> tuple[gn.Sequential, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    model = gn.Sequential(
+        [gn.Dense(3, 4, rng=0), gn.BatchNorm1D(4, momentum=0.2), gn.ReLU(),
+         gn.Dense(4, 2, rng=1)]
+    )  # fmt: skip
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    Y = rng.normal(size=(40, 2)).astype(np.float32)
+    model.fit(X, Y, loss=gn.MSE(), optimizer=gn.SGD(0.05), epochs=3, batch_size=10,
+              seed=0, verbose=0)  # fmt: skip
+    return model, X
+
+
+def test_save_load_keeps_gamma_beta_and_running_statistics(tmp_path):
+    model, X = trained_bn_model()
+    path = tmp_path / "bn.safetensors"
+    gn.io.save(model, path)
+    back = gn.io.load(path)
+    assert repr(back) == repr(model)
+    bn, bn2 = model.layers[1], back.layers[1]
+    assert bn2.momentum == 0.2
+    for key, value in bn.buffers.items():
+        np.testing.assert_array_equal(bn2.buffers[key], value)
+    assert int(bn2.num_batches_tracked) == 12
+    np.testing.assert_array_equal(back.theta, model.theta)
+    np.testing.assert_array_equal(back.predict(X), model.predict(X))
+
+
+def test_batchnorm2d_first_in_a_model_saves_and_loads(tmp_path):
+    model = gn.Sequential([gn.BatchNorm2D(3)], input_shape=(3, 4, 4))
+    model.forward(np.random.default_rng(0).normal(size=(2, 3, 4, 4)), training=True)
+    gn.io.save(model, tmp_path / "m.safetensors")
+    back = gn.io.load(tmp_path / "m.safetensors")
+    assert back.shapes[0] == (3, None, None)
+    np.testing.assert_array_equal(
+        back.layers[0].running_var, model.layers[0].running_var
+    )
+
+
+def test_load_refuses_bad_batchnorm_entries(tmp_path):
+    import json
+
+    from safetensors.numpy import load_file, save_file
+
+    model, _ = trained_bn_model()
+    path = tmp_path / "bn.safetensors"
+    gn.io.save(model, path)
+    tensors = load_file(path)
+    from glassnet import _files
+
+    _, meta = _files.read_safetensors_header(path, "model file")
+
+    def write(arch=None, **changes):
+        t = dict(tensors)
+        t.update(changes)
+        m = dict(meta)
+        if arch is not None:
+            m["architecture"] = json.dumps(arch)
+        bad = tmp_path / "bad.safetensors"
+        save_file(t, bad, metadata=m)
+        return bad
+
+    arch = json.loads(meta["architecture"])
+    arch[1]["momentum"] = 1.5
+    with pytest.raises(ValueError, match=r"layer 1: momentum must be a number in"):
+        gn.io.load(write(arch))
+    arch[1]["momentum"] = 0.1
+    del arch[1]["eps"]
+    with pytest.raises(ValueError, match=r"missing 'eps'"):
+        gn.io.load(write(arch))
+    with pytest.raises(ValueError, match=r"num_batches_tracked.*I64"):
+        gn.io.load(write(**{"1.num_batches_tracked": np.zeros((), np.float32)}))
+    with pytest.raises(ValueError, match=r"running_var must be ≥ 0"):
+        gn.io.load(write(**{"1.running_var": -np.ones(4, np.float32)}))
+
+
+def test_saved_file_loads_into_torch_sequential_strictly(tmp_path):
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import load_file
+
+    model, X = trained_bn_model()
+    path = tmp_path / "bn.safetensors"
+    gn.io.save(model, path)
+    ref = torch.nn.Sequential(
+        torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.ReLU(),
+        torch.nn.Linear(4, 2),
+    )  # fmt: skip
+    ref.load_state_dict(load_file(path), strict=True)
+    assert int(ref[1].num_batches_tracked) == 12
+    with torch.no_grad():
+        out = ref.eval()(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(out, model.predict(X), rtol=1e-5, atol=1e-6)
+    ref2 = torch.nn.Sequential(torch.nn.BatchNorm2d(3))
+    model2 = gn.Sequential([gn.BatchNorm2D(3)], input_shape=(3, 2, 2))
+    gn.io.save(model2, tmp_path / "bn2.safetensors")
+    ref2.load_state_dict(load_file(tmp_path / "bn2.safetensors"), strict=True)

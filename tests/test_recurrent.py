@@ -209,3 +209,68 @@ def test_recurrent_matches_torch_forward_and_every_gradient(name, seq):
     for key in KEYS:
         grad = getattr(ref, key).grad.numpy()
         assert relative_error(ours.grads[key], grad) < 1e-10, key
+
+
+# ---- save and load ----
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_recurrent_model_saves_and_loads(name, tmp_path):
+    rng = np.random.default_rng(6)
+    cls = LAYERS[name]
+    model = gn.Sequential(
+        [cls(2, 3, return_sequences=True, rng=0), cls(3, 4, rng=1), gn.Dense(4, 1)],
+        input_shape=(5, 2),
+    )
+    gn.io.save(model, tmp_path / "r.safetensors")
+    back = gn.io.load(tmp_path / "r.safetensors")
+    assert repr(back) == repr(model)
+    X = rng.normal(size=(3, 5, 2))
+    np.testing.assert_array_equal(back.predict(X), model.predict(X))
+    assert back.predict(rng.normal(size=(3, 7, 2))).shape == (3, 1)  # any T now
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_recurrent_file_loads_into_torch_sequential_strictly(name, tmp_path):
+    # torch's RNN/LSTM return (output, state) tuples, so an nn.Sequential of them
+    # cannot run; its state_dict loads, and the module itself then agrees with us.
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import load_file
+
+    cls = LAYERS[name]
+    model = gn.Sequential([cls(2, 3, rng=0), gn.Dense(3, 1, rng=1)], input_shape=(4, 2))
+    gn.io.save(model, tmp_path / "r.safetensors")
+    ref = torch.nn.Sequential(
+        getattr(torch.nn, name)(2, 3, batch_first=True), torch.nn.Linear(3, 1)
+    )
+    ref.load_state_dict(load_file(tmp_path / "r.safetensors"), strict=True)
+    X = np.random.default_rng(7).normal(size=(2, 4, 2)).astype(np.float32)
+    with torch.no_grad():
+        out = ref[1](ref[0](torch.from_numpy(X))[0][:, -1]).numpy()
+    np.testing.assert_allclose(out, model.predict(X), rtol=1e-5, atol=1e-6)
+
+
+def test_load_refuses_bad_recurrent_entries(tmp_path):
+    import json
+
+    from safetensors.numpy import load_file, save_file
+
+    from glassnet import _files
+
+    model = gn.Sequential([gn.LSTM(2, 3)], input_shape=(4, 2))
+    path = tmp_path / "r.safetensors"
+    gn.io.save(model, path)
+    tensors = load_file(path)
+    _, meta = _files.read_safetensors_header(path, "model file")
+    arch = json.loads(meta["architecture"])
+    arch[0]["return_sequences"] = "no"
+    save_file(tensors, tmp_path / "bad.safetensors",
+              metadata={**meta, "architecture": json.dumps(arch)})  # fmt: skip
+    with pytest.raises(ValueError, match="return_sequences must be true or false"):
+        gn.io.load(tmp_path / "bad.safetensors")
+    arch[0]["return_sequences"] = False
+    arch[0]["n_hidden"] = 4
+    save_file(tensors, tmp_path / "bad.safetensors",
+              metadata={**meta, "architecture": json.dumps(arch)})  # fmt: skip
+    with pytest.raises(
+        ValueError, match=r"weight_ih_l0' has shape \(12, 2\).*\(16, 2\)"
+    ):
+        gn.io.load(tmp_path / "bad.safetensors")
