@@ -384,3 +384,87 @@ def test_saved_file_loads_into_torch_sequential_strictly(tmp_path):
     model2 = gn.Sequential([gn.BatchNorm2D(3)], input_shape=(3, 2, 2))
     gn.io.save(model2, tmp_path / "bn2.safetensors")
     ref2.load_state_dict(load_file(tmp_path / "bn2.safetensors"), strict=True)
+
+
+# ---- checkpoints ----
+class _CrashAt(gn.Callback):
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_step_end(self, step, model, logs):
+        if step == self.step:
+            raise RuntimeError("simulated crash")
+
+
+def _bn_net(seed: int = 0) -> gn.Sequential:
+    return gn.Sequential(
+        [gn.Dense(3, 8, bias=False, rng=seed), gn.BatchNorm1D(8), gn.ReLU(),
+         gn.Dense(8, 2, rng=seed + 1), gn.Softmax()]
+    )  # fmt: skip
+
+
+def _train_bn(model, path=None, callbacks=(), **kw):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 3)).astype(np.float32)
+    y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
+    return model.fit(X, y, loss=gn.CrossEntropy(), optimizer=gn.Adam(0.01), epochs=3,
+                     batch_size=10, seed=3, validation_data=(X[:30], y[:30]),
+                     verbose=0, checkpoint=path, callbacks=[gn.L1Penalty(1e-3),
+                     *callbacks], **kw)  # fmt: skip
+
+
+def test_checkpoint_of_a_batchnorm_model_resumes_bit_identically(tmp_path):
+    ref = _bn_net()
+    h_ref = _train_bn(ref)
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        _train_bn(_bn_net(), path, [_CrashAt(15)], checkpoint_every=4)
+    model = _bn_net(seed=7)  # other weights and fresh running statistics
+    h = _train_bn(model, path, resume=True, checkpoint_every=4)
+    np.testing.assert_array_equal(model.theta, ref.theta)
+    for key, value in ref.layers[1].buffers.items():
+        np.testing.assert_array_equal(model.layers[1].buffers[key], value)
+    assert int(model.layers[1].num_batches_tracked) == 27
+    assert h.history == h_ref.history  # l1_penalty and val_loss included
+    assert h.step_loss == h_ref.step_loss
+
+
+def test_resume_reads_the_running_statistics_from_the_checkpoint(tmp_path):
+    # Meta-test: the saved buffers are used and matter — the same checkpoint with
+    # fresh running statistics written in resumes to other validation losses.
+    from safetensors.numpy import load_file, save_file
+
+    from glassnet import _files
+
+    ref = _bn_net()
+    h_ref = _train_bn(ref)
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        _train_bn(_bn_net(), path, [_CrashAt(15)], checkpoint_every=4)
+    tensors = load_file(path)
+    assert tensors["buffer/1.num_batches_tracked"] == 12
+    _, meta = _files.read_safetensors_header(path, "checkpoint")
+    tensors["buffer/1.running_mean"] = np.zeros(8, np.float32)
+    tensors["buffer/1.running_var"] = np.ones(8, np.float32)
+    save_file(tensors, path, metadata=meta)
+    h = _train_bn(_bn_net(), path, resume=True, checkpoint_every=4)
+    assert h.step_loss == h_ref.step_loss  # training uses batch statistics...
+    assert h.history["val_loss"] != h_ref.history["val_loss"]  # ...inference not
+
+
+def test_checkpoint_missing_a_buffer_is_refused(tmp_path):
+    from safetensors.numpy import load_file, save_file
+
+    from glassnet import _files
+
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        _train_bn(_bn_net(), path, [_CrashAt(5)], checkpoint_every=4)
+    tensors = load_file(path)
+    _, meta = _files.read_safetensors_header(path, "checkpoint")
+    del tensors["buffer/1.running_var"]
+    save_file(tensors, path, metadata=meta)
+    with pytest.raises(
+        ValueError, match=r"buffer 1.running_var .* not in the checkpoint"
+    ):
+        _train_bn(_bn_net(), path, resume=True, checkpoint_every=4)

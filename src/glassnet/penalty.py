@@ -18,9 +18,10 @@ shift rather than connect (TensorFlow Playground likewise leaves biases out).
 
 What is reported: the batch "loss" of every step (``History.step_loss``, the
 callbacks' ``logs``) and the epoch's "loss" include λ·Σ|W| at the weights the step's
-gradient was taken at; the history also records "l1_penalty", the epoch's mean
-penalty, so ``loss − l1_penalty`` is the data loss. ``val_loss`` stays the data loss
-of the validation set (the penalty does not depend on the data).
+gradient was taken at; the history also records "l1_penalty", λ·Σ|W| at the end of
+each epoch (what the weights have become; a resumed run records the same values).
+``val_loss`` stays the data loss of the validation set (the penalty does not depend
+on the data).
 
 >>> import numpy as np
 >>> import glassnet as gn
@@ -82,7 +83,6 @@ class L1Penalty(Callback):
             )
         self.lam, self.biases = float(lam), bool(biases)
         self._last = 0.0  # the penalty of the current step
-        self._sum = 0.0  # Σ penalty × batch rows over the epoch
 
     def slices(self, model: Sequential) -> list[slice]:
         """The parts of θ (and dθ) that are penalised."""
@@ -105,10 +105,6 @@ class L1Penalty(Callback):
         for s in self.slices(model):
             dtheta[s] += lam * np.sign(theta[s])
 
-    def on_epoch_begin(self, epoch: int, model: Sequential) -> None:
-        """Start the epoch's sum (a resumed epoch carries on from its saved loss)."""
-        self._sum = 0.0
-
     def on_backward_end(
         self, step: int, model: Sequential, logs: dict[str, float]
     ) -> None:
@@ -123,15 +119,14 @@ class L1Penalty(Callback):
         rows = min(run.batch_size, run.m - (run.batch - 1) * run.batch_size)
         run.history.step_loss[-1] += self._last
         run.loss_sum += self._last * rows
-        self._sum += self._last * rows
 
     def on_epoch_end(
         self, epoch: int, model: Sequential, logs: dict[str, float]
     ) -> None:
-        """Record the epoch's mean penalty as "l1_penalty" in the history."""
-        mean = self._sum / self.run.m
-        logs["l1_penalty"] = mean
-        self.run.history.history.setdefault("l1_penalty", []).append(mean)
+        """Record λ·Σ|W| at the epoch's end as "l1_penalty" in the history."""
+        value = self.value(model)
+        logs["l1_penalty"] = value
+        self.run.history.history.setdefault("l1_penalty", []).append(value)
 
     def __repr__(self) -> str:
         extra = ", biases=True" if self.biases else ""
