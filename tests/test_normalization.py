@@ -468,3 +468,14 @@ def test_checkpoint_missing_a_buffer_is_refused(tmp_path):
         ValueError, match=r"buffer 1.running_var .* not in the checkpoint"
     ):
         _train_bn(_bn_net(), path, resume=True, checkpoint_every=4)
+
+
+def test_summary_and_explain_list_gamma_beta_and_running_statistics():
+    model = gn.Sequential([gn.Dense(3, 4), gn.BatchNorm1D(4), gn.ReLU()])
+    assert "BatchNorm1D(4)  (m, 4)   8  (gamma (4,), beta (4,))" in model.summary()
+    text = model.explain()
+    assert "layer 1, BatchNorm1D(4): X (m, 4) → Y (m, 4)" in text
+    assert "running_mean (4,), running_var (4,), num_batches_tracked ()" in text
+    assert "dX = (dX̂ − mean(dX̂) − X̂·mean(dX̂ * X̂)) / √(σ² + ε)" in text
+    conv = gn.Sequential([gn.BatchNorm2D(2)], input_shape=(2, 5, 5))
+    assert "X.mean(axis=(0, 2, 3))" in conv.explain()

@@ -274,3 +274,37 @@ def test_load_refuses_bad_recurrent_entries(tmp_path):
         ValueError, match=r"weight_ih_l0' has shape \(12, 2\).*\(16, 2\)"
     ):
         gn.io.load(tmp_path / "bad.safetensors")
+
+
+# ---- summary and explain ----
+def test_summary_and_explain_show_time_steps_and_every_parameter():
+    model = gn.Sequential(
+        [gn.LSTM(3, 8, return_sequences=True, rng=0), gn.RNN(8, 4, rng=1),
+         gn.Dense(4, 1, rng=2), gn.Sigmoid()],
+        input_shape=(None, 3),
+    )  # fmt: skip
+    summary = model.summary()
+    assert "LSTM(3 → 8, return_sequences=True)  (m, ?, 8)" in summary
+    assert "weight_ih_l0 (32, 3)" in summary
+    assert f"total parameters: {model.theta.size}" in summary
+    text = model.explain(m=5)
+    assert "0  T×3" in text
+    assert "(5, T, 3)" in text
+    assert (
+        "layer 0, LSTM(3 → 8, return_sequences=True): X (5, T, 3) → Y (5, T, 8)" in text
+    )
+    assert "layer 1, RNN(8 → 4): X (5, T, 8) → Y (5, 4)" in text
+    assert "h_t = tanh(x_t @ W_ih.T + b_ih + h_{t−1} @ W_hh.T + b_hh)" in text
+    assert "c_t = f * c_{t−1} + i * g" in text
+    assert r"T \times 3" in model.explain(latex=True)
+
+
+def test_explain_shapes_are_those_of_the_real_arrays():
+    from glassnet.explain import dimensions
+
+    model = gn.Sequential([gn.RNN(3, 4, return_sequences=True)], input_shape=(6, 3))
+    X = np.zeros((2, 6, 3), dtype=np.float32)
+    Y = model.forward(X)
+    dims = dimensions(model, m=2)
+    assert dims[0]["A"] == X.shape
+    assert dims[1]["A"] == Y.shape
