@@ -80,6 +80,10 @@ def _train_like(exp: demos.Experiment, args: argparse.Namespace, out: TextIO) ->
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     """Glassnet demo NAME."""
+    if args.name == "overfitting":
+        from glassnet.cli.cmd_overfitting import cmd_overfitting
+
+        return cmd_overfitting(args, out)
     if args.name in ("chain", "descent") and (
         args.checkpoint or args.resume or args.checkpoint_every or args.clip_norm
     ):
