@@ -20,7 +20,6 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from glassnet._validate import positive_int
-from glassnet.activations import sigmoid
 from glassnet.layers.base import Layer, Shape, as_float_array
 
 __all__ = ["LSTM", "RNN"]
@@ -291,21 +290,31 @@ class LSTM(_Recurrent):
         """The LSTM cell over every step; caches X, the gates, C, tanh(C) and H."""
         X = self._check(X)
         m, T, h = X.shape[0], X.shape[1], self.n_hidden
-        W_hh = self.params["weight_hh_l0"]
+        W_hh_T = self.params["weight_hh_l0"].T
+        # σ(z) = (1 + tanh(z/2))/2: all four gates with one tanh over (m, 4h), which
+        # never overflows (σ's e^(−z) can), scaled by these per-column constants
+        half = np.full(4 * h, 0.5, dtype=X.dtype)
+        half[2 * h : 3 * h] = 1.0  # the g block is tanh itself
+        shift = half.copy()
+        shift[2 * h : 3 * h] = 0.0
         gates = self._input_projection(X)  # z_t without h_{t−1} @ W_hh.T, then gates
         C = np.empty((m, T, h), dtype=X.dtype)
         tanh_C = np.empty_like(C)
         H = np.empty_like(C)
+        recur = np.empty((m, 4 * h), dtype=X.dtype)
+        ig = np.empty((m, h), dtype=X.dtype)
         h_t = np.zeros((m, h), dtype=X.dtype)
         c_t = np.zeros((m, h), dtype=X.dtype)
         for t in range(T):
             z = gates[:, t]
-            z += np.dot(h_t, W_hh.T)
-            sigmoid(z[:, : 2 * h], out=z[:, : 2 * h])  # i, f
-            np.tanh(z[:, 2 * h : 3 * h], out=z[:, 2 * h : 3 * h])  # g
-            sigmoid(z[:, 3 * h :], out=z[:, 3 * h :])  # o
+            z += np.dot(h_t, W_hh_T, out=recur)
+            z *= half
+            np.tanh(z, out=z)
+            z *= half
+            z += shift  # [i, f, g, o]
             i, f, g, o = z[:, :h], z[:, h : 2 * h], z[:, 2 * h : 3 * h], z[:, 3 * h :]
-            c_t = np.add(f * c_t, i * g, out=C[:, t])
+            c_t = np.multiply(f, c_t, out=C[:, t])
+            c_t += np.multiply(i, g, out=ig)
             np.tanh(c_t, out=tanh_C[:, t])
             h_t = np.multiply(o, tanh_C[:, t], out=H[:, t])
         self.X, self.gate_values, self.C, self.tanh_C, self.H = X, gates, C, tanh_C, H
@@ -318,23 +327,33 @@ class LSTM(_Recurrent):
         C, tanh_C, H = self._cached("C"), self._cached("tanh_C"), self._cached("H")
         m, T, h = H.shape
         W_hh = self.params["weight_hh_l0"]
+        i, f = gates[..., :h], gates[..., h : 2 * h]
+        g, o = gates[..., 2 * h : 3 * h], gates[..., 3 * h :]
+        C_prev = np.zeros_like(C)
+        C_prev[:, 1:] = C[:, :-1]
+        # every factor that does not depend on the carries, for all steps at once:
+        # dz_[i,f,g] = dc_t * P[:, t], dz_o = dh_t * P_o, dc_t gets dh_t * B
+        P = np.empty((m, T, 3, h), dtype=H.dtype)
+        P[:, :, 0] = g * i * (1 - i)
+        P[:, :, 1] = C_prev * f * (1 - f)
+        P[:, :, 2] = i * (1 - g * g)
+        P_o = tanh_C * o * (1 - o)
+        B = o * (1 - tanh_C * tanh_C)
         dZ = np.empty_like(gates)
-        dh_carry = np.zeros((m, h), dtype=H.dtype)
-        dc_carry = np.zeros((m, h), dtype=H.dtype)  # dL/dc_{t+1} · f_{t+1}
-        zeros = np.zeros((m, h), dtype=H.dtype)
+        dZ3 = dZ[..., : 3 * h].reshape(m, T, 3, h)  # a view: dz_i, dz_f, dz_g
+        dh = np.empty((m, h), dtype=H.dtype)
+        dc = np.zeros((m, h), dtype=H.dtype)  # dL/dc_t, and then its carry dc_t * f_t
+        carry = np.zeros((m, h), dtype=H.dtype)  # dz_{t+1} @ W_hh
+        tmp = np.empty((m, h), dtype=H.dtype)
         for t in range(T - 1, -1, -1):
-            z = gates[:, t]
-            i, f, g, o = z[:, :h], z[:, h : 2 * h], z[:, 2 * h : 3 * h], z[:, 3 * h :]
-            c_prev = C[:, t - 1] if t > 0 else zeros
-            dh = dH[:, t] + dh_carry
-            dc = dc_carry + dh * o * (1 - tanh_C[:, t] ** 2)
-            dz = dZ[:, t]
-            dz[:, :h] = dc * g * i * (1 - i)
-            dz[:, h : 2 * h] = dc * c_prev * f * (1 - f)
-            dz[:, 2 * h : 3 * h] = dc * i * (1 - g**2)
-            dz[:, 3 * h :] = dh * tanh_C[:, t] * o * (1 - o)
-            dc_carry = dc * f
-            dh_carry = np.dot(dz, W_hh)
+            np.add(dH[:, t], carry, out=dh)
+            dc += np.multiply(
+                dh, B[:, t], out=tmp
+            )  # dc_{t+1} f_{t+1} + dh o (1 − tanh²)
+            np.multiply(dc[:, None, :], P[:, t], out=dZ3[:, t])
+            np.multiply(dh, P_o[:, t], out=dZ[:, t, 3 * h :])
+            dc *= f[:, t]  # the carry into step t − 1
+            np.dot(dZ[:, t], W_hh, out=carry)
         H_prev = np.zeros_like(H)
         H_prev[:, 1:] = H[:, :-1]
         self._weight_gradients(X, H_prev, dZ)
