@@ -479,3 +479,34 @@ def test_summary_and_explain_list_gamma_beta_and_running_statistics():
     assert "dX = (dX̂ − mean(dX̂) − X̂·mean(dX̂ * X̂)) / √(σ² + ε)" in text
     conv = gn.Sequential([gn.BatchNorm2D(2)], input_shape=(2, 5, 5))
     assert "X.mean(axis=(0, 2, 3))" in conv.explain()
+
+
+def test_batchnorm1d_docstring_formulas_are_what_the_code_computes():
+    doc = gn.BatchNorm1D.__doc__
+    for formula in (
+        "X̂ = (X − μ) / √(σ² + ε)",
+        "dγ = (dY * X̂).sum(axis=0)",
+        "dβ = dY.sum(axis=0)",
+        "dX = inv_std · (dX̂ − mean(dX̂) − X̂ · mean(dX̂ * X̂))",
+        "running_var  = (1 − p)·running_var  + p·σ²·m/(m − 1)",
+    ):
+        assert formula in doc, formula
+    rng = np.random.default_rng(12)
+    bn = make("1d", 3, rng)
+    rv0 = bn.running_var.copy()
+    X = sample("1d", 6, 3, rng)
+    dY = rng.normal(size=X.shape)
+    Y = bn.forward(X, training=True)
+    dX = bn.backward(dY)
+    mu, var, m, p = X.mean(axis=0), X.var(axis=0), X.shape[0], 0.1
+    inv_std = 1 / np.sqrt(var + 1e-5)
+    X_hat = (X - mu) * inv_std
+    dX_hat = dY * bn.gamma
+    np.testing.assert_allclose(Y, bn.gamma * X_hat + bn.beta)
+    np.testing.assert_allclose(bn.grads["gamma"], (dY * X_hat).sum(axis=0))
+    np.testing.assert_allclose(bn.grads["beta"], dY.sum(axis=0))
+    expected = inv_std * (
+        dX_hat - dX_hat.mean(axis=0) - X_hat * (dX_hat * X_hat).mean(axis=0)
+    )
+    np.testing.assert_allclose(dX, expected)
+    np.testing.assert_allclose(bn.running_var, (1 - p) * rv0 + p * var * m / (m - 1))

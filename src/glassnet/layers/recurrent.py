@@ -248,7 +248,8 @@ class LSTM(_Recurrent):
         dx_t = dz_t @ W_ih                                       dX (m, T, n_in)
 
     Shapes: X (m, T, n_in); weight_ih_l0 (4h, n_in); weight_hh_l0 (4h, h); biases
-    (4h,); rows in PyTorch's gate order i, f, g, o.
+    (4h,); rows in PyTorch's gate order i, f, g, o. σ is computed as
+    (1 + tanh(z/2))/2, the same function, so that one tanh serves all four gates.
     Caches: X, the gates [i, f, g, o] of every step (m, T, 4h), every c_t and
     tanh(c_t) (m, T, h), and H for h_{t−1}.
 
