@@ -182,14 +182,6 @@ def _g(layer: Layer, Z: str, A: str, dA: str) -> tuple[str, str, str, str]:
         )
     if isinstance(layer, Identity):
         return Z, Z, dA, dA
-    if isinstance(layer, (BatchNorm1D, BatchNorm2D, RNN, LSTM)):
-        name = type(layer).__name__  # the whole formulas: "Inside the layers" below
-        return (
-            f"{name}({Z})",
-            rf"\mathrm{{{name}}}({Z})",
-            f"{name}.backward({dA})",
-            rf"\mathrm{{{name}}}'({dA})",
-        )
     name = type(layer).__name__
     return (
         f"{name}({Z})",

@@ -13,6 +13,9 @@ Every layer fulfils one contract:
 - ``params`` and ``grads``: dicts with the same keys and shapes (empty for an
   activation). Inside a model every array in them is a view of the model's one
   parameter vector θ (or gradient vector dθ), see ``glassnet.params``.
+- ``buffers``: state that is saved but not trained (BatchNorm's running statistics):
+  not in θ, never stepped by an optimizer, written by ``glassnet.io`` and by
+  checkpoints. Empty for most layers.
 - ``output_shape(in_shape) -> out_shape``: the shape of one sample's output for one
   sample's input (None for a size not known yet); raises ValueError when the layer
   cannot take that input. ``Sequential`` checks the whole chain with it when built.
