@@ -35,6 +35,10 @@ from glassnet.gradcheck import (
 )
 from glassnet.io import load, save
 from glassnet.layers import (
+    LSTM,
+    RNN,
+    BatchNorm1D,
+    BatchNorm2D,
     Dense,
     Identity,
     Layer,
@@ -47,6 +51,7 @@ from glassnet.layers import (
 from glassnet.losses import MSE, BinaryCrossEntropy, CrossEntropy, Loss
 from glassnet.model import Sequential
 from glassnet.optimizers import SGD, Adam, Momentum, Optimizer, RMSProp
+from glassnet.penalty import L1Penalty
 from glassnet.recovery import BackupAndRestore, Interrupts
 from glassnet.run import DivergenceError, History, Run, accuracy, evaluate
 from glassnet.training import fit
@@ -54,10 +59,14 @@ from glassnet.training import fit
 __version__ = "0.1.0"
 
 __all__ = [
+    "LSTM",
     "MSE",
+    "RNN",
     "SGD",
     "Adam",
     "BackupAndRestore",
+    "BatchNorm1D",
+    "BatchNorm2D",
     "BinaryCrossEntropy",
     "Callback",
     "CrossEntropy",
@@ -71,6 +80,7 @@ __all__ = [
     "History",
     "Identity",
     "Interrupts",
+    "L1Penalty",
     "Layer",
     "LeakyReLU",
     "LearningRateSchedule",

@@ -5,7 +5,9 @@ A checkpoint is two files, neither ever a pickle:
 - ``<path>``, one safetensors file rewritten atomically at every save: the model's
   parameters (``param/<name>``), the optimizer's state (``opt/<name>/<slot>``), the
   parameters at the start of the current epoch (``epoch_start/<name>``, what a
-  divergence restores), the epoch's order of the samples (``order``), and a JSON
+  divergence restores), the layers' buffers (``buffer/<layer>.<key>``: BatchNorm's
+  running statistics, which are state but not parameters), the epoch's order of the
+  samples (``order``), and a JSON
   header of bounded size: progress (epoch, batch, step), the random state, the
   epoch's running sums, the optimizer's class and step count, and the *settings* of
   the run (see ``run_settings``);
@@ -495,11 +497,15 @@ class Checkpoint:
             f"{kind}/{n}" for n, _, _ in params for kind in ("param", "epoch_start")
         }
         known |= {f"opt/{n}/{s}" for n, slots in opt_state.items() for s in slots}
+        buffers = model_buffers(model)
+        self._check_buffers(tensors, buffers)
+        known |= {f"buffer/{n}" for n in buffers}
         unknown = sorted(set(tensors) - known - {"order"})
         if unknown:
             raise ValueError(
                 f"{path}: corrupt checkpoint: unknown tensors {unknown[:5]}; a "
-                "glassnet checkpoint holds param/, epoch_start/, opt/ and order only."
+                "glassnet checkpoint holds param/, epoch_start/, opt/, buffer/ and "
+                "order only."
             )
         n_values, crc = raw["history_values"], raw["history_crc32"]
         values = self._read_history(n_values, crc)
@@ -511,6 +517,8 @@ class Checkpoint:
         # Everything is checked: from here on nothing can fail.
         for name, W, _ in params:
             W[...] = tensors[f"param/{name}"]
+        for name, value in buffers.items():
+            value[...] = tensors[f"buffer/{name}"]
         optimizer.bind(model)
         views = optimizer.state_views()
         for name, slots in opt_state.items():
@@ -532,6 +540,24 @@ class Checkpoint:
             order=order,
             epoch_start=[tensors[f"epoch_start/{n}"] for n, _, _ in params],
         )
+
+    def _check_buffers(
+        self, tensors: dict[str, Array], buffers: dict[str, Array]
+    ) -> None:
+        """Every layer buffer present, with the model's shape and dtype."""
+        for name, value in buffers.items():
+            saved = tensors.get(f"buffer/{name}")
+            if saved is None:
+                raise ValueError(
+                    f"{self.path}: the model's buffer {name} (a layer's saved state, "
+                    "e.g. BatchNorm's running statistics) is not in the checkpoint."
+                )
+            if saved.shape != value.shape or saved.dtype != value.dtype:
+                raise ValueError(
+                    f"{self.path}: buffer {name} is {saved.dtype} of shape "
+                    f"{saved.shape} in the checkpoint but {value.dtype} of shape "
+                    f"{value.shape} in the model."
+                )
 
     def _check_parameters(
         self,
@@ -713,6 +739,8 @@ class Checkpoint:
         for name, slots in optimizer.state_views().items():
             for slot, value in slots.items():
                 tensors[f"opt/{name}/{slot}"] = np.ascontiguousarray(value)
+        for name, value in model_buffers(model).items():  # np.array keeps shape ()
+            tensors[f"buffer/{name}"] = np.array(value, order="C")
         if state.order is not None and state.batch > 0:
             tensors["order"] = np.ascontiguousarray(state.order, dtype=np.int64)
         info = {
@@ -790,6 +818,15 @@ def _split_history(
     step_loss += values[done * per : done * per + batch].tolist()
     history = {k: table[:, per_epoch + j].tolist() for j, k in enumerate(keys)}
     return history, step_loss
+
+
+def model_buffers(model: Sequential) -> dict[str, Array]:
+    """Every layer's buffers by "<layer index>.<key>" (``Layer.buffers``)."""
+    return {
+        f"{i}.{key}": value
+        for i, layer in enumerate(model.layers)
+        for key, value in layer.buffers.items()
+    }
 
 
 def load_checkpoint(

@@ -24,6 +24,10 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from glassnet.layers import (
+    LSTM,
+    RNN,
+    BatchNorm1D,
+    BatchNorm2D,
     Dense,
     Identity,
     Layer,
@@ -106,7 +110,34 @@ def dimensions(model: Sequential, m: int | None = None) -> list[dict[str, Shape]
                 entry["b"] = entry["db"] = (n_out,)
         entry["dZ"], entry["dA"] = entry["Z"], entry["A"]
         table.append(entry)
+    if any(isinstance(layer, (RNN, LSTM)) for layer in model.layers):
+        _with_time(model, table, rows)
     return table
+
+
+def _with_time(model: Sequential, table: list[dict[str, Shape]], rows: Dim) -> None:
+    """Give the sequences of a recurrent model their (m, T, n) shapes, in place.
+
+    A[0] is X of (m, T, n_in); a layer l without a Dense (a recurrent layer) gets
+    the shape of its block's output: (m, T, h) with return_sequences, else (m, h).
+    """
+
+    def batch(shape: tuple[int | None, ...]) -> Shape:
+        dims: list[Dim] = [
+            ("T" if len(shape) == 2 and k == 0 else "?") if n is None else n
+            for k, n in enumerate(shape)
+        ]
+        return (rows, *dims)
+
+    table[0]["A"] = batch(model.shapes[0])
+    l = 0  # noqa: E741 — the seeds' l: the block of the layer just seen
+    for i, layer in enumerate(model.layers):
+        if isinstance(layer, Dense) or l == 0:
+            l += 1  # noqa: E741
+            if "W" not in table[l]:  # Z[l] = A[l−1]: the block's input
+                table[l]["Z"] = table[l]["dZ"] = batch(model.shapes[i])
+        if "W" not in table[l]:
+            table[l]["A"] = table[l]["dA"] = batch(model.shapes[i + 1])
 
 
 # ---- how each activation reads, forward and backward ------------------------------
@@ -329,7 +360,12 @@ def _text(model: Sequential, m: int | None) -> str:
     ]
     table = [("l", "n[l]", *(f"{c}[l]" for c in _COLUMNS))]
     for l, entry in enumerate(dims):  # noqa: E741
-        n = entry["A"][1]
+        # n[l]: one sample's size; "T×8" for a sequence of T vectors of 8
+        n = (
+            entry["A"][1]
+            if len(entry["A"]) == 2
+            else "×".join(map(str, entry["A"][1:]))
+        )
         table.append((str(l), str(n), *(_shape(entry.get(c)) or "—" for c in _COLUMNS)))
     widths = [max(len(row[c]) for row in table) for c in range(len(table[0]))]
     for row in table:
@@ -353,7 +389,7 @@ def _text(model: Sequential, m: int | None) -> str:
         if st.note:
             line += f"   [{st.note}]"
         lines.append(line)
-    return "\n".join(lines)
+    return "\n".join(lines + inside_layers(model, m))
 
 
 def _latex_shape(shape: Shape | None) -> str:
@@ -373,7 +409,11 @@ def _latex(model: Sequential, m: int | None) -> str:
         "$" + head.replace(" & ", "$ & $") + r"$ \\ \hline",
     ]
     for l, entry in enumerate(dims):  # noqa: E741
-        cells = [str(l), str(entry["A"][1])]
+        A = entry["A"]
+        cells = [
+            str(l),
+            str(A[1]) if len(A) == 2 else r" \times ".join(map(str, A[1:])),
+        ]
         for c in _COLUMNS:
             shape = entry.get(c) if l > 0 or c == "A" else None
             cells.append(f"${_latex_shape(shape)}$" if shape else "--")
@@ -394,3 +434,81 @@ def _dim(m: int | None) -> Dim:
 
 def _n(n: int | None) -> Dim:
     return "?" if n is None else n
+
+
+# ---- inside the BatchNorm and recurrent layers -------------------------------------
+# Their formulas span more than one line each; the seeds' table above shows them as
+# one step of layer l. Here each gets its shapes (T: time steps, m: samples) and the
+# equations its forward and backward run (as in the layers' docstrings).
+_INSIDE: dict[type[Layer], tuple[list[str], list[str]]] = {
+    BatchNorm1D: (
+        ["μ = X.mean(axis=0), σ² = X.var(axis=0)   (running_mean, running_var when "
+         "not training)",
+         "X̂ = (X − μ) / √(σ² + ε),  Y = γ X̂ + β",
+         "running = (1 − p)·running + p·batch  (p = momentum; var unbiased, ·N/(N−1))"],
+        ["dγ = (dY * X̂).sum(axis=0),  dβ = dY.sum(axis=0),  dX̂ = dY γ",
+         "dX = (dX̂ − mean(dX̂) − X̂·mean(dX̂ * X̂)) / √(σ² + ε)"],
+    ),
+    RNN: (
+        ["h_t = tanh(x_t @ W_ih.T + b_ih + h_{t−1} @ W_hh.T + b_hh),  h_0 = 0"],
+        ["dz_t = (dH[:, t] + dz_{t+1} @ W_hh) * (1 − h_t²)   for t = T … 1",
+         "dW_ih = Σ_t dz_t.T @ x_t,  dW_hh = Σ_t dz_t.T @ h_{t−1},  "
+         "db = Σ_t dz_t.sum(0),  dx_t = dz_t @ W_ih"],
+    ),
+    LSTM: (
+        ["[i, f, g, o] = [σ, σ, tanh, σ](x_t @ W_ih.T + b_ih + h_{t−1} @ W_hh.T + "
+         "b_hh)",
+         "c_t = f * c_{t−1} + i * g,  h_t = o * tanh(c_t),  h_0 = c_0 = 0"],
+        ["dh_t = dH[:, t] + dz_{t+1} @ W_hh,  dc_t = dc_{t+1} * f_{t+1} + dh_t * o * "
+         "(1 − tanh²(c_t))",
+         "dz_t = [dc·g·i(1−i), dc·c_{t−1}·f(1−f), dc·i·(1−g²), dh·tanh(c_t)·o(1−o)]",
+         "dW_ih = Σ_t dz_t.T @ x_t,  dW_hh = Σ_t dz_t.T @ h_{t−1},  "
+         "db = Σ_t dz_t.sum(0),  dx_t = dz_t @ W_ih"],
+    ),
+}  # fmt: skip
+_INSIDE[BatchNorm2D] = (
+    [line.replace("axis=0", "axis=(0, 2, 3)") for line in _INSIDE[BatchNorm1D][0]],
+    [line.replace("axis=0", "axis=(0, 2, 3)") for line in _INSIDE[BatchNorm1D][1]],
+)
+
+
+def _sample(shape: tuple[int | None, ...], recurrent: bool, m: int | None) -> str:
+    """A batch's shape with the symbols m and T (an unknown length of time)."""
+    dims = [
+        ("T" if recurrent and k == 0 else "?") if n is None else str(n)
+        for k, n in enumerate(shape)
+    ]
+    return "(" + ", ".join(["m" if m is None else str(m), *dims]) + ")"
+
+
+def inside_layers(model: Sequential, m: int | None = None) -> list[str]:
+    """Shapes and equations of the model's BatchNorm, RNN and LSTM layers.
+
+    One block per such layer: its input and output shapes (with T for time steps),
+    its parameters' and buffers' shapes, and its forward and backward equations.
+    Empty for a model without them.
+
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.RNN(3, 5)], input_shape=(None, 3))
+    >>> print(inside_layers(model)[1])
+      layer 0, RNN(3 → 5): X (m, T, 3) → Y (m, 5)
+    """
+    lines: list[str] = []
+    recurrent = any(isinstance(layer, (RNN, LSTM)) for layer in model.layers)
+    for i, layer in enumerate(model.layers):
+        formulas = _INSIDE.get(type(layer))
+        if formulas is None:
+            continue
+        if not lines:
+            lines.append("Inside the layers (T: time steps, m: samples)")
+        x = _sample(model.shapes[i], recurrent, m)
+        y = _sample(model.shapes[i + 1], recurrent, m)
+        lines.append(f"  layer {i}, {layer!r}: X {x} → Y {y}")
+        arrays = {**layer.params, **layer.buffers}
+        lines.append(
+            "    " + ", ".join(f"{k} {_shape(tuple(v.shape))}" for k, v in
+                                arrays.items())
+        )  # fmt: skip
+        lines += [f"    forward:  {text}" for text in formulas[0]]
+        lines += [f"    backward: {text}" for text in formulas[1]]
+    return lines

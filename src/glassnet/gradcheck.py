@@ -128,8 +128,11 @@ def check_gradients(
     model64.loss_and_gradients(X64, Y_arr, loss64)
     analytic = {name: dW.copy() for name, _, dW in model64.parameters()}
 
+    # L as training computes it (training=True: BatchNorm's batch statistics), so
+    # both sides differentiate the same function; the backward it also runs is
+    # thrown away (its dθ is never read again).
     def L(_: Array) -> float:
-        return model64.forward_loss(X64, Y_arr, loss64)[0]
+        return model64.loss_and_gradients(X64, Y_arr, loss64)[0]
 
     errors = {
         name: relative_error(analytic[name], numerical_gradient(L, W, eps))

@@ -10,6 +10,11 @@ file cannot run code. The header's ``__metadata__`` (string → string) carries:
 - ``dtype``: "float32" or "float64";
 - ``metadata``: the caller's own JSON object (e.g. how the data were scaled).
 
+``{"type": "BatchNorm1D", "n": 16, "eps": 1e-05, "momentum": 0.1}`` (and
+``BatchNorm2D``) and ``{"type": "LSTM", "n_in": 1, "n_hidden": 8,
+"return_sequences": false}`` (and ``RNN``) describe the normalisation and recurrent
+layers.
+
 All five keys are required, every layer object has exactly its keys (``n_in``/``n_out``
 integers, ``bias`` a boolean, ``alpha`` a finite number), and tensors have exactly the
 names, shapes and the dtype the architecture implies: ``load`` refuses anything else
@@ -22,6 +27,11 @@ i of ``model.layers`` stores ``W`` as ``"i.weight"`` (n_out, n_in) and ``b`` as
 ``Sequential([Dense(2, 4), ReLU(), Dense(4, 1), Sigmoid()])`` maps onto
 ``torch.nn.Sequential(Linear(2, 4), ReLU(), Linear(4, 1), Sigmoid())`` and
 ``torch_model.load_state_dict(safetensors.torch.load_file(path))`` works unchanged.
+BatchNorm at position i stores γ, β as ``"i.weight"``, ``"i.bias"`` and its running
+statistics as ``"i.running_mean"``, ``"i.running_var"`` and ``"i.num_batches_tracked"``
+(int64, shape ()); RNN and LSTM use nn.RNN/nn.LSTM's names (``"i.weight_ih_l0"``,
+``"i.weight_hh_l0"``, ``"i.bias_ih_l0"``, ``"i.bias_hh_l0"``), so those files load
+into the matching torch ``nn.Sequential`` with ``load_state_dict(strict=True)`` too.
 
 >>> import tempfile, pathlib
 >>> from glassnet import Dense, ReLU, Sequential
@@ -48,6 +58,10 @@ from safetensors.numpy import save as st_save
 from glassnet import _files
 from glassnet._files import MAX_HEADER_BYTES, atomic_write_bytes
 from glassnet.layers import (
+    LSTM,
+    RNN,
+    BatchNorm1D,
+    BatchNorm2D,
     Dense,
     Identity,
     Layer,
@@ -88,6 +102,9 @@ def _describe(layer: Layer, i: int) -> dict[str, Any]:
         }
     if isinstance(layer, LeakyReLU):
         return {"type": "LeakyReLU", "alpha": layer.alpha}
+    more = _describe_more(layer)
+    if more is not None:
+        return more
     name = type(layer).__name__
     if _ACTIVATIONS.get(name) is not type(layer):
         raise TypeError(
@@ -127,6 +144,7 @@ def save(model: Sequential, path: str | os.PathLike[str], metadata: Any = None) 
     tensors: dict[str, np.ndarray] = {}
     for i, layer in enumerate(model.layers):
         if not isinstance(layer, Dense):
+            tensors.update(_tensors_of(layer, i, dtype, path))
             continue
         for key, torch_name in (("W", "weight"), ("b", "bias")):
             if key not in layer.params:
@@ -223,10 +241,12 @@ def _parse_layer(spec: Any, i: int, path: Path) -> dict[str, Any]:
             )
     elif isinstance(kind, str) and kind in _ACTIVATIONS:
         _check_keys(spec, ("type",), where)
+    elif isinstance(kind, str) and kind in _MORE:
+        _parse_more(spec, where)
     else:
         raise ValueError(
             f"{where} has unknown type {kind!r}; known: Dense, "
-            f"{', '.join(sorted(_ACTIVATIONS))}."
+            f"{', '.join(sorted([*_ACTIVATIONS, *_MORE]))}."
         )
     return spec
 
@@ -290,6 +310,8 @@ def _expected_tensors(layers: list[dict[str, Any]]) -> dict[str, tuple[int, ...]
             shapes[f"{i}.weight"] = (spec["n_out"], spec["n_in"])
             if spec["bias"]:
                 shapes[f"{i}.bias"] = (spec["n_out"],)
+        elif spec["type"] in _MORE:
+            shapes.update(_shapes_more(spec, i))
     return shapes
 
 
@@ -316,7 +338,13 @@ def _check_tensors(
                 f"{path}: tensor {name!r} has shape {info.shape}; layer {i}, "
                 f"{layers[i]}, needs {shape}."
             )
-        if info.dtype != code:
+        if name.endswith(".num_batches_tracked"):  # a count, int64 as in PyTorch
+            if info.dtype != "I64":
+                raise ValueError(
+                    f"{path}: tensor {name!r} has dtype {info.dtype}; a count of "
+                    "batches is I64 (int64)."
+                )
+        elif info.dtype != code:
             raise ValueError(
                 f"{path}: tensor {name!r} has dtype {info.dtype}; the model is "
                 f"{dtype} ({code}). glassnet never casts weights on load."
@@ -370,7 +398,7 @@ def load(path: str | os.PathLike[str]) -> Sequential:
         parsed.append((layers, dtype))
 
     tensors, _ = _files.read_safetensors(
-        path, "model file", dtypes=set(_FLOAT_DTYPES.values()), check=check
+        path, "model file", dtypes={*_FLOAT_DTYPES.values(), "I64"}, check=check
     )
     (layers_spec, dtype_name) = parsed[0]
     for name, value in tensors.items():
@@ -381,7 +409,7 @@ def load(path: str | os.PathLike[str]) -> Sequential:
             )
     dtype = np.dtype(dtype_name)
     layers = [_build(spec, dtype, tensors, i) for i, spec in enumerate(layers_spec)]
-    return Sequential(layers)
+    return Sequential(layers, input_shape=_start_more(layers_spec[0]))
 
 
 def _build(
@@ -398,4 +426,136 @@ def _build(
         return layer
     if kind == "LeakyReLU":
         return LeakyReLU(float(spec["alpha"]))
+    if kind in _MORE:
+        return _build_more(spec, dtype, tensors, i)
     return _ACTIVATIONS[kind]()
+
+
+# ---- batch normalisation and recurrent layers --------------------------------------
+# BatchNorm at position i stores γ as "i.weight", β as "i.bias", and its buffers as
+# "i.running_mean", "i.running_var" (model dtype) and "i.num_batches_tracked" (int64,
+# shape ()), the names of nn.BatchNorm1d/2d. RNN and LSTM store their four arrays
+# under nn.RNN/nn.LSTM's own names, "i.weight_ih_l0" ... "i.bias_hh_l0".
+_NORMS: dict[str, type[BatchNorm1D] | type[BatchNorm2D]] = {
+    "BatchNorm1D": BatchNorm1D,
+    "BatchNorm2D": BatchNorm2D,
+}
+_RECURRENT: dict[str, type[RNN] | type[LSTM]] = {"RNN": RNN, "LSTM": LSTM}
+_MORE = (*_NORMS, *_RECURRENT)
+_BN_NAMES = {"gamma": "weight", "beta": "bias"}  # our key → PyTorch's name
+
+
+def _describe_more(layer: Layer) -> dict[str, Any] | None:
+    """The architecture entry of a BatchNorm or recurrent layer (None: another)."""
+    name = type(layer).__name__
+    if isinstance(layer, (BatchNorm1D, BatchNorm2D)) and _NORMS.get(name) is type(
+        layer
+    ):
+        return {"type": name, "n": layer.n, "eps": layer.eps,
+                "momentum": layer.momentum}  # fmt: skip
+    if isinstance(layer, (RNN, LSTM)) and _RECURRENT.get(name) is type(layer):
+        return {"type": name, "n_in": layer.n_in, "n_hidden": layer.n_hidden,
+                "return_sequences": layer.return_sequences}  # fmt: skip
+    return None
+
+
+def _tensors_of(
+    layer: Layer, i: int, dtype: np.dtype[Any], path: str | os.PathLike[str]
+) -> dict[str, np.ndarray]:
+    """The named tensors of a non-Dense layer (parameters and buffers), checked."""
+    named: dict[str, np.ndarray] = {}
+    for key, value in layer.params.items():
+        named[f"{i}.{_BN_NAMES.get(key, key)}"] = value
+    for key, value in layer.buffers.items():
+        named[f"{i}.{key}"] = (
+            value if value.dtype.kind == "i" else value.astype(dtype, copy=False)
+        )
+    for name, value in named.items():
+        if value.dtype.kind == "f" and value.dtype != dtype:
+            raise ValueError(
+                f"cannot save {path}: tensor {name!r} is {value.dtype} but the "
+                f"model is {dtype}; call model.astype({dtype.name!r}) first."
+            )
+        if not np.isfinite(value).all():
+            raise ValueError(
+                f"cannot save {path}: tensor {name!r} ({layer!r}) holds NaN or "
+                "inf, which load refuses; the weights have diverged."
+            )
+    # np.array, not np.ascontiguousarray, which turns the count's shape () into (1,)
+    return {name: np.array(value, order="C") for name, value in named.items()}
+
+
+def _parse_more(spec: dict[str, Any], where: str) -> None:
+    """Check a BatchNorm or recurrent architecture entry, field by field."""
+    if spec["type"] in _NORMS:
+        _check_keys(spec, ("type", "n", "eps", "momentum"), where)
+        _size(spec["n"], "n", where)
+        eps, momentum = spec["eps"], spec["momentum"]
+        if type(eps) not in (int, float) or not (math.isfinite(eps) and eps > 0):
+            raise ValueError(f"{where}: eps must be a finite number > 0; got {eps!r}.")
+        if type(momentum) not in (int, float) or not 0 <= momentum <= 1:
+            raise ValueError(
+                f"{where}: momentum must be a number in [0, 1]; got {momentum!r}."
+            )
+        return
+    _check_keys(spec, ("type", "n_in", "n_hidden", "return_sequences"), where)
+    _size(spec["n_in"], "n_in", where)
+    _size(spec["n_hidden"], "n_hidden", where)
+    if type(spec["return_sequences"]) is not bool:
+        raise ValueError(
+            f"{where}: return_sequences must be true or false; got "
+            f"{spec['return_sequences']!r}."
+        )
+
+
+def _shapes_more(spec: dict[str, Any], i: int) -> dict[str, tuple[int, ...]]:
+    """The tensor names and shapes a BatchNorm or recurrent entry implies."""
+    if spec["type"] in _NORMS:
+        n = spec["n"]
+        return {f"{i}.weight": (n,), f"{i}.bias": (n,), f"{i}.running_mean": (n,),
+                f"{i}.running_var": (n,), f"{i}.num_batches_tracked": ()}  # fmt: skip
+    G = 4 if spec["type"] == "LSTM" else 1
+    h, n_in = spec["n_hidden"], spec["n_in"]
+    return {f"{i}.weight_ih_l0": (G * h, n_in), f"{i}.weight_hh_l0": (G * h, h),
+            f"{i}.bias_ih_l0": (G * h,), f"{i}.bias_hh_l0": (G * h,)}  # fmt: skip
+
+
+def _start_more(spec: dict[str, Any]) -> Any:
+    """One sample's shape for a model that starts with this layer (None: the default).
+
+    A recurrent first layer takes (T, n_in) with any T; BatchNorm2D (c, H, W).
+    """
+    if spec["type"] in _RECURRENT:
+        return (None, spec["n_in"])
+    if spec["type"] == "BatchNorm2D":
+        return (spec["n"], None, None)
+    if spec["type"] == "BatchNorm1D":
+        return (spec["n"],)
+    return None
+
+
+def _build_more(
+    spec: dict[str, Any], dtype: np.dtype[Any], tensors: dict[str, Any], i: int
+) -> Layer:
+    """A BatchNorm or recurrent layer with the file's tensors."""
+    kind = spec["type"]
+    if kind in _NORMS:
+        bn = _NORMS[kind](spec["n"], eps=float(spec["eps"]),
+                          momentum=float(spec["momentum"]), dtype=dtype)  # fmt: skip
+        for key, torch_name in _BN_NAMES.items():
+            bn.params[key][...] = tensors[f"{i}.{torch_name}"]
+        var, count = tensors[f"{i}.running_var"], tensors[f"{i}.num_batches_tracked"]
+        if (var < 0).any() or count < 0:
+            raise ValueError(
+                f"layer {i}, {bn!r}: running_var must be ≥ 0 and num_batches_tracked "
+                "≥ 0; the file is corrupt."
+            )
+        for key, value in bn.buffers.items():
+            value[...] = tensors[f"{i}.{key}"]
+        return bn
+    layer = _RECURRENT[kind](spec["n_in"], spec["n_hidden"],
+                             return_sequences=spec["return_sequences"],
+                             dtype=dtype)  # fmt: skip
+    for key, value in layer.params.items():
+        value[...] = tensors[f"{i}.{key}"]
+    return layer

@@ -180,6 +180,10 @@ def _demo_descent(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     """Glassnet demo NAME."""
+    if args.name == "overfitting":
+        from glassnet.cli.cmd_overfitting import cmd_overfitting
+
+        return cmd_overfitting(args, out)
     if args.name in NARRATED_OPTIONS:
         _refuse_unused_options(args)
         return (

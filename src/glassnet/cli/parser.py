@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    names = [*demos.EXPERIMENTS, "chain", "descent"]
+    names = [*demos.EXPERIMENTS, "chain", "descent", "overfitting"]
     p = sub.add_parser(
         "demo",
         help="run one of the seeds' experiments with its reference settings",

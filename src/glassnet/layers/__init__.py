@@ -13,8 +13,14 @@ array([[11.]], dtype=float32)
 from glassnet.layers.activation import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from glassnet.layers.base import Layer, ParameterDict, as_float_array
 from glassnet.layers.dense import Dense
+from glassnet.layers.normalization import BatchNorm1D, BatchNorm2D
+from glassnet.layers.recurrent import LSTM, RNN
 
 __all__ = [
+    "LSTM",
+    "RNN",
+    "BatchNorm1D",
+    "BatchNorm2D",
     "Dense",
     "Identity",
     "Layer",

@@ -13,6 +13,9 @@ Every layer fulfils one contract:
 - ``params`` and ``grads``: dicts with the same keys and shapes (empty for an
   activation). Inside a model every array in them is a view of the model's one
   parameter vector θ (or gradient vector dθ), see ``glassnet.params``.
+- ``buffers``: state that is saved but not trained (BatchNorm's running statistics):
+  not in θ, never stepped by an optimizer, written by ``glassnet.io`` and by
+  checkpoints. Empty for most layers.
 - ``output_shape(in_shape) -> out_shape``: the shape of one sample's output for one
   sample's input (None for a size not known yet); raises ValueError when the layer
   cannot take that input. ``Sequential`` checks the whole chain with it when built.
@@ -101,6 +104,16 @@ class Layer:
         # (both empty for a layer without parameters).
         self.params: ParameterDict = ParameterDict()
         self.grads: ParameterDict = ParameterDict()
+
+    @property
+    def buffers(self) -> dict[str, Array]:
+        """Saved state that is not a parameter, by name (empty for most layers).
+
+        BatchNorm's running statistics are buffers (PyTorch's word): ``glassnet.io``
+        and checkpoints save them, an optimizer never steps them, and they are not
+        in θ. A layer with buffers returns its own arrays, which loading writes into.
+        """
+        return {}
 
     def forward(self, X: Array, training: bool = False) -> Array:
         """Compute the layer's output for the batch X and cache what backward needs."""
