@@ -358,8 +358,12 @@ class Sequential:
         checkpoint: str | os.PathLike[str] | None = None,
         checkpoint_every: int | None = None,
         resume: bool = False,
+        comm: Any = None,
     ) -> History:
-        """Train the model; see ``glassnet.training.fit`` for every argument."""
+        """Train the model; see ``glassnet.training.fit`` for every argument.
+
+        ``comm`` (an mpi4py communicator) trains data-parallel over its processes.
+        """
         return training.fit(
             self,
             X,
@@ -377,6 +381,7 @@ class Sequential:
             checkpoint=checkpoint,
             checkpoint_every=checkpoint_every,
             resume=resume,
+            comm=comm,
         )
 
     def evaluate(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from glassnet import demos
 from glassnet.cli.data import check_dataset
@@ -47,8 +48,23 @@ def _check_checkpoint_options(args: argparse.Namespace) -> None:
         )
 
 
+def _communicator(args: argparse.Namespace) -> Any:
+    """MPI.COMM_WORLD for --distributed (None without it)."""
+    if not getattr(args, "distributed", False):
+        return None
+    try:
+        from glassnet.distributed import world
+    except ImportError as exc:
+        raise UsageError(str(exc)) from None
+    return world()
+
+
 def _train_like(exp: demos.Experiment, args: argparse.Namespace, out: TextIO) -> Run:
     _check_checkpoint_options(args)
+    comm = _communicator(args)
+    lead = comm is None or comm.Get_rank() == 0
+    if not lead:  # process 0 reports and saves; the others only train
+        out = open(os.devnull, "w")  # noqa: SIM115 - closed with the process
     try:
         run = run_experiment(
             exp,
@@ -59,6 +75,7 @@ def _train_like(exp: demos.Experiment, args: argparse.Namespace, out: TextIO) ->
             checkpoint=args.checkpoint,
             checkpoint_every=args.checkpoint_every,
             resume=args.resume,
+            comm=comm,
         )
     except DivergenceError as exc:
         # fit's first sentence says what and where; the advice is the command's own
@@ -69,6 +86,8 @@ def _train_like(exp: demos.Experiment, args: argparse.Namespace, out: TextIO) ->
             "clip the gradients with --clip-norm (e.g. --clip-norm 1)."
         ) from None
     report(run, out)
+    if not lead:
+        return run
     if args.save:
         save_run(run, args.save)
         print(f"saved     {args.save}", file=out)
