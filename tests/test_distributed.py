@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
+from glassnet.distributed import explain_step
 from glassnet.run import Shard
 
 HERE = Path(__file__).parent
@@ -247,3 +248,20 @@ def test_a_batch_smaller_than_the_number_of_processes_is_refused(tmp_path):
         "distributed fit over 2 processes needs at least 2 rows in every batch"
         in result.stderr
     )
+
+
+def test_explain_step_sums_the_weighted_shard_gradients_into_the_batch_gradient():
+    model, X, y, _ = distributed_job.problem("float64")
+    theta = model.theta.copy()
+    text = explain_step(
+        model, X[:37], y[:37], loss=gn.CrossEntropy(), processes=3
+    )
+    assert "rows [0, 13), m_0 = 13" in text
+    assert "rows [25, 37), m_2 = 12" in text
+    gap = float(text.split("max |dθ − g| = ")[1].split()[0])
+    assert gap < 1e-15
+    np.testing.assert_array_equal(model.theta, theta)  # the model is left as it was
+    with pytest.raises(ValueError, match="processes ≤ the batch's 37 rows"):
+        explain_step(
+            model, X[:37], y[:37], loss=gn.CrossEntropy(), processes=38
+        )

@@ -44,7 +44,7 @@ from numpy.typing import ArrayLike, NDArray
 from glassnet import training
 from glassnet.callbacks import Callback
 from glassnet.losses import Loss
-from glassnet.optimizers import Optimizer
+from glassnet.optimizers import SGD, Optimizer
 from glassnet.run import DivergenceError, History, Run, Shard
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ __all__ = [
     "DistributedError",
     "ShareStart",
     "Waiter",
+    "explain_step",
     "fit",
     "world",
 ]
@@ -422,3 +423,75 @@ def _check_batches(run: Run, size: int) -> None:
             f"batch has {smallest}. Use a batch_size (and a number of samples) of at "
             f"least {size} rows per batch, or fewer processes."
         )
+
+
+def explain_step(
+    model: Sequential,
+    X: ArrayLike,
+    Y: ArrayLike,
+    *,
+    loss: Loss,
+    processes: int = 2,
+    lr: float = 0.1,
+) -> str:
+    """One data-parallel SGD step on the batch (X, Y), written out; no MPI needed.
+
+    The ``processes`` are played in turn in this process: each takes its shard of
+    the batch and computes its local gradient g_k, the "all-reduce" adds
+    (m_k/B)·g_k, and the result is compared with the gradient of one process on the
+    whole batch. The model is left as it was (θ and dθ).
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(2, 2, rng=0), gn.Softmax()]).astype("float64")
+    >>> X = np.random.default_rng(0).normal(size=(5, 2)); y = np.array([0, 1, 1, 0, 1])
+    >>> text = explain_step(model, X, y, loss=gn.CrossEntropy())
+    >>> print(text.splitlines()[0])
+    one data-parallel step: a batch of B = 5 rows over N = 2 processes; θ has 6 numbers
+    """
+    run = training.start(model, X, Y, loss, SGD(lr), 1, None, False, 0)
+    Xb, Yb, B = run.X, run.Y, run.m
+    if not 1 <= processes <= B:
+        raise ValueError(
+            f"explain_step needs 1 ≤ processes ≤ the batch's {B} rows; got {processes}."
+        )
+    theta, dtheta = model.theta.copy(), model.dtheta.copy()
+    last = model.vector.slots[-1]
+    k_show = min(4, last.stop - last.start)
+
+    def show(g: Array) -> str:
+        part = g[last.start : last.start + k_show]
+        return "[" + ", ".join(f"{v:+.5f}" for v in part) + "]"
+
+    name = f"d{last.name}[:{k_show}]"
+    lines = [
+        f"one data-parallel step: a batch of B = {B} rows over N = {processes} "
+        f"processes; θ has {theta.size} numbers",
+        "",
+        "1. shard: process k takes rows [lo, hi) of the batch, m_k = hi − lo",
+        "2. local gradient on each process: g_k = ∂L_k/∂θ, L_k the mean loss over "
+        "its m_k rows",
+    ]
+    total = np.zeros_like(theta)
+    for k in range(processes):
+        lo, hi = Shard(k, processes).rows(B)
+        L_k, _ = model.loss_and_gradients(Xb[lo:hi], Yb[lo:hi], loss)
+        w = (hi - lo) / B
+        total += w * model.dtheta
+        lines.append(
+            f"   process {k}: rows [{lo}, {hi}), m_{k} = {hi - lo}, L_{k} = {L_k:.6f}, "
+            f"weight m_{k}/B = {w:.4f}, {name} = {show(model.dtheta)}"
+        )
+    L, _ = model.loss_and_gradients(Xb, Yb, loss)
+    whole = model.dtheta.copy()
+    nbytes = theta.size * theta.itemsize
+    lines += [
+        f"3. sum (one Allreduce of {nbytes:,} bytes): dθ = Σ_k (m_k/B)·g_k, "
+        f"{name} = {show(total)}",
+        f"   one process on the whole batch: L = {L:.6f}, {name} = {show(whole)}; "
+        f"max |dθ − g| = {np.abs(total - whole).max():.1e}",
+        f"4. shared update on every process: θ ← θ − {lr:g}·dθ, the same numbers "
+        f"everywhere; max |Δθ| = {lr * np.abs(total).max():.6f}",
+    ]
+    model.theta[...], model.dtheta[...] = theta, dtheta
+    return "\n".join(lines)
