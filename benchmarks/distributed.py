@@ -8,7 +8,8 @@ The driver starts two jobs, one after the other, alternating for ``--rounds``:
 - ``one``: one process with OPENBLAS_NUM_THREADS=2 (and OMP_NUM_THREADS=2), a plain
   ``model.fit`` — the BLAS library parallelises each matrix product;
 - ``two``: ``mpiexec -n 2`` with one BLAS thread each, ``model.fit(comm=...)`` — each
-  process computes half of every batch, one all-reduce of dθ per step.
+  process computes half of every batch, one all-reduce of dθ per step;
+- ``single`` (with ``--single``, for reference): one process, one BLAS thread.
 
 Both train the same network (ReLU hidden, softmax + cross-entropy, SGD 0.1, batch
 128, float32, seed 0) for one warm-up epoch and ``--epochs`` timed ones, and report
@@ -97,10 +98,11 @@ def worker(samples: int, epochs: int, distributed: bool) -> dict[str, Any]:
 
 
 def job(kind: str, samples: int, epochs: int) -> dict[str, Any]:
-    """One timed job in fresh processes; process 0's result."""
-    threads = "2" if kind == "one" else "1"
+    """One timed job in fresh processes: process 0's result."""
+    threads = "2" if kind == "one" else "1"  # "two" and "single": one thread each
     env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
-    command = [sys.executable, "-m", "benchmarks.distributed", "--worker", kind]
+    worker = "two" if kind == "two" else "one"
+    command = [sys.executable, "-m", "benchmarks.distributed", "--worker", worker]
     command += ["--samples", str(samples), "--epochs", str(epochs)]
     if kind == "two":
         mpiexec = shutil.which("mpiexec")
@@ -110,8 +112,7 @@ def job(kind: str, samples: int, epochs: int) -> dict[str, Any]:
     out = subprocess.run(
         command, env=env, capture_output=True, text=True, check=True, timeout=3600
     ).stdout
-    rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    return min(rows, key=lambda r: r.get("rank", 0))
+    return json.loads(next(x for x in out.splitlines() if x.startswith("{")))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -121,16 +122,21 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--out", type=Path)
+    p.add_argument(
+        "--single", action="store_true", help="also 1 process × 1 thread, for reference"
+    )
     p.add_argument("--worker", choices=["one", "two"], help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
         result = worker(args.samples, args.epochs, args.worker == "two")
-        print(json.dumps(result), flush=True)
+        if result.get("rank", 0) == 0:  # one line: the launcher mixes the outputs
+            print(json.dumps(result), flush=True)
         return
     load_before = os.getloadavg()
+    kinds = ("one", "two", "single") if args.single else ("one", "two")
     rounds = []
     for _ in range(args.rounds):  # alternate, so a slow phase hits both
-        rounds.append({k: job(k, args.samples, args.epochs) for k in ("one", "two")})
+        rounds.append({k: job(k, args.samples, args.epochs) for k in kinds})
     load_after = os.getloadavg()
     report = {
         "samples": args.samples,
@@ -153,6 +159,12 @@ def main(argv: list[str] | None = None) -> None:
             f"({100 * two['allreduce_ms_per_step'] / two['step_ms']:.0f} %), "
             f"alone {two['pure_allreduce_ms']:.3f} ms"
         )
+        if "single" in r:
+            single = r["single"]
+            print(
+                f"         1 process × 1 thread {single['epoch_s']:.2f} s/epoch "
+                f"({single['samples_per_s']:.0f} samples/s)"
+            )
     if args.out:
         args.out.write_text(json.dumps(report, indent=1))
 

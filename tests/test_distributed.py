@@ -244,24 +244,37 @@ def test_a_batch_smaller_than_the_number_of_processes_is_refused(tmp_path):
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if "glassnet:" in line]
+    assert len(lines) == 1  # both processes fail alike: process 0 says it once
     assert (
         "distributed fit over 2 processes needs at least 2 rows in every batch"
-        in result.stderr
+        in lines[0]
     )
+
+
+@needs_mpi
+def test_the_cli_reports_missing_data_once_and_ends_every_process(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src")}
+    args = ["train", "--data", "mnist", "--data-dir", str(tmp_path / "none")]
+    result = subprocess.run(
+        [MPIEXEC, "-n", "2", sys.executable, "-m", "glassnet", *args,
+         "--distributed", "--quiet"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if "glassnet:" in line]
+    assert len(lines) == 1
+    assert lines[0].startswith("glassnet: process 0 of 2 failed: FileNotFoundError")
 
 
 def test_explain_step_sums_the_weighted_shard_gradients_into_the_batch_gradient():
     model, X, y, _ = distributed_job.problem("float64")
     theta = model.theta.copy()
-    text = explain_step(
-        model, X[:37], y[:37], loss=gn.CrossEntropy(), processes=3
-    )
+    text = explain_step(model, X[:37], y[:37], loss=gn.CrossEntropy(), processes=3)
     assert "rows [0, 13), m_0 = 13" in text
     assert "rows [25, 37), m_2 = 12" in text
     gap = float(text.split("max |dθ − g| = ")[1].split()[0])
     assert gap < 1e-15
     np.testing.assert_array_equal(model.theta, theta)  # the model is left as it was
     with pytest.raises(ValueError, match="processes ≤ the batch's 37 rows"):
-        explain_step(
-            model, X[:37], y[:37], loss=gn.CrossEntropy(), processes=38
-        )
+        explain_step(model, X[:37], y[:37], loss=gn.CrossEntropy(), processes=38)

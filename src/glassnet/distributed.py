@@ -56,6 +56,7 @@ __all__ = [
     "DistributedError",
     "ShareStart",
     "Waiter",
+    "abort",
     "explain_step",
     "fit",
     "world",
@@ -113,9 +114,13 @@ class Waiter:
         if self.timeout is None:
             request.Wait()
             return
-        deadline = time.monotonic() + self.timeout
+        start = time.monotonic()
+        deadline = start + self.timeout
         while not request.Test():
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now - start > 0.01:  # a long wait: poll gently, leave the core to others
+                time.sleep(0.0005)
+            if now > deadline:
                 raise DistributedError(
                     f"no answer from the other processes for {self.timeout:g} s in "
                     f"the {what} {self.where}: one of them stopped or hangs"
@@ -315,12 +320,17 @@ def _agreed(err: BaseException, reducer: AllReduceGradients | None) -> bool:
     )
 
 
-def _abort(comm: Any, err: BaseException) -> NoReturn:
-    """Say what failed on this process, in one line, and end every process."""
+def abort(comm: Any, err: BaseException) -> NoReturn:
+    """Say what failed on this process, in one line, and end every process.
+
+    ``MPI_Abort`` with status 2 for bad input (ValueError, TypeError, OSError), 130 for
+    Ctrl-C, 1 otherwise. Any other process first waits a second: when all fail
+    alike, process 0's line comes alone.
+    """
     rank, size = comm.Get_rank(), comm.Get_size()
     if rank != 0:  # when all fail alike, process 0's line comes first and alone
-        time.sleep(0.5)
-    what = str(err) or type(err).__name__
+        time.sleep(1.0)
+    what = (str(err) or type(err).__name__).rstrip(".")
     line = " ".join(
         f"glassnet: process {rank} of {size} failed: {type(err).__name__}: {what}; "
         f"stopping all {size} processes.".split()
@@ -328,7 +338,7 @@ def _abort(comm: Any, err: BaseException) -> NoReturn:
     sys.stderr.write(line + "\n")
     sys.stderr.flush()
     time.sleep(0.25)  # the launcher forwards the line before it tears the job down
-    code = 2 if isinstance(err, (ValueError, TypeError)) else 1
+    code = 2 if isinstance(err, (ValueError, TypeError, OSError)) else 1
     comm.Abort(130 if isinstance(err, KeyboardInterrupt) else code)
     raise SystemExit(code)  # pragma: no cover - Abort does not return
 
@@ -409,7 +419,7 @@ def fit(  # noqa: D417 — the arguments not listed are fit's, documented there
     except BaseException as err:
         if _agreed(err, reducer):
             raise
-        _abort(comm, err)
+        abort(comm, err)
 
 
 def _check_batches(run: Run, size: int) -> None:

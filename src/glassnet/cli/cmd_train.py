@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from glassnet import demos
 from glassnet.cli.data import check_dataset
@@ -59,6 +59,16 @@ def _communicator(args: argparse.Namespace) -> Any:
     return world()
 
 
+def _end_job(comm: Any, exc: BaseException) -> NoReturn:
+    """Under --distributed, one line for an error and the end of every process.
+
+    The others may be waiting for this one; ``MPI_Abort`` ends them.
+    """
+    from glassnet.distributed import abort
+
+    abort(comm, exc)
+
+
 def _train_like(exp: demos.Experiment, args: argparse.Namespace, out: TextIO) -> Run:
     _check_checkpoint_options(args)
     comm = _communicator(args)
@@ -81,10 +91,21 @@ def _train_like(exp: demos.Experiment, args: argparse.Namespace, out: TextIO) ->
         # fit's first sentence says what and where; the advice is the command's own
         what = str(exc).split(". ")[0].rstrip(".")
         kept = f"; {args.save} was not written" if args.save else ""
-        raise UsageError(
+        error = UsageError(
             f"{what}{kept}. Try a smaller learning rate than --lr {exp.lr:g}, or "
             "clip the gradients with --clip-norm (e.g. --clip-norm 1)."
-        ) from None
+        )
+        if comm is None:
+            raise error from None
+        _end_job(comm, error)
+    except (ValueError, TypeError, OSError) as exc:
+        if comm is None:
+            raise
+        _end_job(comm, exc)
+    except KeyboardInterrupt:
+        if not lead:  # every process stopped after the same step: 0 says so
+            raise SystemExit(130) from None
+        raise
     report(run, out)
     if not lead:
         return run
