@@ -44,8 +44,13 @@ needs_mpi = pytest.mark.skipif(
 )
 
 
-def job(*args: str, timeout: float = 120, env: dict[str, str] | None = None):
-    """Run ``mpiexec -n 2 python3 distributed_job.py args``; (result, seconds)."""
+def job(
+    *args: str,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
+    processes: int = 2,
+):
+    """Run ``mpiexec -n processes python3 distributed_job.py args``: (result, s)."""
     environ = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(HERE.parent / "src"), str(HERE)]),
@@ -53,7 +58,8 @@ def job(*args: str, timeout: float = 120, env: dict[str, str] | None = None):
         "OPENBLAS_NUM_THREADS": "1",
         **(env or {}),
     }
-    command = [MPIEXEC, "-n", "2", sys.executable, str(HERE / "distributed_job.py")]
+    script = str(HERE / "distributed_job.py")
+    command = [MPIEXEC, "-n", str(processes), sys.executable, script]
     start = time.monotonic()
     result = subprocess.run(
         [*command, *args],
@@ -148,6 +154,18 @@ def test_two_processes_end_bit_identical_and_equal_to_one_process(tmp_path, dtyp
     for key, values in history.history.items():  # loss, accuracy, val_*: exact means
         np.testing.assert_allclose(record0["history"][key], values, rtol=tol)
     np.testing.assert_allclose(record0["step_loss"], history.step_loss, rtol=tol)
+
+
+@needs_mpi
+def test_three_processes_split_batches_unevenly_and_still_equal_one_process(tmp_path):
+    # 32 rows as 11 + 11 + 10, the last batch of 11 as 4 + 4 + 3: weights m_k/B
+    result, _ = job("train", "float64", str(tmp_path), processes=3)
+    assert result.returncode == 0, result.stderr
+    thetas = [outputs(tmp_path, r)[0] for r in range(3)]
+    for other in thetas[1:]:
+        np.testing.assert_array_equal(thetas[0], other)
+    theta, _ = one_process("float64")
+    assert np.abs(thetas[0] - theta).max() <= 1e-12 * np.abs(theta).max()
 
 
 @needs_mpi
