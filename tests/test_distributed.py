@@ -11,6 +11,7 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -61,15 +62,30 @@ def job(
     script = str(HERE / "distributed_job.py")
     command = [MPIEXEC, "-n", str(processes), sys.executable, script]
     start = time.monotonic()
-    result = subprocess.run(
-        [*command, *args],
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    result = bounded([*command, *args], environ, timeout)
     return result, time.monotonic() - start
+
+
+def bounded(command: list[str], env: dict[str, str], timeout: float):
+    """Run ``command`` in its own process group; kill the whole group past timeout.
+
+    mpiexec's processes are its children: killing mpiexec alone could leave them.
+    """
+    with subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def one_process(dtype: str, epochs: int = 3):
@@ -237,10 +253,7 @@ def test_the_cli_trains_on_two_processes_and_only_process_0_reports_and_saves(
         "--seed", "1", "--quiet", "--save", str(tmp_path / "model.safetensors"),
     ]  # fmt: skip
     command = [MPIEXEC, "-n", "2", sys.executable, "-m", "glassnet"]
-    two = subprocess.run(
-        [*command, *args, "--distributed"],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    two = bounded([*command, *args, "--distributed"], env, 120)
     assert two.returncode == 0, two.stderr
     one = subprocess.run(
         [sys.executable, "-m", "glassnet", *args],
@@ -256,11 +269,8 @@ def test_the_cli_trains_on_two_processes_and_only_process_0_reports_and_saves(
 def test_a_batch_smaller_than_the_number_of_processes_is_refused(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src")}
     args = ["train", "--data", "circles", "--epochs", "1", "--batch-size", "1"]
-    result = subprocess.run(
-        [MPIEXEC, "-n", "2", sys.executable, "-m", "glassnet", *args,
-         "--distributed", "--quiet"],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    command = [MPIEXEC, "-n", "2", sys.executable, "-m", "glassnet", *args]
+    result = bounded([*command, "--distributed", "--quiet"], env, 120)
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if "glassnet:" in line]
     assert len(lines) == 1  # both processes fail alike: process 0 says it once
@@ -274,11 +284,8 @@ def test_a_batch_smaller_than_the_number_of_processes_is_refused(tmp_path):
 def test_the_cli_reports_missing_data_once_and_ends_every_process(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src")}
     args = ["train", "--data", "mnist", "--data-dir", str(tmp_path / "none")]
-    result = subprocess.run(
-        [MPIEXEC, "-n", "2", sys.executable, "-m", "glassnet", *args,
-         "--distributed", "--quiet"],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    command = [MPIEXEC, "-n", "2", sys.executable, "-m", "glassnet", *args]
+    result = bounded([*command, "--distributed", "--quiet"], env, 60)
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if "glassnet:" in line]
     assert len(lines) == 1
