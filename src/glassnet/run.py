@@ -281,13 +281,8 @@ class Run:
         data set is never copied. With a ``shard``, each batch is this process's
         part of it.
         """
-        X, Y, n, order, m = self.X, self.Y, self.batch_size, self.order, self.m
-        spans = [(s, min(s + n, m)) for s in range(self.batch * n, m, n)]
-        if self.shard is not None:
-            parts = [self.shard.rows(stop - start) for start, stop in spans]
-            spans = [
-                (s + lo, s + hi) for (s, _), (lo, hi) in zip(spans, parts, strict=True)
-            ]
+        X, Y, n, order = self.X, self.Y, self.batch_size, self.order
+        spans = self._spans()
         if order is None:
             for start, stop in spans:
                 yield X[start:stop], Y[start:stop]
@@ -303,6 +298,16 @@ class Run:
                 X.take(idx, axis=0, out=X_buf[:k], mode="clip"),
                 Y.take(idx, axis=0, out=Y_buf[:k], mode="clip"),
             )
+
+    def _spans(self) -> Iterator[tuple[int, int]]:
+        """[start, stop) of each remaining batch in the epoch (this shard's part)."""
+        n, m = self.batch_size, self.m
+        for start in range(self.batch * n, m, n):
+            stop = min(start + n, m)
+            if self.shard is not None:
+                lo, hi = self.shard.rows(stop - start)
+                start, stop = start + lo, start + hi
+            yield start, stop
 
     def measure(self, L: float, Y_hat: Array, Yb: Array) -> None:
         """Take the step's numbers: its loss, Σ loss over its rows, its correct count.
