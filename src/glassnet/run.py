@@ -9,7 +9,7 @@ epoch's sample order and running sums, the History. Callbacks read and change it
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -24,7 +24,15 @@ from glassnet.losses import BinaryCrossEntropy, CrossEntropy, Loss
 if TYPE_CHECKING:
     from glassnet.model import Sequential
 
-__all__ = ["DivergenceError", "History", "Run", "accuracy", "check_data", "evaluate"]
+__all__ = [
+    "DivergenceError",
+    "History",
+    "Run",
+    "Shard",
+    "accuracy",
+    "check_data",
+    "evaluate",
+]
 
 Array = NDArray[Any]
 
@@ -156,6 +164,37 @@ def evaluate(
     return result
 
 
+def _no_other_process(values: Array) -> Array:
+    """The sum over processes when there is one process: the values themselves."""
+    return values
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Process ``index`` of ``count`` computes its part of every batch.
+
+    A batch of k rows is cut into ``count`` contiguous parts whose sizes differ by at
+    most one (the first k mod count parts have one row more); process ``index`` takes
+    part ``index``. ``total`` adds a vector of per-process sums over all processes
+    (an all-reduce); with one process it is the identity. Data-parallel training
+    (``glassnet.distributed``) gives the Run a Shard; the order of the samples still
+    comes from the seed, so every process cuts the same batches.
+
+    >>> [Shard(i, 3).rows(7) for i in range(3)]
+    [(0, 3), (3, 5), (5, 7)]
+    """
+
+    index: int
+    count: int
+    total: Callable[[Array], Array] = _no_other_process
+
+    def rows(self, k: int) -> tuple[int, int]:
+        """This process's rows [lo, hi) of a batch of ``k`` rows."""
+        q, r = divmod(k, self.count)
+        lo = self.index * q + min(self.index, r)
+        return lo, lo + q + (self.index < r)
+
+
 @dataclass(eq=False)
 class Run:
     """Where a fit stands, between two optimizer steps.
@@ -175,6 +214,10 @@ class Run:
         interrupted: the signal (Ctrl-C, SIGTERM) received during the step, if any.
         seed: the ``seed`` fit was given (a checkpoint records it).
         validation: the checked validation data, if any.
+        shard: this process's part of each batch in data-parallel training
+            (None: the whole batch); see ``Shard``.
+        measured: the current step's (loss, Σ loss over its rows, correct count),
+            taken by ``measure`` and added by ``record``.
     """
 
     model: Sequential
@@ -198,6 +241,8 @@ class Run:
     interrupted: int | None = None
     seed: Any = None
     validation: tuple[Array, Array] | None = None
+    shard: Shard | None = None
+    measured: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     @property
     def m(self) -> int:
@@ -228,18 +273,19 @@ class Run:
 
         Batches in place are slices, no copies. Shuffled batches are gathered into
         two reused buffers, so an epoch allocates nothing of the data's size and the
-        data set is never copied.
+        data set is never copied. With a ``shard``, each batch is this process's
+        part of it.
         """
         X, Y, n, order = self.X, self.Y, self.batch_size, self.order
-        starts = range(self.batch * n, self.m, n)
+        spans = self._spans()
         if order is None:
-            for start in starts:
-                yield X[start : start + n], Y[start : start + n]
+            for start, stop in spans:
+                yield X[start:stop], Y[start:stop]
             return
         X_buf = np.empty((n, *X.shape[1:]), dtype=X.dtype)
         Y_buf = np.empty((n, *Y.shape[1:]), dtype=Y.dtype)
-        for start in starts:
-            idx = order[start : start + n]
+        for start, stop in spans:
+            idx = order[start:stop]
             k = idx.shape[0]
             # mode="clip" skips a bounds check that makes take(out=...) many times
             # slower; the indices are a permutation of range(m), none out of bounds
@@ -248,13 +294,32 @@ class Run:
                 Y.take(idx, axis=0, out=Y_buf[:k], mode="clip"),
             )
 
-    def record(self, L: float, Y_hat: Array, Yb: Array) -> None:
-        """Count one step: its loss, and its correct predictions when classifying."""
+    def _spans(self) -> Iterator[tuple[int, int]]:
+        """[start, stop) of each remaining batch in the epoch (this shard's part)."""
+        n, m = self.batch_size, self.m
+        for start in range(self.batch * n, m, n):
+            stop = min(start + n, m)
+            if self.shard is not None:
+                lo, hi = self.shard.rows(stop - start)
+                start, stop = start + lo, start + hi
+            yield start, stop
+
+    def measure(self, L: float, Y_hat: Array, Yb: Array) -> None:
+        """Take the step's numbers: its loss, Σ loss over its rows, its correct count.
+
+        They are added by ``record`` after the update; in between a callback may
+        replace them (``glassnet.distributed`` puts the sums over all processes).
+        """
+        correct = count_correct(Y_hat, Yb, self.loss) if self.classify else 0.0
+        self.measured = (L, L * Yb.shape[0], correct)
+
+    def record(self) -> None:
+        """Count one step with the numbers ``measure`` took."""
+        L, loss_sum, correct = self.measured
         self.step += 1
         self.batch += 1
-        self.loss_sum += L * Yb.shape[0]
-        if self.classify:
-            self.correct += count_correct(Y_hat, Yb, self.loss)
+        self.loss_sum += loss_sum
+        self.correct += correct
         self.history.step_loss.append(L)
 
     def epoch_logs(self) -> dict[str, float]:
@@ -270,8 +335,24 @@ class Run:
         self.batch = 0
 
     def evaluate(self, X: Array, Y: Array) -> dict[str, float]:
-        """The model's loss (and accuracy) on checked data."""
-        return evaluate(self.model, X, Y, loss=self.loss)
+        """The model's loss (and accuracy) on checked data.
+
+        With a ``shard``, each process evaluates its part of the rows and the sums
+        are added over the processes: the mean over all of X, weighted by samples.
+        """
+        if self.shard is None:
+            return evaluate(self.model, X, Y, loss=self.loss)
+        lo, hi = self.shard.rows(X.shape[0])
+        sums = np.zeros(2)
+        if hi > lo:
+            part = evaluate(self.model, X[lo:hi], Y[lo:hi], loss=self.loss)
+            sums[:] = part["loss"], part.get("accuracy", 0.0)
+            sums *= hi - lo
+        loss_sum, correct = self.shard.total(sums) / X.shape[0]
+        result = {"loss": float(loss_sum)}
+        if self.classify:
+            result["accuracy"] = float(correct)
+        return result
 
     def interrupt_message(self, notes: list[str | None]) -> str:
         """What KeyboardInterrupt says: where the run stopped, and what was saved."""

@@ -65,6 +65,7 @@ __all__ = [
     "clip_gradients",
     "evaluate",
     "fit",
+    "train",
 ]
 
 
@@ -90,6 +91,7 @@ def fit(
     checkpoint_every: int | None = None,
     resume: bool = False,
     threads: int | str | None = None,
+    comm: Any = None,
 ) -> History:
     """Train ``model`` on (X, Y) by repeated forward, backward and optimizer steps.
 
@@ -122,6 +124,9 @@ def fit(
             int fixes them for the fit, "auto" follows the machine's load
             (``glassnet.threads``; the last bits of large products may then differ
             from run to run).
+        comm: an mpi4py communicator: train data-parallel over its processes
+            (``glassnet.distributed.fit``, started by ``mpiexec -n N``); every
+            process then ends with the same weights.
 
     Returns:
         The History of losses and accuracies per epoch.
@@ -132,11 +137,35 @@ def fit(
         KeyboardInterrupt: Ctrl-C (or SIGTERM while checkpointing) stopped training
             between two steps, after saving the checkpoint if one was asked for.
     """
+    if comm is not None:  # data-parallel over MPI: the same loop on every process
+        from glassnet.distributed import fit as distributed_fit
+
+        return distributed_fit(
+            model, X, Y, comm=comm, loss=loss, optimizer=optimizer, epochs=epochs,
+            batch_size=batch_size, shuffle=shuffle, seed=seed,
+            validation_data=validation_data, callbacks=callbacks, verbose=verbose,
+            clip_norm=clip_norm, checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every, resume=resume,
+        )  # fmt: skip
     run = start(model, X, Y, loss, optimizer, epochs, batch_size, shuffle, seed)
     hooks = thread_callbacks(threads) + all_callbacks(
         run, callbacks, validation_data, verbose, clip_norm, checkpoint,
         checkpoint_every, resume,
     )  # fmt: skip
+    return train(run, hooks)
+
+
+# Overflow on the way to a divergence is expected (see fit).
+@np.errstate(over="ignore", invalid="ignore")
+def train(run: Run, hooks: list[Callback]) -> History:
+    """The loop of ``fit`` on a started Run, calling ``hooks`` in their order.
+
+    For each epoch, for each batch: forward, loss and backward (the gradients in
+    dθ), the hooks' ``on_backward_end``, the optimizer's step, the record, the hooks'
+    ``on_step_end``. ``fit`` is ``start`` + ``all_callbacks`` + ``train``; a variant
+    of fit (``glassnet.distributed``) changes the Run or the hooks, not the loop.
+    """
+    model, loss, optimizer = run.model, run.loss, run.optimizer
     for cb in hooks:
         cb.set_run(run)
     try:
@@ -150,10 +179,11 @@ def fit(
                 for Xb, Yb in run.batches():
                     L, Y_hat = model.loss_and_gradients(Xb, Yb, loss)  # forward,
                     logs = {"loss": L}  # loss and backward: the gradients are in dθ
+                    run.measure(L, Y_hat, Yb)
                     for cb in hooks:
                         cb.on_backward_end(run.step + 1, model, logs)
                     optimizer.step(model)  # θ from dθ, by the optimizer's rule
-                    run.record(L, Y_hat, Yb)
+                    run.record()
                     for cb in hooks:
                         cb.on_step_end(run.step, model, logs)
                     if run.interrupted is not None:  # Ctrl-C: save, then stop

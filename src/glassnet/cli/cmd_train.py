@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import TextIO
+from typing import Any, NoReturn, TextIO
 
 from glassnet import demos, io
 from glassnet.cli.data import check_dataset
@@ -67,8 +67,33 @@ def _check_output_options(args: argparse.Namespace) -> None:
         )
 
 
+def _communicator(args: argparse.Namespace) -> Any:
+    """MPI.COMM_WORLD for --distributed (None without it)."""
+    if not getattr(args, "distributed", False):
+        return None
+    try:
+        from glassnet.distributed import world
+    except ImportError as exc:
+        raise UsageError(str(exc)) from None
+    return world()
+
+
+def _end_job(comm: Any, exc: BaseException) -> NoReturn:
+    """Under --distributed, one line for an error and the end of every process.
+
+    The others may be waiting for this one; ``MPI_Abort`` ends them.
+    """
+    from glassnet.distributed import abort
+
+    abort(comm, exc)
+
+
 def _train_like(exp: demos.Experiment, args: argparse.Namespace, out: TextIO) -> Run:
     _check_output_options(args)
+    comm = _communicator(args)
+    lead = comm is None or comm.Get_rank() == 0
+    if not lead:  # process 0 reports and saves; the others only train
+        out = open(os.devnull, "w")  # noqa: SIM115 - closed with the process
     try:
         run = run_experiment(
             exp,
@@ -79,16 +104,30 @@ def _train_like(exp: demos.Experiment, args: argparse.Namespace, out: TextIO) ->
             checkpoint=args.checkpoint,
             checkpoint_every=args.checkpoint_every,
             resume=args.resume,
+            comm=comm,
         )
     except DivergenceError as exc:
         # fit's first sentence says what and where; the advice is the command's own
         what = str(exc).split(". ")[0].rstrip(".")
         kept = f"; {args.save} was not written" if args.save else ""
-        raise UsageError(
+        error = UsageError(
             f"{what}{kept}. Try a smaller learning rate than --lr {exp.lr:g}, or "
             "clip the gradients with --clip-norm (e.g. --clip-norm 1)."
-        ) from None
+        )
+        if comm is None:
+            raise error from None
+        _end_job(comm, error)
+    except (ValueError, TypeError, OSError) as exc:
+        if comm is None:
+            raise
+        _end_job(comm, exc)
+    except KeyboardInterrupt:
+        if not lead:  # every process stopped after the same step: 0 says so
+            raise SystemExit(130) from None
+        raise
     report(run, out)
+    if not lead:
+        return run
     if args.save:
         save_run(run, args.save)
         print(f"saved     {args.save}", file=out)

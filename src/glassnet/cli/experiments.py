@@ -218,6 +218,7 @@ def run_experiment(
     checkpoint: str | None = None,
     checkpoint_every: int | None = None,
     resume: bool = False,
+    comm: Any = None,
 ) -> Run:
     """Load the data, build the model, train it and measure it; print as it goes.
 
@@ -228,7 +229,8 @@ def run_experiment(
     ``checkpoint``, ``checkpoint_every`` and ``resume`` go to ``fit``: the training
     state is saved to that file, and with ``resume`` the run goes on from it (ending
     bit-identical to a run never interrupted). A KeyboardInterrupt from ``fit`` comes
-    back with a hint on how to resume.
+    back with a hint on how to resume. ``comm`` (an mpi4py communicator) trains
+    data-parallel over its processes.
     """
     data = load_data(exp, data_dir)
     n_out, to_targets = targets_for(exp, data)
@@ -282,6 +284,7 @@ def run_experiment(
             checkpoint=checkpoint,
             checkpoint_every=checkpoint_every,
             resume=resume,
+            comm=comm,
         )
     except KeyboardInterrupt as exc:
         if checkpoint is None or not str(exc) or not Path(checkpoint).exists():

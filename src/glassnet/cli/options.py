@@ -245,6 +245,13 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
         help="BLAS threads for the products: a number, or auto (default: follow the "
         "machine's load, e.g. one thread while another program keeps a core busy)",
     )
+    g.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel over the processes of `mpiexec -n N glassnet train ...`: "
+        "each batch is split across them, one all-reduce of the gradients per step; "
+        "only process 0 prints and saves (needs glassnet[mpi])",
+    )
     g = p.add_argument_group("checkpoints")
     g.add_argument(
         "--checkpoint",
