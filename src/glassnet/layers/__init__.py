@@ -12,13 +12,20 @@ array([[11.]], dtype=float32)
 
 from glassnet.layers.activation import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from glassnet.layers.base import Layer, ParameterDict, as_float_array
+from glassnet.layers.conv import AvgPool2D, Conv2D, Flatten, MaxPool2D
 from glassnet.layers.dense import Dense
+from glassnet.layers.dropout import Dropout
 
 __all__ = [
+    "AvgPool2D",
+    "Conv2D",
     "Dense",
+    "Dropout",
+    "Flatten",
     "Identity",
     "Layer",
     "LeakyReLU",
+    "MaxPool2D",
     "ParameterDict",
     "ReLU",
     "Sigmoid",

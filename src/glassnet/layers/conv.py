@@ -1,0 +1,543 @@
+"""Convolution, pooling and Flatten on images (m, C, H, W), PyTorch's layouts.
+
+A convolution is a Dense map applied to every k×k window of the image, with the same
+weights at every place. ``Conv2D`` copies the windows into the columns of one matrix
+(im2col), so the forward is one matrix product; its backward runs the copy in reverse
+(col2im), adding where windows overlap. ``docs/derivations.md`` ("Convolution")
+derives both.
+
+Both copies take one strided slice per kernel offset (i, j) rather than one per
+window: k·k NumPy operations on large arrays instead of H·W small ones. The matrix of
+windows is laid out channels-major, (c_in, kh, kw, m, OH, OW), so each offset's copy
+writes one contiguous block and the product comes out as (c_out, m, OH, OW), which a
+single transposing copy turns into the layer's (m, c_out, OH, OW).
+
+>>> import numpy as np
+>>> conv = Conv2D(1, 2, 3, padding=1, rng=0)
+>>> conv.forward(np.zeros((4, 1, 8, 8), dtype=np.float32)).shape
+(4, 2, 8, 8)
+>>> MaxPool2D(2).output_shape((2, 8, 8)), Flatten().output_shape((2, 4, 4))
+((2, 4, 4), (32,))
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+from glassnet import init as initializers
+from glassnet._validate import positive_int
+from glassnet.layers.base import Layer, Shape, as_float_array
+
+__all__ = ["AvgPool2D", "Conv2D", "Flatten", "MaxPool2D"]
+
+Array = NDArray[Any]
+Pair = tuple[int, int]
+
+
+def _pair(value: Any, what: str, minimum: int = 1) -> Pair:
+    """An int or a pair of ints (PyTorch's convention) as (rows, columns)."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{what} must be an int or a pair of ints; got {value!r}.")
+        return (
+            positive_int(value[0], what, minimum=minimum),
+            positive_int(value[1], what, minimum=minimum),
+        )
+    n = positive_int(value, what, minimum=minimum)
+    return (n, n)
+
+
+def _show(shape: Shape) -> str:
+    """(3, None) as "(3, ?)"."""
+    inner = ", ".join("?" if n is None else str(n) for n in shape)
+    return f"({inner},)" if len(shape) == 1 else f"({inner})"
+
+
+def _size_out(n: int, k: int, s: int, p: int) -> int:
+    """Windows along one axis: ⌊(n + 2p − k) / s⌋ + 1 (PyTorch's floor mode)."""
+    return (n + 2 * p - k) // s + 1
+
+
+def _window(i: int, j: int, out_hw: Pair, stride: Pair) -> tuple[Any, ...]:
+    """The entries that kernel offset (i, j) meets in every window, as a slice.
+
+    Window (y, x) starts at (y·sh, x·sw), so its offset (i, j) is the pixel
+    (i + y·sh, j + x·sw): for all windows at once, rows i, i + sh, ..., columns
+    j, j + sw, ...
+    """
+    (oh, ow), (sh, sw) = out_hw, stride
+    rows = slice(i, i + sh * (oh - 1) + 1, sh)
+    cols = slice(j, j + sw * (ow - 1) + 1, sw)
+    return (slice(None), slice(None), rows, cols)
+
+
+def _float_dtype(X: Any) -> Any:
+    """The dtype a parameter-free layer computes in: X's own float dtype, or float32."""
+    return X.dtype if isinstance(X, np.ndarray) and X.dtype.kind == "f" else np.float32
+
+
+def _buffer(layer: Layer, name: str, shape: tuple[int, ...], dtype: Any) -> Array:
+    """``layer.out(...)``, or a new array outside ``fit``."""
+    array = layer.out(name, shape, dtype)
+    return np.empty(shape, dtype=dtype) if array is None else array
+
+
+class _Spatial(Layer):
+    """What Conv2D and the pools share: a kernel slid with a stride over (H, W)."""
+
+    kernel_size: Pair
+    stride: Pair
+    padding: Pair = (0, 0)
+    channels: int | None = None  # the input channels the layer needs (None: any)
+
+    def _out_hw(self, H: int, W: int) -> Pair:
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        if H + 2 * ph < kh or W + 2 * pw < kw:
+            raise ValueError(
+                f"{self!r} needs images of at least {kh - 2 * ph}×{kw - 2 * pw} pixels "
+                f"(its {kh}×{kw} kernel with padding {ph}, {pw}); got {H}×{W}. Use a "
+                "smaller kernel, more padding, or fewer pooling layers before it."
+            )
+        return _size_out(H, kh, sh, ph), _size_out(W, kw, sw, pw)
+
+    def _expected(self) -> str:
+        c = "C" if self.channels is None else str(self.channels)
+        return f"({c}, H, W)"
+
+    def _check_input(self, X: Array, dtype: Any) -> Array:
+        if not (isinstance(X, np.ndarray) and X.dtype == dtype):
+            X = as_float_array(X, dtype, f"{self!r} input X")
+        if X.ndim != 4 or self.channels not in (None, X.shape[1]):
+            raise ValueError(
+                f"{self!r} expected X of shape (m, {self._expected()[1:]}; got "
+                f"{X.shape}. Images are (samples, channels, rows, columns): reshape "
+                "flat images with X.reshape(m, C, H, W)."
+            )
+        return X
+
+    def output_shape(self, in_shape: Shape) -> Shape:
+        """(C', H', W') for (C, H, W), with H' = ⌊(H + 2p − k) / s⌋ + 1."""
+        if len(in_shape) != 3 or self.channels not in (None, in_shape[0]):
+            fix = (
+                " Give the model the shape of one image: Sequential(layers, "
+                "input_shape=(C, H, W))."
+                if in_shape == (None,)
+                else " Images are (channels, rows, columns)."
+            )
+            raise ValueError(
+                f"{self!r} expects samples of shape {self._expected()}; the layers "
+                f"before it give {_show(in_shape)}.{fix}"
+            )
+        C, H, W = in_shape
+        if H is None or W is None:
+            return (self._channels_out(C), None, None)
+        return (self._channels_out(C), *self._out_hw(H, W))
+
+    def _channels_out(self, C: int | None) -> int | None:
+        return C
+
+
+class Conv2D(_Spatial):
+    """2-D convolution (cross-correlation, as in PyTorch) of a batch of images.
+
+    Forward, with X padded by p zeros on each side::
+
+        Z[n, o, y, x] = b[o] + Σ_{c,i,j} W[o, c, i, j] · X[n, c, y·s + i, x·s + j]
+
+    computed as one product: cols = im2col(X), (c_in·kh·kw, m·OH·OW), whose column
+    (n, y, x) holds window (y, x) of image n; Z = W.reshape(c_out, −1) @ cols + b.
+
+    Backward, given dZ = dL/dZ as dZ2 = (c_out, m·OH·OW)::
+
+        dW = dZ2 @ cols.T                  (c_out, c_in, kh, kw) after reshape
+        db = dZ2.sum(axis=1)               (c_out,)
+        dX = col2im(W2.T @ dZ2)            (m, c_in, H, W)
+
+    col2im adds every column back onto the pixels of its window; where windows
+    overlap (stride < kernel) a pixel receives the sum of its contributions, because
+    it took part in every one of those outputs (docs/derivations.md, "Convolution").
+
+    Shapes: X (m, c_in, H, W), W (c_out, c_in, kh, kw) like ``nn.Conv2d.weight``,
+    b (c_out,), Z (m, c_out, OH, OW) with OH = ⌊(H + 2p − kh) / s⌋ + 1.
+    Caches: cols — the dW product reads it; dX needs only W.
+
+    Args:
+        c_in: input channels.
+        c_out: output channels (filters).
+        kernel_size: k or (kh, kw).
+        stride: s or (sh, sw).
+        padding: p or (ph, pw) zeros added on each side.
+        bias: whether the layer has a bias b.
+        init: "he" (default), "xavier", "normal", "uniform", "zeros", an initializer
+            from ``glassnet.init`` (fan-in c_in·kh·kw), or the weights themselves as a
+            (c_out, c_in, kh, kw) array.
+        rng: seed or ``numpy.random.Generator`` for the initial weights.
+        dtype: float32 (default) or float64.
+
+    >>> import numpy as np
+    >>> conv = Conv2D(1, 1, 2, init=np.ones((1, 1, 2, 2)), bias=False)
+    >>> conv.forward(np.arange(9.0).reshape(1, 1, 3, 3))[0, 0]   # sums of 2×2 windows
+    array([[ 8., 12.],
+           [20., 24.]], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        kernel_size: int | Pair,
+        *,
+        stride: int | Pair = 1,
+        padding: int | Pair = 0,
+        bias: bool = True,
+        init: str | initializers.Initializer | ArrayLike = "he",
+        rng: int | np.random.Generator | None = None,
+        dtype: DTypeLike = np.float32,
+    ) -> None:
+        super().__init__()
+        self.c_in = positive_int(c_in, "Conv2D's c_in")
+        self.c_out = positive_int(c_out, "Conv2D's c_out")
+        self.channels = self.c_in
+        self.kernel_size = _pair(kernel_size, "Conv2D's kernel_size")
+        self.stride = _pair(stride, "Conv2D's stride")
+        self.padding = _pair(padding, "Conv2D's padding", minimum=0)
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Conv2D needs a floating dtype; got {dtype}.")
+        shape = (self.c_out, self.c_in, *self.kernel_size)
+        if isinstance(init, str):
+            init = initializers.get(init)
+        if callable(init):
+            # initializers take (fan_out, fan_in): a filter's fan-in is c_in·kh·kw
+            flat = init(
+                (self.c_out, self.c_in * shape[2] * shape[3]),
+                np.random.default_rng(rng),
+            )
+            W = np.reshape(flat, shape)
+        else:
+            W = as_float_array(init, np.float64, f"{self!r} init weights")
+            if W.shape != shape:
+                raise ValueError(
+                    f"{self!r} expected initial weights of shape {shape} "
+                    f"(c_out, c_in, kh, kw); got {W.shape}."
+                )
+        self.params["W"] = np.array(W, dtype=dtype, order="C")
+        self.grads["W"] = np.zeros(shape, dtype=dtype)
+        if bias:
+            self.params["b"] = np.zeros(self.c_out, dtype=dtype)
+            self.grads["b"] = np.zeros(self.c_out, dtype=dtype)
+        self.cols: Array | None = None
+        self._in_shape: tuple[int, ...] | None = None
+        self._ones: Array = np.ones(0, dtype=dtype)  # for db = dZ2 @ ones
+
+    @property
+    def W(self) -> Array:
+        """The kernels, (c_out, c_in, kh, kw)."""
+        return self.params["W"]
+
+    @property
+    def b(self) -> Array | None:
+        """The bias, (c_out,), or None for a layer without one."""
+        return self.params.get("b")
+
+    def _channels_out(self, C: int | None) -> int | None:
+        return self.c_out
+
+    def forward(self, X: Array, training: bool = False) -> Array:
+        """Z = W2 @ im2col(X) + b, returned as (m, c_out, OH, OW); caches cols."""
+        W = self.params["W"]
+        X = self._check_input(X, W.dtype)
+        m, _, H, Wd = X.shape
+        out_hw = self._out_hw(H, Wd)
+        Xp = self._pad(X)
+        (kh, kw), K = self.kernel_size, W[0].size
+        cols = _buffer(self, "cols", (self.c_in, kh, kw, m, *out_hw), W.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                # every window's pixel at offset (i, j), channels first
+                window = Xp[_window(i, j, out_hw, self.stride)]
+                np.copyto(cols[:, i, j], window.transpose(1, 0, 2, 3))
+        self.cols, self._in_shape = cols, X.shape
+        N = m * out_hw[0] * out_hw[1]
+        Z = _buffer(self, "Z", (self.c_out, m, *out_hw), W.dtype)
+        np.dot(W.reshape(self.c_out, K), cols.reshape(K, N), out=Z.reshape(-1, N))
+        Y = _buffer(self, "Y", (m, self.c_out, *out_hw), W.dtype)
+        b = self.params.get("b")
+        if b is None:
+            np.copyto(Y, Z.transpose(1, 0, 2, 3))
+        else:
+            np.add(Z.transpose(1, 0, 2, 3), b[:, None, None], out=Y)
+        return Y
+
+    def _pad(self, X: Array) -> Array:
+        ph, pw = self.padding
+        if ph == pw == 0:
+            return X
+        m, c, H, W = X.shape
+        Xp = _buffer(self, "Xp", (m, c, H + 2 * ph, W + 2 * pw), X.dtype)
+        Xp.fill(0)
+        Xp[:, :, ph : ph + H, pw : pw + W] = X
+        return Xp
+
+    def backward(self, dZ: Array, need_dX: bool = True) -> Array | None:
+        """Write dW = dZ2 @ cols.T, db = dZ2.sum(1); return dX = col2im(W2.T @ dZ2).
+
+        dX is a view of the padded gradient's interior (no copy).
+        """
+        cols: Array = self._cached("cols")
+        in_shape: tuple[int, ...] = self._cached("_in_shape")
+        W = self.params["W"]
+        m, out_hw = in_shape[0], cols.shape[4:]
+        self._check_dY(dZ, (m, self.c_out, *out_hw))
+        K, N = W[0].size, m * out_hw[0] * out_hw[1]
+        dZc = _buffer(self, "dZc", (self.c_out, m, *out_hw), W.dtype)
+        np.copyto(dZc, dZ.transpose(1, 0, 2, 3))  # channels first, like cols
+        dZ2 = dZc.reshape(self.c_out, N)
+        np.dot(dZ2, cols.reshape(K, N).T, out=self.grads["W"].reshape(self.c_out, K))
+        db = self.grads.get("b")
+        if db is not None:
+            if self._ones.shape != (N,) or self._ones.dtype != W.dtype:
+                self._ones = np.ones(N, dtype=W.dtype)
+            np.dot(dZ2, self._ones, out=db)  # = dZ2.sum(axis=1), at BLAS speed
+        if not need_dX:
+            return None
+        dcols = _buffer(self, "dcols", cols.shape, W.dtype)
+        np.dot(W.reshape(self.c_out, K).T, dZ2, out=dcols.reshape(K, N))
+        (kh, kw), (ph, pw), (_, _, H, Wd) = self.kernel_size, self.padding, in_shape
+        dXp = _buffer(self, "dXp", (m, self.c_in, H + 2 * ph, Wd + 2 * pw), W.dtype)
+        dXp.fill(0)
+        for i in range(kh):
+            for j in range(kw):
+                # col2im: each pixel gets back the sum over every window it was in
+                dXp[_window(i, j, out_hw, self.stride)] += dcols[:, i, j].transpose(
+                    1, 0, 2, 3
+                )
+        return dXp[:, :, ph : ph + H, pw : pw + Wd]
+
+    def astype(self, dtype: DTypeLike) -> Conv2D:
+        """Convert W, b and their gradients to ``dtype`` (a layer outside a model)."""
+        super().astype(dtype)
+        self.cols = None
+        return self
+
+    def __repr__(self) -> str:
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        extra = (
+            ""
+            if (sh, sw) == (1, 1)
+            else f", stride {sh}"
+            if sh == sw
+            else (f", stride ({sh}, {sw})")
+        )
+        if (ph, pw) != (0, 0):
+            extra += f", padding {ph}" if ph == pw else f", padding ({ph}, {pw})"
+        return f"Conv2D({self.c_in} → {self.c_out}, {kh}×{kw}{extra})"
+
+
+class _Pool2D(_Spatial):
+    def __init__(self, kernel_size: int | Pair, stride: int | Pair | None = None):
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = _pair(kernel_size, f"{name}'s kernel_size")
+        # PyTorch's default: stride = kernel, windows side by side
+        self.stride = (
+            self.kernel_size if stride is None else _pair(stride, f"{name}'s stride")
+        )
+        self._in_shape: tuple[int, ...] | None = None
+
+    def _offsets(self) -> list[Pair]:
+        """The kernel offsets (i, j), row-major (the order PyTorch scans a window)."""
+        kh, kw = self.kernel_size
+        return [(i, j) for i in range(kh) for j in range(kw)]
+
+    def __repr__(self) -> str:
+        (kh, kw), stride = self.kernel_size, self.stride
+        extra = (
+            ""
+            if stride == self.kernel_size
+            else f", stride {stride[0]}"
+            if (stride[0] == stride[1])
+            else f", stride {stride}"
+        )
+        size = str(kh) if kh == kw else f"({kh}, {kw})"
+        return f"{type(self).__name__}({size}{extra})"
+
+
+class MaxPool2D(_Pool2D):
+    """The largest value of each k×k window, channel by channel.
+
+    Forward::
+
+        Y[n, c, y, x] = max_{i,j} X[n, c, y·s + i, x·s + j]
+        argmax[n, c, y, x] = the offset i·kw + j of that maximum (the first one on ties)
+
+    Backward, given dY::
+
+        dX[n, c, y·s + i, x·s + j] += dY[n, c, y, x]   where (i, j) is the argmax
+
+    Only the winner of each window moved the output, so only it gets the gradient;
+    with overlapping windows (stride < kernel) a pixel that wins several windows adds
+    their gradients.
+
+    Shapes: X (m, C, H, W), Y and dY (m, C, OH, OW), OH = ⌊(H − kh) / s⌋ + 1.
+    Caches: argmax (int32, the shape of Y) and the input's shape.
+
+    Args:
+        kernel_size: k or (kh, kw).
+        stride: s or (sh, sw); default the kernel size (windows side by side).
+
+    >>> import numpy as np
+    >>> MaxPool2D(2).forward(np.arange(16.0).reshape(1, 1, 4, 4))[0, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
+    """
+
+    def __init__(
+        self, kernel_size: int | Pair, stride: int | Pair | None = None
+    ) -> None:
+        super().__init__(kernel_size, stride)
+        self.argmax: Array | None = None
+
+    def forward(self, X: Array, training: bool = False) -> Array:
+        """Y = the max of each window; caches the argmax."""
+        X = self._check_input(X, _float_dtype(X))
+        m, C, H, W = X.shape
+        out_hw = self._out_hw(H, W)
+        offsets = self._offsets()
+        Y = _buffer(self, "Y", (m, C, *out_hw), X.dtype)
+        argmax = _buffer(self, "argmax", Y.shape, np.int32)
+        better = _buffer(self, "better", Y.shape, np.bool_)
+        np.copyto(Y, X[_window(*offsets[0], out_hw, self.stride)])
+        argmax.fill(0)
+        for o, (i, j) in enumerate(offsets[1:], start=1):
+            values = X[_window(i, j, out_hw, self.stride)]
+            np.greater(values, Y, out=better)  # strictly: the first maximum stays
+            np.copyto(Y, values, where=better)
+            np.copyto(argmax, o, where=better)
+        self.argmax, self._in_shape = argmax, X.shape
+        return Y
+
+    def backward(self, dY: Array, need_dX: bool = True) -> Array:
+        """DX: each window's dY routed to the pixel that was its maximum."""
+        argmax: Array = self._cached("argmax")
+        in_shape: tuple[int, ...] = self._cached("_in_shape")
+        self._check_dY(dY, argmax.shape)
+        out_hw = argmax.shape[2:]
+        dX = _buffer(self, "dX", in_shape, dY.dtype)
+        dX.fill(0)
+        routed = _buffer(self, "routed", dY.shape, dY.dtype)
+        won = _buffer(self, "won", dY.shape, np.bool_)
+        for o, (i, j) in enumerate(self._offsets()):
+            np.equal(argmax, o, out=won)
+            np.multiply(dY, won, out=routed)
+            dX[_window(i, j, out_hw, self.stride)] += routed
+        return dX
+
+
+class AvgPool2D(_Pool2D):
+    """The mean of each k×k window, channel by channel.
+
+    Forward::
+
+        Y[n, c, y, x] = 1/(kh·kw) Σ_{i,j} X[n, c, y·s + i, x·s + j]
+
+    Backward, given dY::
+
+        dX[n, c, y·s + i, x·s + j] += dY[n, c, y, x] / (kh·kw)   for every (i, j)
+
+    Every pixel of a window moved its mean by 1/(kh·kw); a pixel in several windows
+    (stride < kernel) adds their shares, one in none (the rows a floor division
+    drops) gets 0.
+
+    Shapes: X (m, C, H, W), Y and dY (m, C, OH, OW), OH = ⌊(H − kh) / s⌋ + 1.
+    Caches: the input's shape only — the derivative is a constant.
+
+    Args:
+        kernel_size: k or (kh, kw).
+        stride: s or (sh, sw); default the kernel size (windows side by side).
+
+    >>> import numpy as np
+    >>> AvgPool2D(2).forward(np.arange(16.0).reshape(1, 1, 4, 4))[0, 0]
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]])
+    """
+
+    def forward(self, X: Array, training: bool = False) -> Array:
+        """Y = the mean of each window; caches the input's shape."""
+        X = self._check_input(X, _float_dtype(X))
+        m, C, H, W = X.shape
+        out_hw = self._out_hw(H, W)
+        Y = _buffer(self, "Y", (m, C, *out_hw), X.dtype)
+        Y.fill(0)
+        for i, j in self._offsets():
+            Y += X[_window(i, j, out_hw, self.stride)]
+        Y *= X.dtype.type(1.0 / (self.kernel_size[0] * self.kernel_size[1]))
+        self._in_shape = X.shape
+        return Y
+
+    def backward(self, dY: Array, need_dX: bool = True) -> Array:
+        """DX: each window's dY / (kh·kw) added onto every pixel of the window."""
+        in_shape: tuple[int, ...] = self._cached("_in_shape")
+        m, C, H, W = in_shape
+        out_hw = self._out_hw(H, W)
+        self._check_dY(dY, (m, C, *out_hw))
+        share = _buffer(self, "share", dY.shape, dY.dtype)
+        np.multiply(
+            dY,
+            dY.dtype.type(1.0 / (self.kernel_size[0] * self.kernel_size[1])),
+            out=share,
+        )
+        dX = _buffer(self, "dX", in_shape, dY.dtype)
+        dX.fill(0)
+        for i, j in self._offsets():
+            dX[_window(i, j, out_hw, self.stride)] += share
+        return dX
+
+
+class Flatten(Layer):
+    """Each sample's array as one row: (m, C, H, W) → (m, C·H·W), like ``nn.Flatten``.
+
+    Forward::   Y = X.reshape(m, −1)
+    Backward::  dX = dY.reshape(X.shape)
+
+    The order is C order (channel, then row, then column), PyTorch's, so a Dense
+    layer after it takes the weights of the matching ``nn.Linear``.
+
+    Shapes: X (m, d1, d2, ...), Y (m, d1·d2·...).
+    Caches: the input's shape.
+
+    >>> import numpy as np
+    >>> Flatten().forward(np.zeros((2, 3, 4, 4))).shape
+    (2, 48)
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._in_shape: tuple[int, ...] | None = None
+
+    def forward(self, X: Array, training: bool = False) -> Array:
+        """Y = X.reshape(m, −1) (a view of X when X is contiguous)."""
+        X = np.asarray(X)
+        if X.ndim < 2:
+            raise ValueError(
+                f"Flatten expected a batch X of shape (m, ...); got {X.shape}. A "
+                "single sample needs a batch of one: X[None]."
+            )
+        self._in_shape = X.shape
+        return X.reshape(X.shape[0], -1)
+
+    def backward(self, dY: Array, need_dX: bool = True) -> Array:
+        """DX = dY.reshape(X.shape)."""
+        in_shape: tuple[int, ...] = self._cached("_in_shape")
+        self._check_dY(dY, (in_shape[0], int(np.prod(in_shape[1:]))))
+        return dY.reshape(in_shape)
+
+    def output_shape(self, in_shape: Shape) -> Shape:
+        """(d1·d2·...,) for (d1, d2, ...); (?,) when a size is not known."""
+        if any(n is None for n in in_shape):
+            return (None,)
+        return (math.prod(n for n in in_shape if n is not None),)
