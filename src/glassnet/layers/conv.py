@@ -253,14 +253,13 @@ class Conv2D(_Spatial):
         X = self._check_input(X, W.dtype)
         m, _, H, Wd = X.shape
         out_hw = self._out_hw(H, Wd)
-        Xp = self._pad(X)
+        Xc = self._padded_channels_first(X)
         (kh, kw), K = self.kernel_size, W[0].size
         cols = _buffer(self, "cols", (self.c_in, kh, kw, m, *out_hw), W.dtype)
         for i in range(kh):
             for j in range(kw):
-                # every window's pixel at offset (i, j), channels first
-                window = Xp[_window(i, j, out_hw, self.stride)]
-                np.copyto(cols[:, i, j], window.transpose(1, 0, 2, 3))
+                # every window's pixel at offset (i, j): one strided block of Xc
+                np.copyto(cols[:, i, j], Xc[_window(i, j, out_hw, self.stride)])
         self.cols, self._in_shape = cols, X.shape
         N = m * out_hw[0] * out_hw[1]
         Z = _buffer(self, "Z", (self.c_out, m, *out_hw), W.dtype)
@@ -273,21 +272,21 @@ class Conv2D(_Spatial):
             np.add(Z.transpose(1, 0, 2, 3), b[:, None, None], out=Y)
         return Y
 
-    def _pad(self, X: Array) -> Array:
-        ph, pw = self.padding
-        if ph == pw == 0:
-            return X
-        m, c, H, W = X.shape
-        Xp = _buffer(self, "Xp", (m, c, H + 2 * ph, W + 2 * pw), X.dtype)
-        Xp.fill(0)
-        Xp[:, :, ph : ph + H, pw : pw + W] = X
-        return Xp
+    def _padded_channels_first(self, X: Array) -> Array:
+        """X as (c_in, m, H + 2ph, W + 2pw), zeros around: one copy does both.
+
+        Channels first, the windows of one offset are a single strided block, and
+        im2col copies it about twice as fast as from (m, c_in, ...).
+        """
+        (ph, pw), (m, c, H, W) = self.padding, X.shape
+        Xc = _buffer(self, "Xc", (c, m, H + 2 * ph, W + 2 * pw), X.dtype)
+        if ph or pw:
+            Xc.fill(0)
+        np.copyto(Xc[:, :, ph : ph + H, pw : pw + W], X.transpose(1, 0, 2, 3))
+        return Xc
 
     def backward(self, dZ: Array, need_dX: bool = True) -> Array | None:
-        """Write dW = dZ2 @ cols.T, db = dZ2.sum(1); return dX = col2im(W2.T @ dZ2).
-
-        dX is a view of the padded gradient's interior (no copy).
-        """
+        """Write dW = dZ2 @ cols.T, db = dZ2.sum(1); return dX = col2im(W2.T @ dZ2)."""
         cols: Array = self._cached("cols")
         in_shape: tuple[int, ...] = self._cached("_in_shape")
         W = self.params["W"]
@@ -308,15 +307,15 @@ class Conv2D(_Spatial):
         dcols = _buffer(self, "dcols", cols.shape, W.dtype)
         np.dot(W.reshape(self.c_out, K).T, dZ2, out=dcols.reshape(K, N))
         (kh, kw), (ph, pw), (_, _, H, Wd) = self.kernel_size, self.padding, in_shape
-        dXp = _buffer(self, "dXp", (m, self.c_in, H + 2 * ph, Wd + 2 * pw), W.dtype)
-        dXp.fill(0)
+        dXc = _buffer(self, "dXc", (self.c_in, m, H + 2 * ph, Wd + 2 * pw), W.dtype)
+        dXc.fill(0)
         for i in range(kh):
             for j in range(kw):
                 # col2im: each pixel gets back the sum over every window it was in
-                dXp[_window(i, j, out_hw, self.stride)] += dcols[:, i, j].transpose(
-                    1, 0, 2, 3
-                )
-        return dXp[:, :, ph : ph + H, pw : pw + Wd]
+                dXc[_window(i, j, out_hw, self.stride)] += dcols[:, i, j]
+        dX = _buffer(self, "dX", in_shape, W.dtype)
+        np.copyto(dX, dXc[:, :, ph : ph + H, pw : pw + Wd].transpose(1, 0, 2, 3))
+        return dX
 
     def astype(self, dtype: DTypeLike) -> Conv2D:
         """Convert W, b and their gradients to ``dtype`` (a layer outside a model)."""
@@ -384,7 +383,7 @@ class MaxPool2D(_Pool2D):
     their gradients.
 
     Shapes: X (m, C, H, W), Y and dY (m, C, OH, OW), OH = ⌊(H − kh) / s⌋ + 1.
-    Caches: argmax (int32, the shape of Y) and the input's shape.
+    Caches: argmax (uint8 for kernels up to 16×16, the shape of Y), the input's shape.
 
     Args:
         kernel_size: k or (kh, kw).
@@ -409,15 +408,21 @@ class MaxPool2D(_Pool2D):
         out_hw = self._out_hw(H, W)
         offsets = self._offsets()
         Y = _buffer(self, "Y", (m, C, *out_hw), X.dtype)
-        argmax = _buffer(self, "argmax", Y.shape, np.int32)
+        # offsets are numbered 0, 1, ... in scan order; uint8 holds up to 16×16
+        index = np.min_scalar_type(len(offsets) - 1)
+        argmax = _buffer(self, "argmax", Y.shape, index)
         better = _buffer(self, "better", Y.shape, np.bool_)
+        o_if_better = _buffer(self, "o_if_better", Y.shape, index)
         np.copyto(Y, X[_window(*offsets[0], out_hw, self.stride)])
         argmax.fill(0)
         for o, (i, j) in enumerate(offsets[1:], start=1):
             values = X[_window(i, j, out_hw, self.stride)]
             np.greater(values, Y, out=better)  # strictly: the first maximum stays
-            np.copyto(Y, values, where=better)
-            np.copyto(argmax, o, where=better)
+            np.maximum(Y, values, out=Y)
+            # the argmax is the last offset that beat the running maximum, so the
+            # largest o with better == True: arithmetic, faster than a masked copy
+            np.multiply(better, index.type(o), out=o_if_better)
+            np.maximum(argmax, o_if_better, out=argmax)
         self.argmax, self._in_shape = argmax, X.shape
         return Y
 
