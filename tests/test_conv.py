@@ -380,3 +380,17 @@ def test_a_whole_cnn_matches_pytorch_loss_and_every_gradient(torch):
         np.testing.assert_allclose(
             dW, ref_grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name
         )
+
+
+def test_a_big_inference_batch_runs_in_slices_with_the_same_result(monkeypatch):
+    rng = np.random.default_rng(0)
+    conv = gn.Conv2D(2, 3, 3, padding=1, rng=0, dtype=np.float64)
+    X = rng.normal(size=(7, 2, 5, 5))
+    whole = conv.forward(X)
+    monkeypatch.setattr(gn.Conv2D, "INFERENCE_COLS", 2 * 18 * 25)  # 2 samples a slice
+    # equal up to rounding: BLAS may sum a smaller product in another order
+    np.testing.assert_allclose(conv.forward(X), whole, rtol=1e-13, atol=1e-14)
+    with pytest.raises(RuntimeError, match=r"training=True"):
+        conv.backward(np.ones_like(whole))
+    np.testing.assert_array_equal(conv.forward(X, training=True), whole)  # whole
+    assert conv.backward(np.ones_like(whole)).shape == X.shape
