@@ -394,3 +394,78 @@ def test_a_big_inference_batch_runs_in_slices_with_the_same_result(monkeypatch):
         conv.backward(np.ones_like(whole))
     np.testing.assert_array_equal(conv.forward(X, training=True), whole)  # whole
     assert conv.backward(np.ones_like(whole)).shape == X.shape
+
+
+# ---- checkpoints, the demo and its command ----
+class StopAt(gn.Callback):
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_step_end(self, step, model, logs):
+        if step == self.step:
+            raise RuntimeError("simulated crash")
+
+
+def test_a_cnn_resumed_from_a_checkpoint_ends_with_the_same_weights(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 1, 10, 10)).astype(np.float32)
+    y = rng.integers(0, 3, size=40)
+
+    def train(model, **kw):
+        return model.fit(
+            X,
+            y,
+            loss=gn.CrossEntropy(),
+            optimizer=gn.Adam(0.01),
+            epochs=3,
+            batch_size=8,
+            seed=1,
+            verbose=0,
+            **kw,
+        )
+
+    straight = small_cnn()
+    train(straight)
+    path = tmp_path / "cnn.ckpt"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train(small_cnn(), checkpoint=path, checkpoint_every=4, callbacks=[StopAt(9)])
+    resumed = small_cnn()
+    train(resumed, checkpoint=path, resume=True)
+    for (name, W, _), (_, W_ref, _) in zip(
+        resumed.parameters(), straight.parameters(), strict=True
+    ):
+        np.testing.assert_array_equal(W, W_ref, err_msg=name)
+
+
+def test_demo_cnn_refuses_the_mlp_options_in_one_line(capsys):
+    from glassnet.cli import main
+
+    assert main(["demo", "cnn", "--layers", "8", "--plots", "figs"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert "demo cnn does not take --layers, --plots; it takes --epochs" in err
+
+
+def test_the_demo_network_is_lenet_like_and_takes_mnist_images():
+    from glassnet import demos
+
+    model = demos.cnn_model()
+    assert model.shapes[0] == (1, 28, 28)
+    assert model.shapes[7] == (32 * 7 * 7,)  # Flatten → Dense 1568 → 128
+    assert model.forward(np.zeros((2, 1, 28, 28), np.float32)).shape == (2, 10)
+
+
+@pytest.mark.slow
+def test_demo_cnn_reaches_99_percent_on_mnist(tmp_path):
+    import io as text_io
+
+    from glassnet import demos
+    from glassnet.datasets.mnist import mnist_dir
+
+    if not (mnist_dir() / "t10k-labels-idx1-ubyte.gz").exists():
+        pytest.skip("MNIST is not in $GLASSNET_DATA/mnist")
+    out = text_io.StringIO()
+    result = demos.cnn(out, verbose=0)
+    assert result["test_accuracy"] >= 0.99, out.getvalue()
+    assert "test accuracy" in out.getvalue()
+    assert " s for 4 epochs" in out.getvalue()  # the printed time
