@@ -7,10 +7,12 @@ weights at every place. ``Conv2D`` copies the windows into the columns of one ma
 derives both.
 
 Both copies take one strided slice per kernel offset (i, j) rather than one per
-window: k·k NumPy operations on large arrays instead of H·W small ones. The matrix of
-windows is laid out channels-major, (c_in, kh, kw, m, OH, OW), so each offset's copy
-writes one contiguous block and the product comes out as (c_out, m, OH, OW), which a
-single transposing copy turns into the layer's (m, c_out, OH, OW).
+window: k·k NumPy operations on large arrays instead of OH·OW small ones. Everything
+inside the layer is channels-major (measured about twice as fast to copy):
+X is first copied, padded, to (c_in, m, H, W); the matrix of windows is (c_in, kh,
+kw, m, OH, OW), so each offset's slice is c_in contiguous blocks; and the product
+comes out as (c_out, m, OH, OW), which one transposing copy turns into the layer's
+(m, c_out, OH, OW).
 
 >>> import numpy as np
 >>> conv = Conv2D(1, 2, 3, padding=1, rng=0)
