@@ -340,7 +340,7 @@ def cnn_model(seed: int = 0) -> Sequential:
     ReLU, max-pool 2 → (32, 7, 7); Flatten → 1568; Dense 1568→128, ReLU, Dropout
     0.25; Dense 128→10, softmax. He initialisation, float32.
 
-    >>> cnn_model().shapes[-1], cnn_model().shapes[6]
+    >>> cnn_model().shapes[-1], cnn_model().shapes[7]   # the output, after Flatten
     ((10,), (1568,))
     """
     from glassnet.layers import Conv2D, Dropout, Flatten, MaxPool2D, ReLU, Softmax
