@@ -456,16 +456,27 @@ def test_the_demo_network_is_lenet_like_and_takes_mnist_images():
 
 
 @pytest.mark.slow
-def test_demo_cnn_reaches_99_percent_on_mnist(tmp_path):
+def test_demo_cnn_reaches_99_percent_on_mnist(mnist_dir):
     import io as text_io
 
     from glassnet import demos
-    from glassnet.datasets.mnist import mnist_dir
 
-    if not (mnist_dir() / "t10k-labels-idx1-ubyte.gz").exists():
-        pytest.skip("MNIST is not in $GLASSNET_DATA/mnist")
     out = text_io.StringIO()
-    result = demos.cnn(out, verbose=0)
+    result = demos.cnn(out, data_dir=str(mnist_dir), verbose=0)
     assert result["test_accuracy"] >= 0.99, out.getvalue()
-    assert "test accuracy" in out.getvalue()
     assert " s for 4 epochs" in out.getvalue()  # the printed time
+
+
+def test_demo_cnn_on_a_subset_prints_each_epoch_the_result_and_the_time(mnist_dir):
+    import io as text_io
+
+    from glassnet import demos
+
+    out = text_io.StringIO()
+    result = demos.cnn(out, epochs=2, subset=256, data_dir=str(mnist_dir), verbose=0)
+    text = out.getvalue()
+    assert "epoch 1: test accuracy" in text
+    assert "epoch 2: test accuracy" in text
+    assert f"test accuracy {100 * result['test_accuracy']:.2f} %" in text
+    assert " s for 2 epochs" in text
+    assert result["test_accuracy"] > 0.3  # 256 images, 2 epochs: far above 10 %
