@@ -195,3 +195,39 @@ def test_every_stated_equation_reproduces_the_engine(hidden, last, loss):
     for i, (dW, db) in engine.items():
         np.testing.assert_allclose(ns["dW"][i], dW, rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(ns["db"][i], db, rtol=1e-9, atol=1e-12)
+
+
+def test_explain_of_a_cnn_has_channels_rows_and_columns_in_every_shape():
+    model = gn.Sequential(
+        [
+            gn.Conv2D(1, 4, 3, padding=1),
+            gn.ReLU(),
+            gn.MaxPool2D(2),
+            gn.Flatten(),
+            gn.Dense(4 * 4 * 4, 3),
+            gn.Softmax(),
+        ],
+        input_shape=(1, 8, 8),
+    )
+    table = dimensions(model, m=5)
+    assert table[0] == {"A": (5, 1, 8, 8)}
+    assert table[1]["W"] == table[1]["dW"] == (4, 1, 3, 3)
+    assert table[1]["Z"] == (5, 4, 8, 8)
+    assert table[1]["A"] == (5, 64)  # after ReLU, pooling and Flatten
+    assert table[2]["W"] == (3, 64)
+    text = explain(model, m=5)
+    assert "1  64     (4, 1, 3, 3)" in text  # n[1] is C·H·W after Flatten
+    assert "0  1×8×8" in text
+    assert "Z[1] = conv(A[0], W[1], stride 1×1, padding 1×1) + b[1]" in text
+    assert "A[1] = max of each 2×2 window of A[1], stride 2×2" in text
+    assert "dA[0] = col2im(" in text
+    assert "W[1] := W[1] − α·dW[1],  b[1] := b[1] − α·db[1]" in text
+    shapes = {st.text: st.shape for st in steps(model, m=5)}
+    assert shapes["A[1] = A[1].reshape(m, −1)"] == (5, 64)
+    assert shapes["dA[1] = dA[1] routed to each window's argmax (0 elsewhere)"] == (
+        5,
+        4,
+        8,
+        8,
+    )
+    assert r"\star" in explain(model, latex=True)

@@ -543,3 +543,118 @@ def test_save_through_a_symlink_keeps_the_link(tmp_path):
     io.save(small_model(), link)
     assert link.is_symlink()
     assert repr(io.load(tmp_path / "store" / "v1.safetensors")) == repr(small_model())
+
+
+# ---- convolutional networks and dropout (issue 12) ----
+def small_cnn(dtype=np.float32) -> gn.Sequential:
+    model = gn.Sequential(
+        [
+            gn.Conv2D(1, 3, 3, padding=1, rng=0),
+            gn.ReLU(),
+            gn.MaxPool2D(2),
+            gn.Conv2D(3, 4, (3, 2), stride=(2, 1), bias=False, rng=1),
+            gn.AvgPool2D(2, stride=1),
+            gn.Flatten(),
+            gn.Dropout(0.25),
+            gn.Dense(4 * 1 * 3, 2, rng=2),
+            gn.Softmax(),
+        ],
+        input_shape=(1, 10, 10),
+    )
+    model.layers[0].params["b"] = [0.1, -0.2, 0.3]
+    return model.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_cnn_round_trips_with_its_input_shape_and_predictions(tmp_path, dtype):
+    model = small_cnn(dtype)
+    path = tmp_path / "cnn.safetensors"
+    io.save(model, path)
+    back = io.load(path)
+    assert repr(back) == repr(model)
+    assert back.shapes == model.shapes  # (1, 10, 10) came back from the header
+    assert back.layers[6].p == 0.25
+    X = np.random.default_rng(0).normal(size=(3, 1, 10, 10))
+    np.testing.assert_array_equal(back.predict(X), model.predict(X))
+    assert back.dtype == dtype
+    header = json.loads(read_header(path)["__metadata__"]["architecture"])
+    assert header[3] == {
+        "type": "Conv2D",
+        "c_in": 3,
+        "c_out": 4,
+        "kernel_size": [3, 2],
+        "stride": [2, 1],
+        "padding": [0, 0],
+        "bias": False,
+    }
+    assert header[4] == {"type": "AvgPool2D", "kernel_size": [2, 2], "stride": [1, 1]}
+
+
+def read_header(path: Path) -> dict:
+    data = path.read_bytes()
+    (n,) = struct.unpack("<Q", data[:8])
+    return json.loads(data[8 : 8 + n])
+
+
+def test_a_dense_model_file_has_no_input_shape_key(tmp_path):
+    path = tmp_path / "m.safetensors"
+    io.save(small_model(), path)
+    assert "input_shape" not in read_header(path)["__metadata__"]
+
+
+def test_conv_tensor_names_and_shapes_are_nn_conv2d_s(tmp_path):
+    path = tmp_path / "cnn.safetensors"
+    io.save(small_cnn(), path)
+    tensors = load_file(str(path))
+    assert sorted(tensors) == ["0.bias", "0.weight", "3.weight", "7.bias", "7.weight"]
+    assert tensors["3.weight"].shape == (4, 3, 3, 2)  # (c_out, c_in, kh, kw)
+
+
+def test_a_cnn_file_loads_into_the_matching_torch_sequential_strictly(tmp_path):
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import load_file as torch_load_file
+
+    model = small_cnn()
+    path = tmp_path / "cnn.safetensors"
+    io.save(model, path)
+    nn = torch.nn
+    net = nn.Sequential(
+        nn.Conv2d(1, 3, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(3, 4, (3, 2), stride=(2, 1), bias=False),
+        nn.AvgPool2d(2, stride=1),
+        nn.Flatten(),
+        nn.Dropout(0.25),
+        nn.Linear(12, 2),
+        nn.Softmax(dim=1),
+    )
+    net.load_state_dict(torch_load_file(str(path)), strict=True)
+    net.eval()
+    X = np.random.default_rng(1).normal(size=(5, 1, 10, 10)).astype(np.float32)
+    with torch.no_grad():
+        expected = net(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(model.predict(X), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (set_layer(0, kernel_size=3), r"layer 0: kernel_size must be a pair"),
+        (set_layer(0, kernel_size=[3, 0]), r"kernel_size must be a pair"),
+        (set_layer(0, padding=[-1, 1]), r"padding must be a pair .* \[0,"),
+        (set_layer(0, bias="true"), r"bias must be true or false"),
+        (set_layer(0, c_out=5), r"tensor '0.weight' has shape \(3, 1, 3, 3\)"),
+        (set_layer(2, stride=[2.0, 2]), r"layer 2: stride must be a pair"),
+        (set_layer(6, p=1.0), r"layer 6: p must be a number in \[0, 1\)"),
+        (set_layer(5, start_dim=1), r"unknown key\(s\) 'start_dim'"),
+        (set_meta(input_shape="[1, 0, 10]"), r"input_shape must be one sample's"),
+        (set_meta(input_shape="[1, 4, 4]"), r"inconsistent architecture: layer"),
+    ],
+)
+def test_load_refuses_a_bad_cnn_header_naming_the_field(tmp_path, change, match):
+    path = tmp_path / "cnn.safetensors"
+    io.save(small_cnn(), path)
+    rewrite_header(path, change)
+    with pytest.raises(ValueError, match=match):
+        io.load(path)

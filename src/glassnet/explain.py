@@ -7,7 +7,9 @@ one sample per row, so A[l] is (m, n[l]) and Z[l] = A[l−1] @ W[l].T + b[l]; se
 column convention is the transpose, Z[l] = W[l]·A[l−1] + b[l] with A[l] of n[l] × m.
 W[l] is n[l] × n[l−1] in both.
 
-A "layer l" here is the seeds' layer: one Dense map followed by its activation.
+A "layer l" here is the seeds' layer: one Dense map followed by its activation. A
+Conv2D opens a layer l too, with what follows it (ReLU, pooling, Flatten); then
+n[l] is C×H×W and Z[l], A[l] are (m, C, H, W).
 
 >>> import glassnet as gn
 >>> model = gn.Sequential([gn.Dense(2, 3), gn.ReLU(), gn.Dense(3, 1), gn.Sigmoid()])
@@ -26,12 +28,17 @@ from typing import TYPE_CHECKING
 from glassnet.layers import (
     LSTM,
     RNN,
+    AvgPool2D,
     BatchNorm1D,
     BatchNorm2D,
+    Conv2D,
     Dense,
+    Dropout,
+    Flatten,
     Identity,
     Layer,
     LeakyReLU,
+    MaxPool2D,
     ReLU,
     Sigmoid,
     Softmax,
@@ -49,13 +56,31 @@ Shape = tuple[Dim, ...]
 
 @dataclass
 class Block:
-    """The seeds' layer l: an optional Dense map and the activations after it."""
+    """The seeds' layer l: an optional Dense map and the activations after it.
+
+    A convolutional layer l has ``conv`` instead of ``dense`` (n_in, n_out are then
+    its channels); ``activations`` are then all the layers up to the next map,
+    pooling and Flatten included. ``first`` is the position in ``model.layers`` of
+    the block's first layer.
+    """
 
     index: int
     n_in: int | None
     n_out: int | None
     dense: Dense | None = None
     activations: list[Layer] = field(default_factory=list)
+    conv: Conv2D | None = None
+    first: int = 0
+
+    @property
+    def map(self) -> Dense | Conv2D | None:
+        """The layer with W[l] and b[l]: the Dense or the Conv2D (None: neither)."""
+        return self.dense if self.dense is not None else self.conv
+
+    @property
+    def has_bias(self) -> bool:
+        """Whether the map has a b[l]."""
+        return self.map is not None and "b" in self.map.params
 
 
 @dataclass(frozen=True)
@@ -82,10 +107,16 @@ def blocks(model: Sequential) -> list[Block]:
     """
     out: list[Block] = []
     n: int | None = model.n_in
-    for layer in model.layers:
+    for i, layer in enumerate(model.layers):
         if isinstance(layer, Dense):
-            out.append(Block(len(out) + 1, layer.n_in, layer.n_out, dense=layer))
+            out.append(
+                Block(len(out) + 1, layer.n_in, layer.n_out, dense=layer, first=i)
+            )
             n = layer.n_out
+        elif isinstance(layer, Conv2D):
+            out.append(
+                Block(len(out) + 1, layer.c_in, layer.c_out, conv=layer, first=i)
+            )
         else:
             if not out:
                 out.append(Block(1, n, n))
@@ -100,14 +131,19 @@ def dimensions(model: Sequential, m: int | None = None) -> list[dict[str, Shape]
     a bias), "Z", "A", "dW", "db", "dZ", "dA". ``m`` None gives the symbol "m".
     """
     rows = _dim(m)
-    table: list[dict[str, Shape]] = [{"A": (rows, _n(model.n_in))}]
+
+    def batch(i: int) -> Shape:  # (m, ...) before layer i of model.layers
+        return (rows, *(_n(n) for n in model.shapes[i]))
+
+    table: list[dict[str, Shape]] = [{"A": batch(0)}]
     for block in blocks(model):
-        n_out = _n(block.n_out)
-        entry: dict[str, Shape] = {"Z": (rows, n_out), "A": (rows, n_out)}
-        if block.dense is not None:
-            entry["W"] = entry["dW"] = (n_out, _n(block.n_in))
-            if block.dense.b is not None:
-                entry["b"] = entry["db"] = (n_out,)
+        last = block.first + (block.map is not None) + len(block.activations)
+        z = block.first + 1 if block.map is not None else block.first
+        entry: dict[str, Shape] = {"Z": batch(z), "A": batch(last)}
+        if block.map is not None:
+            entry["W"] = entry["dW"] = tuple(_n(n) for n in block.map.W.shape)
+            if block.has_bias:
+                entry["b"] = entry["db"] = (_n(block.n_out),)
         entry["dZ"], entry["dA"] = entry["Z"], entry["A"]
         table.append(entry)
     if any(isinstance(layer, (RNN, LSTM)) for layer in model.layers):
@@ -182,6 +218,35 @@ def _g(layer: Layer, Z: str, A: str, dA: str) -> tuple[str, str, str, str]:
         )
     if isinstance(layer, Identity):
         return Z, Z, dA, dA
+    if isinstance(layer, (MaxPool2D, AvgPool2D)):
+        (kh, kw), (sh, sw) = layer.kernel_size, layer.stride
+        kind = "max" if isinstance(layer, MaxPool2D) else "mean"
+        back = (
+            f"{dA} routed to each window's argmax (0 elsewhere)"
+            if kind == "max"
+            else f"{dA} / {kh * kw} spread over each window"
+        )
+        return (
+            f"{kind} of each {kh}×{kw} window of {Z}, stride {sh}×{sw}",
+            rf"\mathrm{{{kind}pool}}_{{{kh}\times{kw}}}({Z})",
+            back + (", overlaps adding" if (sh, sw) < (kh, kw) else ""),
+            rf"\mathrm{{{kind}pool}}'({dA})",
+        )
+    if isinstance(layer, Flatten):
+        return (
+            f"{Z}.reshape(m, −1)",
+            rf"\mathrm{{flatten}}({Z})",
+            f"{dA}.reshape(its input's shape)",
+            rf"\mathrm{{unflatten}}({dA})",
+        )
+    if isinstance(layer, Dropout):
+        return (
+            f"{Z} * M while training, M = (U ≥ {layer.p:g}) / (1 − {layer.p:g}); "
+            f"{Z} in inference",
+            rf"{Z} \odot M",
+            f"{dA} * M",
+            rf"{dA} \odot M",
+        )
     name = type(layer).__name__
     return (
         f"{name}({Z})",
@@ -208,6 +273,12 @@ def steps(model: Sequential, m: int | None = None) -> list[Step]:
     dims = dimensions(model, m)
     bl = blocks(model)
     L = len(bl)
+    rows = _dim(m)
+
+    def after(block: Block, k: int) -> Shape:
+        """(m, ...) after the block's k-th activation (k = 0: its first)."""
+        i = block.first + (block.map is not None) + k + 1
+        return (rows, *(_n(n) for n in model.shapes[i]))
 
     def s(kind: str, l: int) -> tuple[str, str]:  # noqa: E741 — the seeds' l
         return f"{kind}[{l}]", f"{kind}^{{[{l}]}}"
@@ -221,13 +292,18 @@ def steps(model: Sequential, m: int | None = None) -> list[Step]:
             has_b = block.dense.b is not None
             text = f"{Z} = {Ap} @ {W}.T" + (f" + {b}" if has_b else "")
             latex = f"{Zt} = {Apt} {{{Wt}}}^{{\\top}}" + (f" + {bt}" if has_b else "")
+        elif block.conv is not None:
+            text, latex = _conv_forward(block.conv, Z, Ap, W, b, Zt, Apt, Wt, bt)
         else:
             text, latex = f"{Z} = {Ap}", f"{Zt} = {Apt}"
         out.append(Step("forward", text, latex, dims[l]["Z"]))
-        for act in block.activations or [Identity()]:
-            ft = _g(act, Z, A, "")[0]
-            fl = _g(act, Zt, At, "")[1]
-            out.append(Step("forward", f"{A} = {ft}", f"{At} = {fl}", dims[l]["A"]))
+        acts = block.activations or [Identity()]
+        for k, act in enumerate(acts):
+            # one layer after another: the first reads Z[l], the next ones A[l]
+            ft = _g(act, Z if k == 0 else A, A, "")[0]
+            fl = _g(act, Zt if k == 0 else At, At, "")[1]
+            shape = dims[l]["A"] if len(acts) == 1 else after(block, k)
+            out.append(Step("forward", f"{A} = {ft}", f"{At} = {fl}", shape))
     last = model.layers[-1]
     fused = _fused_loss(last)
     AL, ALt = s("A", L)
@@ -254,12 +330,13 @@ def steps(model: Sequential, m: int | None = None) -> list[Step]:
                 )
             )
         acts = block.activations or [Identity()]
-        if len(acts) == 1:
-            _, _, bt, _ = _g(acts[0], Z, A, dA)
-            _, _, _, bl_ = _g(acts[0], Zt, At, dAt)
-        else:
-            chain = " ∘ ".join(repr(a) for a in reversed(acts))
-            bt, bl_ = f"{dA} * g'({Z}) with g = {chain}", rf"{dAt} \odot g'({Zt})"
+        for k in range(len(acts) - 1, 0, -1):  # the layers after the first, last first
+            _, _, bt, _ = _g(acts[k], A, A, dA)
+            _, _, _, bl_ = _g(acts[k], At, At, dAt)
+            shape = after(block, k - 1)
+            out.append(Step("backward", f"{dA} = {bt}", f"{dAt} = {bl_}", shape))
+        _, _, bt, _ = _g(acts[0], Z, A, dA)
+        _, _, _, bl_ = _g(acts[0], Zt, At, dAt)
         out.append(Step("backward", f"{dZ} = {bt}", f"{dZt} = {bl_}", dims[l]["Z"]))
         if l == L and fused:
             out.append(
@@ -271,6 +348,8 @@ def steps(model: Sequential, m: int | None = None) -> list[Step]:
                     f"with {fused}: the fused gradient replaces the two lines above",
                 )
             )
+        if block.conv is not None:
+            out += _conv_backward(block, dims, l)
         if block.dense is None:
             continue
         (W, Wt), (Ap, Apt), (dAp, dApt) = s("W", l), s("A", l - 1), s("dA", l - 1)
@@ -302,12 +381,12 @@ def steps(model: Sequential, m: int | None = None) -> list[Step]:
             )
         )
     for block in bl:
-        if block.dense is None:
+        if block.map is None:
             continue
         l = block.index  # noqa: E741
         text = f"W[{l}] := W[{l}] − α·dW[{l}]"
         latex = rf"W^{{[{l}]}} := W^{{[{l}]}} - \alpha\, dW^{{[{l}]}}"
-        if block.dense.b is not None:
+        if block.has_bias:
             text += f",  b[{l}] := b[{l}] − α·db[{l}]"
             latex += rf",\quad b^{{[{l}]}} := b^{{[{l}]}} - \alpha\, db^{{[{l}]}}"
         out.append(Step("update", text, latex))
@@ -316,6 +395,55 @@ def steps(model: Sequential, m: int | None = None) -> list[Step]:
         replace(st, layer=max(int(k) for k in re.findall(r"\[(\d+)\]", st.text)))
         for st in out
     ]
+
+
+# ---- convolutional layers (issue 12) -----------------------------------------------
+def _conv_forward(
+    conv: Conv2D, Z: str, Ap: str, W: str, b: str, Zt: str, Apt: str, Wt: str, bt: str
+) -> tuple[str, str]:
+    """Z[l] = conv(A[l−1], W[l]) + b[l], with the stride and padding written out."""
+    (sh, sw), (ph, pw) = conv.stride, conv.padding
+    has_b = "b" in conv.params
+    text = f"{Z} = conv({Ap}, {W}, stride {sh}×{sw}, padding {ph}×{pw})" + (
+        f" + {b}" if has_b else ""
+    )
+    latex = rf"{Zt} = {Apt} \star {{{Wt}}}" + (f" + {bt}" if has_b else "")
+    return text, latex
+
+
+def _conv_backward(block: Block, dims: list[dict[str, Shape]], l: int) -> list[Step]:  # noqa: E741
+    """dW[l], db[l] and dA[l−1] of a convolution, as its im2col products."""
+    out = [
+        Step(
+            "backward",
+            f"dW[{l}] = dZ[{l}] (c_out, m·H·W) @ im2col(A[{l - 1}]).T",
+            rf"dW^{{[{l}]}} = dZ^{{[{l}]}}\,"
+            rf"\mathrm{{im2col}}(A^{{[{l - 1}]}})^{{\top}}",
+            dims[l]["dW"],
+        )
+    ]
+    if block.has_bias:
+        out.append(
+            Step(
+                "backward",
+                f"db[{l}] = dZ[{l}].sum(axis=(0, 2, 3))",
+                rf"db^{{[{l}]}} = \textstyle\sum_{{n,y,x}} dZ^{{[{l}]}}_{{n,:,y,x}}",
+                dims[l]["db"],
+            )
+        )
+    note = "" if l > 1 else "not computed: nothing comes before layer 1"
+    out.append(
+        Step(
+            "backward",
+            f"dA[{l - 1}] = col2im(W[{l}] (c_out, c_in·kh·kw).T @ dZ[{l}]), "
+            "overlapping windows adding",
+            rf"dA^{{[{l - 1}]}} = "
+            rf"\mathrm{{col2im}}({{W^{{[{l}]}}}}^{{\top}} dZ^{{[{l}]}})",
+            dims[l - 1]["A"],
+            note,
+        )
+    )
+    return out
 
 
 # ---- text --------------------------------------------------------------------------
@@ -360,13 +488,8 @@ def _text(model: Sequential, m: int | None) -> str:
     ]
     table = [("l", "n[l]", *(f"{c}[l]" for c in _COLUMNS))]
     for l, entry in enumerate(dims):  # noqa: E741
-        # n[l]: one sample's size; "T×8" for a sequence of T vectors of 8
-        n = (
-            entry["A"][1]
-            if len(entry["A"]) == 2
-            else "×".join(map(str, entry["A"][1:]))
-        )
-        table.append((str(l), str(n), *(_shape(entry.get(c)) or "—" for c in _COLUMNS)))
+        n = _width(entry["A"])
+        table.append((str(l), n, *(_shape(entry.get(c)) or "—" for c in _COLUMNS)))
     widths = [max(len(row[c]) for row in table) for c in range(len(table[0]))]
     for row in table:
         cells = (v.ljust(w) for v, w in zip(row, widths, strict=True))
@@ -409,11 +532,7 @@ def _latex(model: Sequential, m: int | None) -> str:
         "$" + head.replace(" & ", "$ & $") + r"$ \\ \hline",
     ]
     for l, entry in enumerate(dims):  # noqa: E741
-        A = entry["A"]
-        cells = [
-            str(l),
-            str(A[1]) if len(A) == 2 else r" \times ".join(map(str, A[1:])),
-        ]
+        cells = [str(l), _width(entry["A"]).replace("×", r"\times ")]
         for c in _COLUMNS:
             shape = entry.get(c) if l > 0 or c == "A" else None
             cells.append(f"${_latex_shape(shape)}$" if shape else "--")
@@ -426,6 +545,11 @@ def _latex(model: Sequential, m: int | None) -> str:
         lines.append(f"  {st.latex}{tail}{note} \\\\")
     lines.append(r"\end{align*}")
     return "\n".join(lines)
+
+
+def _width(shape: Shape) -> str:
+    """n[l] of a sample shape: "25" for (m, 25), "16×14×14" for (m, 16, 14, 14)."""
+    return "×".join(str(d) for d in shape[1:])
 
 
 def _dim(m: int | None) -> Dim:

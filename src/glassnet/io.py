@@ -8,18 +8,26 @@ file cannot run code. The header's ``__metadata__`` (string → string) carries:
   ``[{"type": "Dense", "n_in": 2, "n_out": 25, "bias": true}, {"type": "ReLU"},
   {"type": "LeakyReLU", "alpha": 0.01}, ...]``;
 - ``dtype``: "float32" or "float64";
-- ``metadata``: the caller's own JSON object (e.g. how the data were scaled).
+- ``metadata``: the caller's own JSON object (e.g. how the data were scaled);
+- ``input_shape`` (only when the first layer does not imply it, as a Conv2D does not
+  know H and W): one sample's shape, e.g. ``[1, 28, 28]``.
 
 ``{"type": "BatchNorm1D", "n": 16, "eps": 1e-05, "momentum": 0.1}`` (and
 ``BatchNorm2D``) and ``{"type": "LSTM", "n_in": 1, "n_hidden": 8,
 "return_sequences": false}`` (and ``RNN``) describe the normalisation and recurrent
 layers.
 
-All five keys are required, every layer object has exactly its keys (``n_in``/``n_out``
-integers, ``bias`` a boolean, ``alpha`` a finite number), and tensors have exactly the
-names, shapes and the dtype the architecture implies: ``load`` refuses anything else
-with a ValueError naming the file and the field, before it allocates a layer. Nothing
-is cast or defaulted.
+Image layers: ``{"type": "Conv2D", "c_in": 1, "c_out": 16, "kernel_size": [5, 5],
+"stride": [1, 1], "padding": [2, 2], "bias": true}``, ``{"type": "MaxPool2D",
+"kernel_size": [2, 2], "stride": [2, 2]}`` (AvgPool2D likewise), ``{"type":
+"Flatten"}``, ``{"type": "Dropout", "p": 0.5}``. A Conv2D's kernels are
+``"i.weight"`` (c_out, c_in, kh, kw) and its bias ``"i.bias"``, as in ``nn.Conv2d``.
+
+The first five keys are required, every layer object has exactly its keys
+(``n_in``/``n_out`` integers, ``bias`` a boolean, ``alpha`` a finite number), and
+tensors have exactly the names, shapes and the dtype the architecture implies:
+``load`` refuses anything else with a ValueError naming the file and the field,
+before it allocates a layer. Nothing is cast or defaulted.
 
 Tensor names follow PyTorch's ``nn.Sequential`` state_dict: the Dense layer at position
 i of ``model.layers`` stores ``W`` as ``"i.weight"`` (n_out, n_in) and ``b`` as
@@ -60,12 +68,17 @@ from glassnet._files import MAX_HEADER_BYTES, atomic_write_bytes
 from glassnet.layers import (
     LSTM,
     RNN,
+    AvgPool2D,
     BatchNorm1D,
     BatchNorm2D,
+    Conv2D,
     Dense,
+    Dropout,
+    Flatten,
     Identity,
     Layer,
     LeakyReLU,
+    MaxPool2D,
     ReLU,
     Sigmoid,
     Softmax,
@@ -105,11 +118,14 @@ def _describe(layer: Layer, i: int) -> dict[str, Any]:
     more = _describe_more(layer)
     if more is not None:
         return more
+    if type(layer) in _IMAGE_LAYERS:
+        return _describe_image_layer(layer)
     name = type(layer).__name__
     if _ACTIVATIONS.get(name) is not type(layer):
         raise TypeError(
-            f"glassnet.io.save cannot store layer {i}, {layer!r}: only Dense and the "
-            f"activations {', '.join(sorted(_ACTIVATIONS))} have a file format."
+            f"glassnet.io.save cannot store layer {i}, {layer!r}: only Dense, "
+            f"{', '.join(_IMAGE_LAYERS_NAMES)} and the activations "
+            f"{', '.join(sorted(_ACTIVATIONS))} have a file format."
         )
     return {"type": name}
 
@@ -143,7 +159,7 @@ def save(model: Sequential, path: str | os.PathLike[str], metadata: Any = None) 
         raise TypeError(f"save stores float32 or float64 models; this one is {dtype}.")
     tensors: dict[str, np.ndarray] = {}
     for i, layer in enumerate(model.layers):
-        if not isinstance(layer, Dense):
+        if not isinstance(layer, (Dense, Conv2D)):
             tensors.update(_tensors_of(layer, i, dtype, path))
             continue
         for key, torch_name in (("W", "weight"), ("b", "bias")):
@@ -175,6 +191,9 @@ def save(model: Sequential, path: str | os.PathLike[str], metadata: Any = None) 
         "dtype": dtype.name,
         "metadata": user,
     }
+    input_shape = _input_shape_entry(model)
+    if input_shape is not None:
+        header["input_shape"] = input_shape
     data = st_save(tensors, metadata=header)
     n = int.from_bytes(data[:8], "little")
     if n > MAX_HEADER_BYTES:
@@ -239,6 +258,8 @@ def _parse_layer(spec: Any, i: int, path: Path) -> dict[str, Any]:
             raise ValueError(
                 f"{where}: alpha must be a finite number ≥ 0; got {alpha!r}."
             )
+    elif isinstance(kind, str) and kind in _IMAGE_LAYERS_NAMES:
+        _parse_image_layer(spec, where)
     elif isinstance(kind, str) and kind in _ACTIVATIONS:
         _check_keys(spec, ("type",), where)
     elif isinstance(kind, str) and kind in _MORE:
@@ -246,6 +267,7 @@ def _parse_layer(spec: Any, i: int, path: Path) -> dict[str, Any]:
     else:
         raise ValueError(
             f"{where} has unknown type {kind!r}; known: Dense, "
+            f"{', '.join(_IMAGE_LAYERS_NAMES)}, "
             f"{', '.join(sorted([*_ACTIVATIONS, *_MORE]))}."
         )
     return spec
@@ -274,7 +296,11 @@ def _parse(path: Path, meta: dict[str, str]) -> tuple[list[dict[str, Any]], str,
             f"{path}: format_version {version!r} was never written by glassnet; this "
             f"glassnet reads version {FORMAT_VERSION}."
         )
-    _check_keys(meta, _HEADER_KEYS, f"{path}: the metadata")
+    _check_keys(
+        {k: v for k, v in meta.items() if k not in _OPTIONAL_HEADER_KEYS},
+        _HEADER_KEYS,
+        f"{path}: the metadata",
+    )
     if meta["dtype"] not in _FLOAT_DTYPES:
         raise ValueError(
             f"{path}: dtype must be one of {', '.join(_FLOAT_DTYPES)}; "
@@ -312,6 +338,11 @@ def _expected_tensors(layers: list[dict[str, Any]]) -> dict[str, tuple[int, ...]
                 shapes[f"{i}.bias"] = (spec["n_out"],)
         elif spec["type"] in _MORE:
             shapes.update(_shapes_more(spec, i))
+        elif spec["type"] == "Conv2D":
+            kh, kw = spec["kernel_size"]
+            shapes[f"{i}.weight"] = (spec["c_out"], spec["c_in"], kh, kw)
+            if spec["bias"]:
+                shapes[f"{i}.bias"] = (spec["c_out"],)
     return shapes
 
 
@@ -392,10 +423,14 @@ def load(path: str | os.PathLike[str]) -> Sequential:
     path = Path(path)
     parsed: list[tuple[list[dict[str, Any]], str]] = []
 
+    parsed_meta: list[dict[str, str]] = []
+
     def check(infos: dict[str, _files.TensorInfo], meta: dict[str, str]) -> None:
         layers, dtype, _ = _parse(path, meta)
         _check_tensors(path, layers, dtype, infos)
+        _parse_input_shape(path, meta)
         parsed.append((layers, dtype))
+        parsed_meta.append(meta)
 
     tensors, _ = _files.read_safetensors(
         path, "model file", dtypes={*_FLOAT_DTYPES.values(), "I64"}, check=check
@@ -409,7 +444,14 @@ def load(path: str | os.PathLike[str]) -> Sequential:
             )
     dtype = np.dtype(dtype_name)
     layers = [_build(spec, dtype, tensors, i) for i, spec in enumerate(layers_spec)]
-    return Sequential(layers, input_shape=_start_more(layers_spec[0]))
+    # a layer that implies its input (any T for a recurrent one) before the header's
+    input_shape = _start_more(layers_spec[0]) or _parse_input_shape(
+        path, parsed_meta[0]
+    )
+    try:
+        return Sequential(layers, input_shape=input_shape)
+    except ValueError as exc:
+        raise ValueError(f"{path}: inconsistent architecture: {exc}") from None
 
 
 def _build(
@@ -428,6 +470,8 @@ def _build(
         return LeakyReLU(float(spec["alpha"]))
     if kind in _MORE:
         return _build_more(spec, dtype, tensors, i)
+    if kind in _IMAGE_LAYERS_NAMES:
+        return _build_image_layer(spec, dtype, tensors, i)
     return _ACTIVATIONS[kind]()
 
 
@@ -559,3 +603,116 @@ def _build_more(
     for key, value in layer.params.items():
         value[...] = tensors[f"{i}.{key}"]
     return layer
+
+
+# ---- convolutional networks and dropout (issue 12) ---------------------------------
+# Conv2D stores its kernels as "i.weight" (c_out, c_in, kh, kw) and "i.bias" (c_out,),
+# the names and layout of nn.Conv2d; pooling, Flatten and Dropout have no tensors,
+# like their PyTorch counterparts. Sizes are stored as pairs [rows, columns].
+_IMAGE_LAYERS: dict[type[Layer], tuple[str, ...]] = {
+    Conv2D: ("type", "c_in", "c_out", "kernel_size", "stride", "padding", "bias"),
+    MaxPool2D: ("type", "kernel_size", "stride"),
+    AvgPool2D: ("type", "kernel_size", "stride"),
+    Flatten: ("type",),
+    Dropout: ("type", "p"),
+}
+_IMAGE_LAYERS_NAMES = tuple(cls.__name__ for cls in _IMAGE_LAYERS)
+# "input_shape": one sample's shape as a JSON list ([1, 28, 28]), written when the
+# first layer does not fix it (a Conv2D does not know H and W); files without it
+# are the models whose first layer does (Dense: (n_in,)).
+_OPTIONAL_HEADER_KEYS = ("input_shape",)
+_MAX_AXES = 8
+
+
+def _describe_image_layer(layer: Layer) -> dict[str, Any]:
+    spec: dict[str, Any] = {"type": type(layer).__name__}
+    for key in _IMAGE_LAYERS[type(layer)][1:]:
+        value = "b" in layer.params if key == "bias" else getattr(layer, key)
+        spec[key] = list(value) if isinstance(value, tuple) else value
+    return spec
+
+
+def _pair_field(value: Any, field: str, where: str, minimum: int) -> None:
+    if not (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(type(n) is int and minimum <= n <= _MAX_WIDTH for n in value)
+    ):
+        raise ValueError(
+            f"{where}: {field} must be a pair [rows, columns] of integers in "
+            f"[{minimum}, {_MAX_WIDTH}]; got {value!r}."
+        )
+
+
+def _parse_image_layer(spec: dict[str, Any], where: str) -> None:
+    kind = spec["type"]
+    allowed = next(k for c, k in _IMAGE_LAYERS.items() if c.__name__ == kind)
+    _check_keys(spec, allowed, where)
+    if kind == "Conv2D":
+        _size(spec["c_in"], "c_in", where)
+        _size(spec["c_out"], "c_out", where)
+        if type(spec["bias"]) is not bool:
+            raise ValueError(
+                f"{where}: bias must be true or false; got {spec['bias']!r}."
+            )
+        _pair_field(spec["padding"], "padding", where, 0)
+    for field in ("kernel_size", "stride"):
+        if field in spec:
+            _pair_field(spec[field], field, where, 1)
+    if kind == "Dropout":
+        p = spec["p"]
+        if type(p) not in (int, float) or not 0 <= p < 1:
+            raise ValueError(f"{where}: p must be a number in [0, 1); got {p!r}.")
+
+
+def _build_image_layer(
+    spec: dict[str, Any], dtype: np.dtype[Any], tensors: dict[str, Any], i: int
+) -> Layer:
+    kind = spec["type"]
+    if kind == "Conv2D":
+        conv = Conv2D(
+            spec["c_in"],
+            spec["c_out"],
+            tuple(spec["kernel_size"]),
+            stride=tuple(spec["stride"]),
+            padding=tuple(spec["padding"]),
+            bias=spec["bias"],
+            init="zeros",
+            dtype=dtype,
+        )
+        conv.params["W"] = tensors[f"{i}.weight"]
+        if spec["bias"]:
+            conv.params["b"] = tensors[f"{i}.bias"]
+        return conv
+    if kind in ("MaxPool2D", "AvgPool2D"):
+        pool = MaxPool2D if kind == "MaxPool2D" else AvgPool2D
+        return pool(tuple(spec["kernel_size"]), tuple(spec["stride"]))
+    if kind == "Dropout":
+        return Dropout(float(spec["p"]))
+    return Flatten()
+
+
+def _input_shape_entry(model: Sequential) -> str | None:
+    """The model's input shape as JSON, when its first layer does not imply it."""
+    first = getattr(model.layers[0], "n_in", None)
+    implied = (first,) if isinstance(first, int) else (None,)
+    if tuple(model.shapes[0]) == implied:
+        return None
+    return json.dumps(list(model.shapes[0]))
+
+
+def _parse_input_shape(path: Path, meta: dict[str, str]) -> tuple[int, ...] | None:
+    text = meta.get("input_shape")
+    if text is None:
+        return None
+    shape = _files.loads_json(text, f"{path}: input_shape")
+    if not (
+        isinstance(shape, list)
+        and 1 <= len(shape) <= _MAX_AXES
+        and all(n is None or (type(n) is int and 1 <= n <= _MAX_WIDTH) for n in shape)
+    ):
+        raise ValueError(
+            f"{path}: input_shape must be one sample's shape, a list of 1 to "
+            f"{_MAX_AXES} sizes (integers ≥ 1 or null) like [1, 28, 28]; got {text!r}."
+        )
+    return tuple(shape)

@@ -228,6 +228,8 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
         return (
             _demo_chain(args, out) if args.name == "chain" else _demo_descent(args, out)
         )
+    if args.name == "cnn":
+        return _demo_cnn(args, out)
     if args.name == "mnist":
         base = demos.MNIST_PRESETS[args.preset or "twolayer"]
     elif args.preset:
@@ -237,6 +239,41 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     exp = experiment_from_args(base, args)
     print(f"demo {args.name} — {exp.title}", file=out)
     _train_like(exp, args, out)
+    return 0
+
+
+# the options ``demo cnn`` takes; the others configure the MLP demos
+_CNN_OPTIONS = {"epochs", "batch_size", "lr", "seed", "data_dir", "save", "quiet"}
+_NOT_OPTIONS = {"debug", "command", "name", "dpi", "frames"}
+
+
+def _demo_cnn(args: argparse.Namespace, out: TextIO) -> int:
+    """Glassnet demo cnn: the LeNet-like network of ``demos.cnn`` on MNIST."""
+    others = sorted(
+        "--" + key.replace("_", "-")
+        for key, value in vars(args).items()
+        if key not in _CNN_OPTIONS | _NOT_OPTIONS and value not in (None, False)
+    )
+    if others:
+        raise UsageError(
+            f"demo cnn does not take {', '.join(others)}; it takes --epochs, "
+            "--batch-size, --lr, --seed, --data-dir, --save and --quiet."
+        )
+    settings = {
+        key: getattr(args, key)
+        for key in ("epochs", "batch_size", "lr", "seed")
+        if getattr(args, key) is not None
+    }
+    result = demos.cnn(
+        out, data_dir=args.data_dir, verbose=0 if args.quiet else 1, **settings
+    )
+    if args.save:
+        io.save(
+            result["model"],
+            args.save,
+            metadata={"demo": "cnn", "test_accuracy": result["test_accuracy"]},
+        )
+        print(f"saved     {args.save}", file=out)
     return 0
 
 

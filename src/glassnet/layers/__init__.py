@@ -12,19 +12,27 @@ array([[11.]], dtype=float32)
 
 from glassnet.layers.activation import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from glassnet.layers.base import Layer, ParameterDict, as_float_array
+from glassnet.layers.conv import Conv2D
 from glassnet.layers.dense import Dense
+from glassnet.layers.dropout import Dropout
 from glassnet.layers.normalization import BatchNorm1D, BatchNorm2D
+from glassnet.layers.pooling import AvgPool2D, Flatten, MaxPool2D
 from glassnet.layers.recurrent import LSTM, RNN
 
 __all__ = [
     "LSTM",
     "RNN",
+    "AvgPool2D",
     "BatchNorm1D",
     "BatchNorm2D",
+    "Conv2D",
     "Dense",
+    "Dropout",
+    "Flatten",
     "Identity",
     "Layer",
     "LeakyReLU",
+    "MaxPool2D",
     "ParameterDict",
     "ReLU",
     "Sigmoid",

@@ -1,0 +1,268 @@
+"""Convolution, pooling and Flatten on images (m, C, H, W), PyTorch's layouts.
+
+A convolution is a Dense map applied to every k×k window of the image, with the same
+weights at every place. ``Conv2D`` copies the windows into the columns of one matrix
+(im2col), so the forward is one matrix product; its backward runs the copy in reverse
+(col2im), adding where windows overlap. ``docs/derivations.md`` ("Convolution")
+derives both.
+
+Both copies take one strided slice per kernel offset (i, j) rather than one per
+window: k·k NumPy operations on large arrays instead of OH·OW small ones. Everything
+inside the layer is channels-major (measured about twice as fast to copy):
+X is first copied, padded, to (c_in, m, H, W); the matrix of windows is (c_in, kh,
+kw, m, OH, OW), so each offset's slice is c_in contiguous blocks; and the product
+comes out as (c_out, m, OH, OW), which one transposing copy turns into the layer's
+(m, c_out, OH, OW).
+
+>>> import numpy as np
+>>> conv = Conv2D(1, 2, 3, padding=1, rng=0)
+>>> conv.forward(np.zeros((4, 1, 8, 8), dtype=np.float32)).shape
+(4, 2, 8, 8)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+from glassnet import init as initializers
+from glassnet._validate import positive_int
+from glassnet.layers.base import as_float_array
+from glassnet.layers.spatial import (
+    Pair,
+    _buffer,
+    _pair,
+    _Spatial,
+    _window,
+)
+
+__all__ = ["Conv2D"]
+
+Array = NDArray[Any]
+
+
+class Conv2D(_Spatial):
+    """2-D convolution (cross-correlation, as in PyTorch) of a batch of images.
+
+    Forward, with X padded by p zeros on each side::
+
+        Z[n, o, y, x] = b[o] + Σ_{c,i,j} W[o, c, i, j] · X[n, c, y·s + i, x·s + j]
+
+    computed as one product: cols = im2col(X), (c_in·kh·kw, m·OH·OW), whose column
+    (n, y, x) holds window (y, x) of image n; Z = W.reshape(c_out, −1) @ cols + b.
+
+    Backward, given dZ = dL/dZ as dZ2 = (c_out, m·OH·OW)::
+
+        dW = dZ2 @ cols.T                  (c_out, c_in, kh, kw) after reshape
+        db = dZ2.sum(axis=1)               (c_out,)
+        dX = col2im(W2.T @ dZ2)            (m, c_in, H, W)
+
+    col2im adds every column back onto the pixels of its window; where windows
+    overlap (stride < kernel) a pixel receives the sum of its contributions, because
+    it took part in every one of those outputs (docs/derivations.md, "Convolution").
+
+    Shapes: X (m, c_in, H, W), W (c_out, c_in, kh, kw) like ``nn.Conv2d.weight``,
+    b (c_out,), Z (m, c_out, OH, OW) with OH = ⌊(H + 2p − kh) / s⌋ + 1.
+    Caches: cols — the dW product reads it; dX needs only W. (Not in an inference
+    forward bigger than ``INFERENCE_COLS``: see ``forward``.)
+
+    Args:
+        c_in: input channels.
+        c_out: output channels (filters).
+        kernel_size: k or (kh, kw).
+        stride: s or (sh, sw).
+        padding: p or (ph, pw) zeros added on each side.
+        bias: whether the layer has a bias b.
+        init: "he" (default), "xavier", "normal", "uniform", "zeros", an initializer
+            from ``glassnet.init`` (fan-in c_in·kh·kw), or the weights themselves as a
+            (c_out, c_in, kh, kw) array.
+        rng: seed or ``numpy.random.Generator`` for the initial weights.
+        dtype: float32 (default) or float64.
+
+    >>> import numpy as np
+    >>> conv = Conv2D(1, 1, 2, init=np.ones((1, 1, 2, 2)), bias=False)
+    >>> conv.forward(np.arange(9.0).reshape(1, 1, 3, 3))[0, 0]   # sums of 2×2 windows
+    array([[ 8., 12.],
+           [20., 24.]], dtype=float32)
+    """
+
+    # the most entries of cols an inference forward builds at once (64 MiB float32)
+    INFERENCE_COLS = 2**24
+
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        kernel_size: int | Pair,
+        *,
+        stride: int | Pair = 1,
+        padding: int | Pair = 0,
+        bias: bool = True,
+        init: str | initializers.Initializer | ArrayLike = "he",
+        rng: int | np.random.Generator | None = None,
+        dtype: DTypeLike = np.float32,
+    ) -> None:
+        super().__init__()
+        self.c_in = positive_int(c_in, "Conv2D's c_in")
+        self.c_out = positive_int(c_out, "Conv2D's c_out")
+        self.channels = self.c_in
+        self.kernel_size = _pair(kernel_size, "Conv2D's kernel_size")
+        self.stride = _pair(stride, "Conv2D's stride")
+        self.padding = _pair(padding, "Conv2D's padding", minimum=0)
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Conv2D needs a floating dtype; got {dtype}.")
+        shape = (self.c_out, self.c_in, *self.kernel_size)
+        if isinstance(init, str):
+            init = initializers.get(init)
+        if callable(init):
+            # initializers take (fan_out, fan_in): a filter's fan-in is c_in·kh·kw
+            flat = init(
+                (self.c_out, self.c_in * shape[2] * shape[3]),
+                np.random.default_rng(rng),
+            )
+            W = np.reshape(flat, shape)
+        else:
+            W = as_float_array(init, np.float64, f"{self!r} init weights")
+            if W.shape != shape:
+                raise ValueError(
+                    f"{self!r} expected initial weights of shape {shape} "
+                    f"(c_out, c_in, kh, kw); got {W.shape}."
+                )
+        self.params["W"] = np.array(W, dtype=dtype, order="C")
+        self.grads["W"] = np.zeros(shape, dtype=dtype)
+        if bias:
+            self.params["b"] = np.zeros(self.c_out, dtype=dtype)
+            self.grads["b"] = np.zeros(self.c_out, dtype=dtype)
+        self.cols: Array | None = None
+        self._in_shape: tuple[int, ...] | None = None
+        self._ones: Array = np.ones(0, dtype=dtype)  # for db = dZ2 @ ones
+
+    @property
+    def W(self) -> Array:
+        """The kernels, (c_out, c_in, kh, kw)."""
+        return self.params["W"]
+
+    @property
+    def b(self) -> Array | None:
+        """The bias, (c_out,), or None for a layer without one."""
+        return self.params.get("b")
+
+    def _channels_out(self, C: int | None) -> int | None:
+        return self.c_out
+
+    def forward(self, X: Array, training: bool = False) -> Array:
+        """Z = W2 @ im2col(X) + b, returned as (m, c_out, OH, OW); caches cols.
+
+        An inference pass (``training=False``) whose cols would exceed
+        ``INFERENCE_COLS`` entries runs a slice of the batch at a time and keeps no
+        cols: ``predict`` on 10 000 images then needs 64 MiB of windows, not
+        gigabytes. A backward after such a pass is refused.
+        """
+        W = self.params["W"]
+        X = self._check_input(X, W.dtype)
+        m, _, H, Wd = X.shape
+        out_hw = self._out_hw(H, Wd)
+        per_sample = W[0].size * out_hw[0] * out_hw[1]
+        rows = max(1, self.INFERENCE_COLS // per_sample)
+        if training or m <= rows:
+            return self._forward(X, out_hw)
+        Y = np.empty((m, self.c_out, *out_hw), dtype=W.dtype)
+        for start in range(0, m, rows):
+            Y[start : start + rows] = self._forward(X[start : start + rows], out_hw)
+        self.cols = None
+        self._in_shape = X.shape  # remembered for backward's message
+        return Y
+
+    def _forward(self, X: Array, out_hw: Pair) -> Array:
+        W = self.params["W"]
+        m = X.shape[0]
+        Xc = self._padded_channels_first(X)
+        (kh, kw), K = self.kernel_size, W[0].size
+        cols = _buffer(self, "cols", (self.c_in, kh, kw, m, *out_hw), W.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                # every window's pixel at offset (i, j): one strided block of Xc
+                np.copyto(cols[:, i, j], Xc[_window(i, j, out_hw, self.stride)])
+        self.cols, self._in_shape = cols, X.shape
+        N = m * out_hw[0] * out_hw[1]
+        Z = _buffer(self, "Z", (self.c_out, m, *out_hw), W.dtype)
+        np.dot(W.reshape(self.c_out, K), cols.reshape(K, N), out=Z.reshape(-1, N))
+        Y = _buffer(self, "Y", (m, self.c_out, *out_hw), W.dtype)
+        b = self.params.get("b")
+        if b is None:
+            np.copyto(Y, Z.transpose(1, 0, 2, 3))
+        else:
+            np.add(Z.transpose(1, 0, 2, 3), b[:, None, None], out=Y)
+        return Y
+
+    def _padded_channels_first(self, X: Array) -> Array:
+        """X as (c_in, m, H + 2ph, W + 2pw), zeros around: one copy does both.
+
+        Channels first, the windows of one offset are a single strided block, and
+        im2col copies it about twice as fast as from (m, c_in, ...).
+        """
+        (ph, pw), (m, c, H, W) = self.padding, X.shape
+        Xc = _buffer(self, "Xc", (c, m, H + 2 * ph, W + 2 * pw), X.dtype)
+        if ph or pw:
+            Xc.fill(0)
+        np.copyto(Xc[:, :, ph : ph + H, pw : pw + W], X.transpose(1, 0, 2, 3))
+        return Xc
+
+    def backward(self, dZ: Array, need_dX: bool = True) -> Array | None:
+        """Write dW = dZ2 @ cols.T, db = dZ2.sum(1); return dX = col2im(W2.T @ dZ2)."""
+        in_shape: tuple[int, ...] = self._cached("_in_shape")
+        if self.cols is None:
+            raise RuntimeError(
+                f"{self!r}.backward after an inference forward of {in_shape[0]} "
+                "samples, run in slices without keeping the windows; call "
+                "forward(X, training=True) before backward."
+            )
+        cols, W = self.cols, self.params["W"]
+        m, out_hw = in_shape[0], cols.shape[4:]
+        self._check_dY(dZ, (m, self.c_out, *out_hw))
+        K, N = W[0].size, m * out_hw[0] * out_hw[1]
+        dZc = _buffer(self, "dZc", (self.c_out, m, *out_hw), W.dtype)
+        np.copyto(dZc, dZ.transpose(1, 0, 2, 3))  # channels first, like cols
+        dZ2 = dZc.reshape(self.c_out, N)
+        np.dot(dZ2, cols.reshape(K, N).T, out=self.grads["W"].reshape(self.c_out, K))
+        db = self.grads.get("b")
+        if db is not None:
+            if self._ones.shape != (N,) or self._ones.dtype != W.dtype:
+                self._ones = np.ones(N, dtype=W.dtype)
+            np.dot(dZ2, self._ones, out=db)  # = dZ2.sum(axis=1), at BLAS speed
+        if not need_dX:
+            return None
+        dcols = _buffer(self, "dcols", cols.shape, W.dtype)
+        np.dot(W.reshape(self.c_out, K).T, dZ2, out=dcols.reshape(K, N))
+        (kh, kw), (ph, pw), (_, _, H, Wd) = self.kernel_size, self.padding, in_shape
+        dXc = _buffer(self, "dXc", (self.c_in, m, H + 2 * ph, Wd + 2 * pw), W.dtype)
+        dXc.fill(0)
+        for i in range(kh):
+            for j in range(kw):
+                # col2im: each pixel gets back the sum over every window it was in
+                dXc[_window(i, j, out_hw, self.stride)] += dcols[:, i, j]
+        dX = _buffer(self, "dX", in_shape, W.dtype)
+        np.copyto(dX, dXc[:, :, ph : ph + H, pw : pw + Wd].transpose(1, 0, 2, 3))
+        return dX
+
+    def astype(self, dtype: DTypeLike) -> Conv2D:
+        """Convert W, b and their gradients to ``dtype`` (a layer outside a model)."""
+        super().astype(dtype)
+        self.cols = None
+        return self
+
+    def __repr__(self) -> str:
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        extra = (
+            ""
+            if (sh, sw) == (1, 1)
+            else f", stride {sh}"
+            if sh == sw
+            else (f", stride ({sh}, {sw})")
+        )
+        if (ph, pw) != (0, 0):
+            extra += f", padding {ph}" if ph == pw else f", padding ({ph}, {pw})"
+        return f"Conv2D({self.c_in} → {self.c_out}, {kh}×{kw}{extra})"
