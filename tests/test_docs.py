@@ -29,13 +29,24 @@ DOCUMENTED = [
     "glassnet.init",
     "glassnet.io",
     "glassnet.layers",
+    "glassnet.layers.activation",
+    "glassnet.layers.base",
+    "glassnet.layers.dense",
     "glassnet.losses",
+    "glassnet.losses.base",
+    "glassnet.losses.binary",
+    "glassnet.losses.categorical",
+    "glassnet.losses.mse",
     "glassnet.model",
     "glassnet.onnx",
     "glassnet.optimizers",
+    "glassnet.params",
     "glassnet.plots",
     "glassnet.plots.live",
+    "glassnet.recovery",
+    "glassnet.run",
     "glassnet.sklearn",
+    "glassnet.threads",
     "glassnet.training",
 ]
 
@@ -120,14 +131,60 @@ def test_every_documented_module_has_a_page(anchors: set[str]) -> None:
 
 def test_formulas_are_rendered_as_math_and_examples_as_code(site: Path) -> None:
     page = (site / "api" / "layers" / "index.html").read_text(encoding="utf-8")
-    assert '<div class="arithmatex">' in page
-    assert r"Z = X W^\top + b" in page
+    # the display formula is MathML built with the site, its TeX kept as annotation
+    block = re.search(r'<div class="arithmatex">(<math .*?</math>)</div>', page, re.S)
+    assert block is not None
+    assert 'display="block"' in block.group(1)
+    assert "<mfrac>" in block.group(1)
+    source = r'<annotation encoding="application/x-tex">Z = X W^\top + b'
+    assert source in block.group(1)
+    # no formula anywhere is left as TeX for a script to typeset
+    for page_path in site.rglob("*.html"):
+        for body in re.findall(
+            r'class="arithmatex">(.*?)</(?:span|div)>',
+            page_path.read_text("utf-8"),
+            re.S,
+        ):
+            assert body.startswith("<math "), (page_path, body[:80])
     # every doctest prompt sits in a highlighted code block, none in running text
     for page_path in (site / "api").rglob("*.html"):
         text = page_path.read_text(encoding="utf-8")
         assert "<blockquote>" not in text, page_path
         assert "<p>&gt;&gt;&gt;" not in text, page_path
     assert '<span class="gp">&gt;&gt;&gt; </span>' in page
+
+
+# What a page loads (scripts, stylesheets, images, frames): only the site's own files.
+LOADS = re.compile(
+    r"<(?:script|link|img|iframe|source)\b[^>]*?\b(?:src|href)=\"([^\"]*)\""
+)
+
+
+def test_no_page_loads_anything_from_another_site(site: Path) -> None:
+    loaded: set[str] = set()
+    for page_path in site.rglob("*.html"):
+        loaded |= set(LOADS.findall(page_path.read_text(encoding="utf-8")))
+    assert any(url.endswith("css/pygments.css") for url in loaded)
+    assert [url for url in loaded if "//" in url or ":" in url] == []
+    config = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    assert "://" not in config  # no script or stylesheet named by URL
+
+
+def test_the_math_hook_refuses_tex_it_cannot_convert() -> None:
+    pytest.importorskip("latex2mathml")
+    sys.path.insert(0, str(REPO / "docs"))
+    try:
+        from mathml_hook import tex_to_mathml
+    finally:
+        sys.path.remove(str(REPO / "docs"))
+    mathml = tex_to_mathml(r"\frac{1}{2m}", display=False)
+    assert mathml.startswith('<math xmlns="http://www.w3.org/1998/Math/MathML"')
+    fraction = "<mfrac><mrow><mn>1</mn></mrow><mrow><mn>2</mn><mi>m</mi></mrow></mfrac>"
+    assert fraction in mathml
+    from latex2mathml.exceptions import MissingSuperScriptOrSubscriptError
+
+    with pytest.raises(MissingSuperScriptOrSubscriptError):
+        tex_to_mathml("x^", display=False)
 
 
 def test_a_broken_reference_fails_the_strict_build(tmp_path: Path) -> None:

@@ -119,14 +119,31 @@ def test_liveplot_redraws_every_n_steps_and_at_the_end() -> None:
 def test_liveplot_shows_the_models_current_decision_boundary() -> None:
     X, y = gn.datasets.make_circles(n_samples=64, noise=0.05, factor=0.5, seed=0)
     model = circles_model()
+    xs, ys = gn.plots.grid_axes(X, 10)
+    untrained = gn.plots.region_colors(gn.plots.predict_grid(model, xs, ys))
     live = LivePlot(every=100, X=X, y=y, resolution=10, max_overhead=math.inf)
     recording(live)
     fit(model, X, y, live, epochs=20)
-    mesh = live.ax_boundary.collections[0]
-    expected = gn.plots.predict_grid(model, live.xs, live.ys).classes
-    np.testing.assert_array_equal(
-        np.asarray(mesh.get_array()).ravel(), expected.ravel()
+    # the regions: each grid point's predicted class colour, shaded by confidence, of
+    # the model as it is now (not as it was when the figure was laid out)
+    grid = gn.plots.predict_grid(model, live.xs, live.ys)
+    shown = np.asarray(live.ax_boundary.images[0].get_array())
+    np.testing.assert_allclose(shown, gn.plots.region_colors(grid))
+    assert np.abs(shown - untrained).max() > 0.05
+    # drawn exactly as decision_boundary draws the same model on the same grid
+    still = gn.plots.decision_boundary(model, X, y, resolution=10)
+    np.testing.assert_allclose(np.asarray(still.axes[0].images[0].get_array()), shown)
+    # the black line is the boundary: every vertex lies in a grid cell whose corners
+    # the model puts in both classes
+    assert np.unique(grid.classes).size == 2
+    vertices = np.concatenate(
+        [seg for cs in live.boundary.contours for segs in cs.allsegs for seg in segs]
     )
+    assert len(vertices) > 10
+    for x1, x2 in vertices:
+        j = min(int(np.searchsorted(live.xs, x1, side="right")) - 1, len(live.xs) - 2)
+        i = min(int(np.searchsorted(live.ys, x2, side="right")) - 1, len(live.ys) - 2)
+        assert np.unique(grid.classes[i : i + 2, j : j + 2]).size == 2, (x1, x2)
     losses = live.line_epoch.get_ydata()
     assert len(losses) == 20
     assert losses[-1] < losses[0]

@@ -182,3 +182,15 @@ def test_export_writes_atomically_and_replaces(tmp_path, monkeypatch) -> None:
     export_onnx(gn.Sequential([gn.ReLU()]), path)
     assert calls == [path]
     onnx.checker.check_model(onnx.load(path))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_io_export_onnx_writes_the_same_file(tmp_path, dtype) -> None:
+    model = gn.Sequential([gn.Dense(3, 4, rng=0), gn.Tanh(), gn.Dense(4, 2, rng=1)])
+    gn.io.export_onnx(model, tmp_path / "io.onnx", dtype=dtype)
+    export_onnx(model, tmp_path / "onnx.onnx", dtype=dtype)
+    assert (tmp_path / "io.onnx").read_bytes() == (tmp_path / "onnx.onnx").read_bytes()
+    X = random_inputs(5, 3).astype(dtype)
+    Y = run_onnx(tmp_path / "io.onnx", X)
+    assert Y.dtype == dtype
+    np.testing.assert_allclose(Y, model.predict(X), rtol=1e-5, atol=1e-6)

@@ -6,7 +6,9 @@ validation, the divergence guard, gradient clipping, checkpoints and resuming,
 Ctrl-C, early stopping and learning-rate schedules are all callbacks
 (``glassnet.training.fit`` builds the list from its arguments); yours use the same
 hooks. Each hook gets the model and reads (or changes) the fit through ``self.run``,
-a ``Run`` set before ``on_train_begin``.
+a ``Run`` set before ``on_train_begin``. ``glassnet.callbacks.LivePlot`` is the
+notebook view of ``glassnet.plots.live``, loaded on first use so that importing
+glassnet never imports matplotlib.
 
 >>> import numpy as np
 >>> import glassnet as gn
@@ -327,3 +329,16 @@ class EarlyStopping(Callback):
         """Put back the best weights."""
         if self.restore_best and self.best_weights is not None:
             model.theta[...] = self.best_weights
+
+
+def __getattr__(name: str) -> Any:
+    """``LivePlot``, imported from ``glassnet.plots.live`` when first asked for.
+
+    The plots need matplotlib; a module-level ``__getattr__`` (PEP 562) keeps that
+    import out of ``import glassnet`` for everyone who never draws.
+    """
+    if name == "LivePlot":
+        from glassnet.plots.live import LivePlot
+
+        return LivePlot
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

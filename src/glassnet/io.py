@@ -61,6 +61,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 from safetensors.numpy import save as st_save
 
 from glassnet import _files
@@ -86,7 +87,7 @@ from glassnet.layers import (
 )
 from glassnet.model import Sequential
 
-__all__ = ["FORMAT_VERSION", "load", "read_metadata", "save"]
+__all__ = ["FORMAT_VERSION", "export_onnx", "load", "read_metadata", "save"]
 
 FORMAT_VERSION = 1
 
@@ -473,6 +474,35 @@ def _build(
     if kind in _IMAGE_LAYERS_NAMES:
         return _build_image_layer(spec, dtype, tensors, i)
     return _ACTIVATIONS[kind]()
+
+
+def export_onnx(
+    model: Sequential, path: str | os.PathLike[str], dtype: DTypeLike = np.float32
+) -> None:
+    """Write ``model`` to ``path`` as an ONNX file: ``glassnet.onnx.export_onnx``.
+
+    Here beside ``save`` so that every way of writing a model is in ``gn.io``; the
+    ``onnx`` package (an optional extra) is imported only when this is called.
+
+    Args:
+        model: the Sequential to export (Dense and activation layers).
+        path: the file to write (".onnx" by convention), written atomically.
+        dtype: float32 (default) or float64, for the weights, input and output.
+
+    Raises:
+        ImportError: the onnx extra is not installed (with the command to install it).
+        TypeError: a layer type ONNX export does not know (named), or a bad dtype.
+    """
+    try:
+        from glassnet.onnx import export_onnx as export
+    except ModuleNotFoundError as error:
+        if error.name != "onnx":
+            raise
+        raise ImportError(
+            "gn.io.export_onnx needs the onnx package, which is not installed; "
+            'install it with pip install "glassnet[onnx]".'
+        ) from None
+    export(model, path, dtype)
 
 
 # ---- batch normalisation and recurrent layers --------------------------------------

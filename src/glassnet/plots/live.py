@@ -3,7 +3,9 @@
 ``LivePlot`` is a ``Callback``: pass it to ``fit`` and the cell's output shows one
 figure, redrawn in place every ``every`` steps and once at the end — the loss of each
 step and of each epoch, the accuracy per epoch (training and validation), and for
-2-D data the decision boundary over the points.
+2-D data the decision boundary over the points, drawn by the same code as
+``plots.decision_boundary``: each region in its class colour, deeper where the model
+is surer, and a black line where the two largest outputs are equal.
 
 Drawing a figure takes a tenth of a second or more, while a small network's step
 takes microseconds, so redrawing every few steps would spend most of the time
