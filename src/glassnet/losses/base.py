@@ -18,6 +18,8 @@ def _as_targets(
     Y: ArrayLike, shape: tuple[int, ...], dtype: np.dtype[Any], loss: str
 ) -> Array:
     """Y with the predictions' shape and dtype; a 1-D Y is one column for (m, 1)."""
+    if type(Y) is np.ndarray and Y.shape == shape and Y.dtype == dtype:
+        return Y  # already what fit passes batch after batch: nothing to convert
     Y = np.asarray(Y)
     if Y.dtype.kind not in "biuf":
         raise TypeError(

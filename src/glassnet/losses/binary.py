@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from glassnet.activations import constant, sigmoid
+from glassnet.activations import constant
 from glassnet.layers import Layer, Sigmoid, Softmax
 from glassnet.losses.base import Loss, _as_targets, _check_predictions
 
@@ -75,13 +75,18 @@ class BinaryCrossEntropy(Loss):
         return (Y_hat - Y) / np.maximum(Y_hat * (1 - Y_hat), tiny) / Y_hat.shape[0]
 
     def forward_logits(self, Z: Array, Y: ArrayLike) -> float:
-        """Fused σ + BCE: L = Σ [softplus(Z) − Y Z] / m; caches A = σ(Z) and Y."""
+        """Fused σ + BCE: L = Σ [softplus(Z) − Y Z] / m; caches A = σ(Z) and Y.
+
+        A is computed as exp(Z − softplus(Z)), from the softplus the loss needs
+        anyway: no exponent can overflow, so no warning needs silencing.
+        """
         Z = _check_predictions(Z, "BinaryCrossEntropy")
         Y = self.targets(Y, Z.shape, Z.dtype)
-        self.cache = (sigmoid(Z), Y)
         # softplus(z) = log(e^0 + e^z), which logaddexp computes without overflow;
-        # subtracted per sample (not as two sums) so no precision cancels away
+        # then σ(z) = exp(z − softplus(z)), an exponent ≤ 0 that cannot overflow
         terms = np.logaddexp(constant(0, Z.dtype), Z)
+        self.cache = (np.exp(Z - terms), Y)
+        # subtracted per sample (not as two sums) so no precision cancels away
         terms -= np.multiply(Y, Z)
         return float(terms.sum()) / Z.shape[0]
 
