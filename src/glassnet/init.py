@@ -15,9 +15,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["Initializer", "get", "he", "normal", "uniform", "xavier", "zeros"]
+__all__ = [
+    "Initializer",
+    "get",
+    "he",
+    "initial_weights",
+    "normal",
+    "uniform",
+    "xavier",
+    "zeros",
+]
 
 Initializer = Callable[[tuple[int, int], np.random.Generator], NDArray[np.float64]]
 
@@ -113,3 +122,37 @@ def get(name: str) -> Initializer:
         raise ValueError(
             f"unknown initializer {name!r}; expected one of: {valid}."
         ) from None
+
+
+def initial_weights(
+    init: str | Initializer | ArrayLike,
+    shape: tuple[int, ...],
+    rng: int | np.random.Generator | None,
+    what: str,
+) -> NDArray[np.float64]:
+    """A layer's initial weights of ``shape``: from a name, an initializer, or given.
+
+    An initializer sees the (fan_out, fan_in) matrix of the weights — for a
+    convolution's (c_out, c_in, kh, kw) kernels that is (c_out, c_in·kh·kw) — and its
+    result is reshaped to ``shape``. Given weights must have ``shape`` exactly;
+    ``what`` names the layer and the layout in that error.
+
+    >>> initial_weights("zeros", (2, 1, 3, 3), 0, "Conv2D").shape
+    (2, 1, 3, 3)
+    """
+    if isinstance(init, str):
+        init = get(init)
+    if callable(init):
+        fans = (shape[0], int(np.prod(shape[1:])))
+        return np.reshape(init(fans, np.random.default_rng(rng)), shape)
+    W = np.asarray(init)
+    if W.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{what} init weights must hold numbers; got an array of dtype {W.dtype}. "
+            "Convert strings or objects to floats first."
+        )
+    if W.shape != shape:
+        raise ValueError(
+            f"{what} expected initial weights of shape {shape}; got {W.shape}."
+        )
+    return W.astype(np.float64)

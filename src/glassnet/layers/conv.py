@@ -29,7 +29,6 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from glassnet import init as initializers
 from glassnet._validate import positive_int
-from glassnet.layers.base import as_float_array
 from glassnet.layers.spatial import (
     Pair,
     _buffer,
@@ -115,22 +114,10 @@ class Conv2D(_Spatial):
         if dtype.kind != "f":
             raise TypeError(f"Conv2D needs a floating dtype; got {dtype}.")
         shape = (self.c_out, self.c_in, *self.kernel_size)
-        if isinstance(init, str):
-            init = initializers.get(init)
-        if callable(init):
-            # initializers take (fan_out, fan_in): a filter's fan-in is c_in·kh·kw
-            flat = init(
-                (self.c_out, self.c_in * shape[2] * shape[3]),
-                np.random.default_rng(rng),
-            )
-            W = np.reshape(flat, shape)
-        else:
-            W = as_float_array(init, np.float64, f"{self!r} init weights")
-            if W.shape != shape:
-                raise ValueError(
-                    f"{self!r} expected initial weights of shape {shape} "
-                    f"(c_out, c_in, kh, kw); got {W.shape}."
-                )
+        # an initializer sees (fan_out, fan_in): a filter's fan-in is c_in·kh·kw
+        W = initializers.initial_weights(
+            init, shape, rng, f"{self!r} (c_out, c_in, kh, kw)"
+        )
         self.params["W"] = np.array(W, dtype=dtype, order="C")
         self.grads["W"] = np.zeros(shape, dtype=dtype)
         if bias:

@@ -73,17 +73,7 @@ class Dense(Layer):
         if dtype.kind != "f":
             raise TypeError(f"Dense needs a floating dtype; got {dtype}.")
         shape = (self.n_out, self.n_in)
-        if isinstance(init, str):
-            init = initializers.get(init)
-        if callable(init):
-            W = init(shape, np.random.default_rng(rng))
-        else:
-            W = as_float_array(init, np.float64, f"{self!r} init weights")
-            if W.shape != shape:
-                raise ValueError(
-                    f"{self!r} expected initial weights of shape {shape} "
-                    f"(n_out, n_in); got {W.shape}."
-                )
+        W = initializers.initial_weights(init, shape, rng, f"{self!r} (n_out, n_in)")
         self.params["W"] = np.array(W, dtype=dtype, order="C")
         self.grads["W"] = np.zeros(shape, dtype=dtype)
         if bias:
