@@ -77,3 +77,11 @@ def test_fit_takes_threads_and_refuses_nonsense():
     with pytest.raises(ValueError, match='threads must be None, "auto" or an integer'):
         model.fit(X, X[:, :1], loss=gn.MSE(), optimizer=gn.SGD(0.1), epochs=1,
                   verbose=0, threads=0)  # fmt: skip
+
+
+def test_threads_with_an_mpi_communicator_is_refused_not_ignored():
+    model = gn.Sequential([gn.Dense(2, 1, rng=0)])
+    X = np.ones((8, 2))
+    with pytest.raises(ValueError, match="threads does not apply with comm"):
+        model.fit(X, X[:, :1], loss=gn.MSE(), optimizer=gn.SGD(0.1), epochs=1,
+                  verbose=0, threads="auto", comm=object())  # fmt: skip

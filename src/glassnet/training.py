@@ -138,6 +138,11 @@ def fit(
             between two steps, after saving the checkpoint if one was asked for.
     """
     if comm is not None:  # data-parallel over MPI: the same loop on every process
+        if threads is not None:
+            raise ValueError(
+                "fit's threads does not apply with comm: each MPI process keeps BLAS "
+                "as it is (start them with OMP_NUM_THREADS/OPENBLAS_NUM_THREADS)."
+            )
         from glassnet.distributed import fit as distributed_fit
 
         return distributed_fit(

@@ -280,7 +280,7 @@ def run_experiment(
             callbacks=callbacks,
             verbose=verbose,
             clip_norm=exp.clip_norm,
-            threads=exp.threads,
+            threads=None if comm is not None else exp.threads,  # MPI: one per process
             checkpoint=checkpoint,
             checkpoint_every=checkpoint_every,
             resume=resume,
