@@ -8,7 +8,6 @@ epoch's sample order and running sums, the History. Callbacks read and change it
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -380,10 +379,3 @@ def positive_batch(batch_size: int | None, m: int) -> int:
         if batch_size is None
         else min(positive_int(batch_size, "fit's batch_size"), m)
     )
-
-
-def finite_or_none(value: float | None, what: str) -> float | None:
-    """``value`` when None or a finite number > 0, else a ValueError naming ``what``."""
-    if value is not None and not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{what} must be a finite number > 0; got {value!r}.")
-    return value
