@@ -391,3 +391,72 @@ def test_fused_losses_stay_finite_and_exact_at_logits_of_1e4(dtype):
     np.testing.assert_allclose(
         bce.backward_logits().ravel(), np.array([1.0, -1.0, -0.5]) / 3, rtol=1e-6
     )
+
+
+# ---- targets checked once per data set (fit, evaluate) ----
+@pytest.mark.parametrize(
+    ("loss", "bad", "message"),
+    [
+        (gn.BinaryCrossEntropy(), np.array([[0.0], [2.0]]), r"\[0, 1\]"),
+        (gn.CrossEntropy(), np.array([0, 5]), r"\[0, 3\)"),
+    ],
+    ids=["bce", "ce"],
+)
+def test_checked_targets_block_is_scoped_and_restored_on_error(loss, bad, message):
+    # outside the block a batch's targets are checked; inside they are taken as
+    # given (fit checked the whole set); the flag comes back even after an error
+    Z = np.zeros((2, 1 if isinstance(loss, gn.BinaryCrossEntropy) else 3))
+    with pytest.raises(ValueError, match=message):
+        loss.forward_logits(Z, bad)
+
+    def fail_inside() -> None:
+        with loss.checked_targets():
+            assert loss.targets_checked
+            raise RuntimeError("inside")
+
+    with pytest.raises(RuntimeError, match="inside"):
+        fail_inside()
+    assert not loss.targets_checked
+    with pytest.raises(ValueError, match=message):
+        loss.forward_logits(Z, bad)
+
+
+def test_fit_still_refuses_bad_targets_before_any_step():
+    model = gn.Sequential([gn.Dense(2, 1, rng=0), gn.Sigmoid()])
+    theta = model.theta.copy()
+    X, Y = np.zeros((4, 2)), np.array([0.0, 1.0, 2.0, 1.0])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        model.fit(X, Y, loss=gn.BinaryCrossEntropy(), optimizer=gn.SGD(0.1), epochs=1,
+                  batch_size=2, verbose=0)  # fmt: skip
+    np.testing.assert_array_equal(model.theta, theta)
+
+
+def _raw_problem(name: str, X: np.ndarray, rng: np.random.Generator):
+    """(loss, layers, targets as a user passes them: uint8 labels, float64 values)."""
+    if name == "bce":
+        layers = [gn.Dense(3, 1, rng=1), gn.Sigmoid()]
+        return gn.BinaryCrossEntropy(), layers, (X[:, 0] > 0).astype(np.uint8)
+    if name == "ce":
+        layers = [gn.Dense(3, 3, rng=1), gn.Softmax()]
+        return gn.CrossEntropy(), layers, rng.integers(0, 3, 40).astype(np.uint8)
+    return gn.MSE(), [gn.Dense(3, 1, rng=1)], X[:, :1].astype(np.float64)
+
+
+@pytest.mark.parametrize("name", ["bce", "ce", "mse"])
+def test_evaluate_inside_fit_converts_raw_targets_as_outside(name):
+    # a callback's evaluate during fit (where the loss trusts its batches) gets the
+    # same numbers as evaluate after fit: evaluate checks and converts its targets
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    loss, layers, y = _raw_problem(name, X, rng)
+    model = gn.Sequential(layers)
+    seen = []
+
+    class Probe(gn.callbacks.Callback):
+        def on_epoch_end(self, epoch, model, logs):
+            seen.append(model.evaluate(X, y, loss=loss))
+
+    model.fit(X, y, loss=loss, optimizer=gn.SGD(0.1), epochs=1, batch_size=8,
+              verbose=0, callbacks=[Probe()])  # fmt: skip
+    assert not loss.targets_checked
+    assert seen[0] == model.evaluate(X, y, loss=loss)

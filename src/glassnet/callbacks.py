@@ -186,18 +186,19 @@ class ProgressBar(Callback):
     def on_train_begin(self, model: Sequential) -> None:
         """Open the bar at the step reached (a resumed run starts part way)."""
         run = self.run
+        # tqdm's update costs a µs or two: a few hundred a pass, or none without a bar
+        self.every = max(1, run.steps_per_epoch // 200) if self.verbose == 1 else 0
+        if self.verbose != 1:
+            return  # no bar: opening a disabled one costs as much as a few steps
         total = run.epochs * run.steps_per_epoch
         self.bar = tqdm(
             total=total,
             initial=min(run.step, total),
-            disable=self.verbose != 1,
             file=sys.stderr,
             unit="step",
             dynamic_ncols=True,
             leave=True,
         )
-        # tqdm's update costs a µs or two: a few hundred a pass, or none without a bar
-        self.every = max(1, run.steps_per_epoch // 200) if self.verbose == 1 else 0
 
     def on_step_end(self, step: int, model: Sequential, logs: dict[str, float]) -> None:
         """Move the bar now and then."""

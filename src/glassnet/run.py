@@ -110,6 +110,18 @@ def check_data(
     return X, Y
 
 
+def checked_targets(model: Sequential, loss: Loss, X: Array, Y: Array) -> Array:
+    """Y checked and converted by ``loss.targets`` for the model's output on X.
+
+    Once for a whole data set, before its batches go through the loss (see
+    ``Loss.checked_targets``): an error then names the data set, not a batch.
+    """
+    sample = model.shapes[-1]
+    if None in sample:  # a size only a forward pass tells
+        sample = model.forward(X[:1]).shape[1:]
+    return loss.targets(Y, (X.shape[0], *sample), model.dtype)  # type: ignore[arg-type]
+
+
 def accuracy(Y_hat: Array, Y: ArrayLike, loss: Loss) -> float | None:
     """Fraction of correct predictions; None when ``loss`` is not for classification.
 
@@ -148,6 +160,7 @@ def evaluate(
     ends in the matching activation.
     """
     X, Y = check_data(model, X, Y, "evaluate's")
+    Y = checked_targets(model, loss, X, Y)
     m = X.shape[0]
     loss_sum, correct = 0.0, 0.0
     classify = isinstance(loss, (CrossEntropy, BinaryCrossEntropy))

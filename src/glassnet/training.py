@@ -45,6 +45,7 @@ from glassnet.run import (
     Run,
     accuracy,
     check_data,
+    checked_targets,
     evaluate,
     positive_batch,
 )
@@ -174,7 +175,7 @@ def train(run: Run, hooks: list[Callback]) -> History:
     for cb in hooks:
         cb.set_run(run)
     try:
-        with model.reusing_outputs():
+        with model.reusing_outputs(), loss.checked_targets():
             for cb in hooks:
                 cb.on_train_begin(model)
             while run.epoch <= run.epochs and not run.stop:
@@ -221,7 +222,7 @@ def start(
     _check_objects(model, loss, optimizer)
     X, Y = check_data(model, X, Y, "fit's")
     epochs = positive_int(epochs, "fit's epochs")
-    Y = loss.targets(Y, _output_shape(model, X), model.dtype)
+    Y = checked_targets(model, loss, X, Y)
     return Run(
         model=model,
         loss=loss,
@@ -272,7 +273,7 @@ def all_callbacks(
             )
         Xv, Yv = validation_data
         Xv, Yv = check_data(run.model, Xv, Yv, "validation_data's")
-        Yv = run.loss.targets(Yv, _output_shape(run.model, Xv), run.model.dtype)
+        Yv = checked_targets(run.model, run.loss, Xv, Yv)
         hooks.append(Validation(Xv, Yv))
         run.validation = (Xv, Yv)
     hooks.append(_RecordHistory())
@@ -281,14 +282,6 @@ def all_callbacks(
     if checkpoint is not None:
         hooks.append(BackupAndRestore(checkpoint, checkpoint_every, resume, clip_norm))
     return hooks
-
-
-def _output_shape(model: Sequential, X: Any) -> tuple[int, ...]:
-    """The shape of the model's output for the batch X (what the targets must fit)."""
-    sample = model.shapes[-1]
-    if None in sample:  # a size only a forward pass tells
-        sample = model.forward(X[:1]).shape[1:]
-    return (X.shape[0], *sample)  # type: ignore[arg-type]
 
 
 class _RecordHistory(Callback):

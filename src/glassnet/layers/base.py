@@ -95,7 +95,7 @@ class Layer:
 
     # None: results are new arrays. While a model trains (Sequential.reusing), a
     # dict of arrays that each result is written into step after step.
-    _outputs: dict[tuple[str, tuple[int, ...]], Array] | None = None
+    _outputs: dict[str, Array] | None = None
     # The ParameterVector whose θ holds this layer's parameters (glassnet.params)
     _vector: Any = None
 
@@ -138,7 +138,7 @@ class Layer:
         """The array that result ``name`` is written into, or None for a new one.
 
         Outside ``fit`` every result is a new array. While a model trains, the same
-        array of that shape is handed back step after step: a large fresh array
+        array is handed back step after step while its shape stays: a large fresh array
         costs the system's zeroing of its memory pages on every step, a reused one
         does not. Each result is read only within its step (by the next layer, or by
         a cache the same step's backward reads), so overwriting it at the next step
@@ -148,10 +148,11 @@ class Layer:
         outputs = self._outputs
         if outputs is None:
             return None
-        key = (name, shape)  # within one fit a result keeps its dtype
-        array = outputs.get(key)
-        if array is None:
-            array = outputs[key] = np.empty(shape, dtype=dtype)
+        array = outputs.get(name)
+        # a new shape (the smaller last batch of an epoch, a validation batch) gets a
+        # new array; within one fit a result keeps its dtype
+        if array is None or array.shape != shape:
+            array = outputs[name] = np.empty(shape, dtype=dtype)
         return array
 
     def __repr__(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -58,6 +60,35 @@ class Loss:
     A loss that fuses with the model's last activation (``fuses_with``) also has
     ``forward_logits(Z, Y)``, ``backward_logits()`` and ``output``.
     """
+
+    # True inside ``checked_targets``: forward then takes its targets as they are
+    targets_checked: bool = False
+
+    @contextmanager
+    def checked_targets(self) -> Iterator[None]:
+        """Within this block, forward takes the targets it is given as checked.
+
+        ``fit`` runs ``targets`` once on all of its targets before the first step
+        (a bad value is reported with its place in the whole data set), and every
+        batch it then passes is a part of that checked array: checking the values
+        again would cost a pass over each batch, every step, for nothing. Outside
+        the block every forward checks and converts its targets. Within it, call
+        ``targets`` yourself on targets that did not come from fit's data.
+        """
+        previous = self.targets_checked
+        self.targets_checked = True
+        try:
+            yield
+        finally:
+            self.targets_checked = previous
+
+    def batch_targets(
+        self, Y: ArrayLike, shape: tuple[int, ...], dtype: np.dtype[Any]
+    ) -> Array:
+        """``targets(Y, shape, dtype)``, or Y as it is inside ``checked_targets``."""
+        if self.targets_checked:
+            return Y  # type: ignore[return-value]
+        return self.targets(Y, shape, dtype)
 
     def forward(self, Y_hat: Array, Y: ArrayLike) -> float:
         """Mean loss over the batch; caches what backward needs."""

@@ -61,7 +61,7 @@ class BinaryCrossEntropy(Loss):
     def forward(self, Y_hat: Array, Y: ArrayLike) -> float:
         """L = −Σ [Y log Ŷ + (1 − Y) log(1 − Ŷ)] / m."""
         Y_hat = _check_predictions(Y_hat, "BinaryCrossEntropy")
-        Y = self.targets(Y, Y_hat.shape, Y_hat.dtype)
+        Y = self.batch_targets(Y, Y_hat.shape, Y_hat.dtype)
         self.cache = (Y_hat, Y)
         tiny = np.finfo(Y_hat.dtype).tiny
         log_p = np.log(np.maximum(Y_hat, tiny))
@@ -81,7 +81,7 @@ class BinaryCrossEntropy(Loss):
         anyway: no exponent can overflow, so no warning needs silencing.
         """
         Z = _check_predictions(Z, "BinaryCrossEntropy")
-        Y = self.targets(Y, Z.shape, Z.dtype)
+        Y = self.batch_targets(Y, Z.shape, Z.dtype)
         # softplus(z) = log(e^0 + e^z), which logaddexp computes without overflow;
         # then σ(z) = exp(z − softplus(z)), an exponent ≤ 0 that cannot overflow
         terms = np.logaddexp(constant(0, Z.dtype), Z)

@@ -132,7 +132,7 @@ class CrossEntropy(Loss):
     def forward(self, Y_hat: Array, Y: ArrayLike) -> float:
         """L = −Σ T log Ŷ / m (Ŷ clipped to the smallest positive float)."""
         Y_hat = _check_predictions(Y_hat, "CrossEntropy")
-        T = self.targets(Y, Y_hat.shape, Y_hat.dtype)
+        T = self.batch_targets(Y, Y_hat.shape, Y_hat.dtype)
         self.cache = (Y_hat, T)
         log_p = np.log(np.maximum(Y_hat, np.finfo(Y_hat.dtype).tiny))
         return -float(self._pick(log_p, T).sum()) / Y_hat.shape[0]
@@ -152,7 +152,7 @@ class CrossEntropy(Loss):
     def forward_logits(self, Z: Array, Y: ArrayLike) -> float:
         """Fused softmax + CE: L = Σ [logsumexp(Z) − Σ_k T Z] / m; caches A, T."""
         Z = _check_predictions(Z, "CrossEntropy")
-        T = self.targets(Y, Z.shape, Z.dtype)
+        T = self.batch_targets(Y, Z.shape, Z.dtype)
         m, k = Z.shape
         # Each row's maximum, read at its argmax (for rows of a few classes that is
         # faster than Z.max(axis=1)); S = Z − max ≤ 0, so exp(S) cannot overflow.

@@ -34,7 +34,7 @@ class MSE(Loss):
     def forward(self, Y_hat: Array, Y: ArrayLike) -> float:
         """L = Σ (Ŷ − Y)² / (2m)."""
         Y_hat = _check_predictions(Y_hat, "MSE")
-        Y = self.targets(Y, Y_hat.shape, Y_hat.dtype)
+        Y = self.batch_targets(Y, Y_hat.shape, Y_hat.dtype)
         E = Y_hat - Y
         self.cache = (E, Y)
         return float(np.vdot(E, E)) / (2 * Y_hat.shape[0])
