@@ -17,6 +17,11 @@ file cannot run code. The header's ``__metadata__`` (string → string) carries:
 "return_sequences": false}`` (and ``RNN``) describe the normalisation and recurrent
 layers.
 
+``{"type": "Standardize", "shape": [3]}`` (and ``Unstandardize``) is a frozen
+standardization (issue 15): its mean and std, of one sample's shape, are the tensors
+``"i.mean"`` and ``"i.std"`` (std > 0), so a model that standardizes its inputs and
+unstandardizes its outputs carries its scaling in its own file.
+
 Image layers: ``{"type": "Conv2D", "c_in": 1, "c_out": 16, "kernel_size": [5, 5],
 "stride": [1, 1], "padding": [2, 2], "bias": true}``, ``{"type": "MaxPool2D",
 "kernel_size": [2, 2], "stride": [2, 2]}`` (AvgPool2D likewise), ``{"type":
@@ -83,7 +88,9 @@ from glassnet.layers import (
     ReLU,
     Sigmoid,
     Softmax,
+    Standardize,
     Tanh,
+    Unstandardize,
 )
 from glassnet.model import Sequential
 
@@ -116,7 +123,7 @@ def _describe(layer: Layer, i: int) -> dict[str, Any]:
         }
     if isinstance(layer, LeakyReLU):
         return {"type": "LeakyReLU", "alpha": layer.alpha}
-    more = _describe_more(layer)
+    more = _describe_more(layer) or _describe_frozen(layer)
     if more is not None:
         return more
     if type(layer) in _IMAGE_LAYERS:
@@ -265,11 +272,13 @@ def _parse_layer(spec: Any, i: int, path: Path) -> dict[str, Any]:
         _check_keys(spec, ("type",), where)
     elif isinstance(kind, str) and kind in _MORE:
         _parse_more(spec, where)
+    elif isinstance(kind, str) and kind in _FROZEN:
+        _parse_frozen(spec, where)
     else:
         raise ValueError(
             f"{where} has unknown type {kind!r}; known: Dense, "
             f"{', '.join(_IMAGE_LAYERS_NAMES)}, "
-            f"{', '.join(sorted([*_ACTIVATIONS, *_MORE]))}."
+            f"{', '.join(sorted([*_ACTIVATIONS, *_MORE, *_FROZEN]))}."
         )
     return spec
 
@@ -339,6 +348,9 @@ def _expected_tensors(layers: list[dict[str, Any]]) -> dict[str, tuple[int, ...]
                 shapes[f"{i}.bias"] = (spec["n_out"],)
         elif spec["type"] in _MORE:
             shapes.update(_shapes_more(spec, i))
+        elif spec["type"] in _FROZEN:
+            shape = tuple(spec["shape"])
+            shapes[f"{i}.mean"] = shapes[f"{i}.std"] = shape
         elif spec["type"] == "Conv2D":
             kh, kw = spec["kernel_size"]
             shapes[f"{i}.weight"] = (spec["c_out"], spec["c_in"], kh, kw)
@@ -446,8 +458,10 @@ def load(path: str | os.PathLike[str]) -> Sequential:
     dtype = np.dtype(dtype_name)
     layers = [_build(spec, dtype, tensors, i) for i, spec in enumerate(layers_spec)]
     # a layer that implies its input (any T for a recurrent one) before the header's
-    input_shape = _start_more(layers_spec[0]) or _parse_input_shape(
-        path, parsed_meta[0]
+    input_shape = (
+        _start_more(layers_spec[0])
+        or _start_frozen(layers_spec[0])
+        or _parse_input_shape(path, parsed_meta[0])
     )
     try:
         return Sequential(layers, input_shape=input_shape)
@@ -471,6 +485,8 @@ def _build(
         return LeakyReLU(float(spec["alpha"]))
     if kind in _MORE:
         return _build_more(spec, dtype, tensors, i)
+    if kind in _FROZEN:
+        return _build_frozen(spec, dtype, tensors, i)
     if kind in _IMAGE_LAYERS_NAMES:
         return _build_image_layer(spec, dtype, tensors, i)
     return _ACTIVATIONS[kind]()
@@ -746,3 +762,53 @@ def _parse_input_shape(path: Path, meta: dict[str, str]) -> tuple[int, ...] | No
             f"{_MAX_AXES} sizes (integers ≥ 1 or null) like [1, 28, 28]; got {text!r}."
         )
     return tuple(shape)
+
+
+# ---- frozen standardization (issue 15) ----------------------------------------------
+# Standardize and Unstandardize at position i store μ as "i.mean" and σ as "i.std",
+# of one sample's shape (their buffers), in the model's dtype.
+_FROZEN: dict[str, type[Standardize] | type[Unstandardize]] = {
+    "Standardize": Standardize,
+    "Unstandardize": Unstandardize,
+}
+
+
+def _describe_frozen(layer: Layer) -> dict[str, Any] | None:
+    """The architecture entry of a Standardize or Unstandardize (None: another)."""
+    name = type(layer).__name__
+    if isinstance(layer, (Standardize, Unstandardize)) and _FROZEN.get(name) is type(
+        layer
+    ):
+        return {"type": name, "shape": list(layer.shape)}
+    return None
+
+
+def _parse_frozen(spec: dict[str, Any], where: str) -> None:
+    _check_keys(spec, ("type", "shape"), where)
+    shape = spec["shape"]
+    if not (
+        isinstance(shape, list)
+        and 1 <= len(shape) <= _MAX_AXES
+        and all(type(n) is int and 1 <= n <= _MAX_WIDTH for n in shape)
+    ):
+        raise ValueError(
+            f"{where}: shape must be one sample's shape, a list of 1 to {_MAX_AXES} "
+            f"integers in [1, {_MAX_WIDTH}] like [3]; got {shape!r}."
+        )
+
+
+def _start_frozen(spec: dict[str, Any]) -> tuple[int, ...] | None:
+    """One sample's shape for a model that starts with a frozen standardization."""
+    return tuple(spec["shape"]) if spec["type"] in _FROZEN else None
+
+
+def _build_frozen(
+    spec: dict[str, Any], dtype: np.dtype[Any], tensors: dict[str, Any], i: int
+) -> Layer:
+    mean, std = tensors[f"{i}.mean"], tensors[f"{i}.std"]
+    if not (std > 0).all():
+        raise ValueError(
+            f"layer {i}, {spec['type']}: std must be > 0 for every feature; the file "
+            "is corrupt."
+        )
+    return _FROZEN[spec["type"]](mean, std, dtype=dtype)
