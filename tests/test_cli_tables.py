@@ -194,3 +194,33 @@ def test_predict_names_a_feature_column_the_input_lacks(capsys, tmp_path, houses
     bad.write_text("width,height\n1,x\n")
     status, _ = run(["predict", model_path, "--input", bad])
     one_line_error(capsys, status, r"line 2, column 'height': 'x' is not a finite")
+
+
+def test_the_readme_csv_commands_run_as_printed(tmp_path, monkeypatch):
+    import re
+    import shlex
+
+    pytest.importorskip("onnx")  # its last command exports to ONNX
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = re.search(r"\n## Ecosystem.*?\n(?=## )", readme, flags=re.S).group(0)
+    [block] = re.findall(r"```bash\n(glassnet train --data points.csv.*?)```", section,
+                         flags=re.S)  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    X, y = gn.datasets.make_moons(n_samples=300, noise=0.1, seed=0)  # as its Python
+    Path("points.csv").write_text(
+        "x1,x2,kind\n"
+        + "".join(
+            f"{a:.3f},{b:.3f},{'ab'[c]}\n" for (a, b), c in zip(X, y, strict=True)
+        )
+    )
+    outputs = []
+    for line in block.strip().splitlines():
+        argv = shlex.split(line.split("#")[0])
+        assert argv[0] == "glassnet"
+        status, out = run(argv[1:])
+        assert status == 0, line
+        outputs.append(out)
+    predicted = outputs[1].split()
+    assert set(predicted) == {"a", "b"}
+    assert np.mean(np.array(predicted) == np.array(["a", "b"])[y]) > 0.9
+    assert Path("points.onnx").is_file()
