@@ -161,7 +161,9 @@ def test_liveplot_without_points_draws_curves_only() -> None:
 
 def test_liveplot_skips_redraws_that_would_cost_more_than_its_budget() -> None:
     X, y = gn.datasets.make_circles(n_samples=64, noise=0.05, factor=0.5, seed=0)
-    live = LivePlot(every=1, X=X, y=y, resolution=10, max_overhead=0.1)
+    # a clock of its own: no cost measured by another test's LivePlot is reused
+    live = LivePlot(every=1, X=X, y=y, resolution=10, max_overhead=0.1,
+                    clock=lambda: time.perf_counter())  # fmt: skip
     # drawing is made to cost 20 ms; a step costs microseconds, so before the end
     # nothing fits in 10 % of the training time: only the final state is drawn
     live.show = lambda: time.sleep(0.02)  # type: ignore[method-assign]
@@ -218,14 +220,20 @@ class FakeClock:
         return self.now
 
 
-def simulate(seconds: float, cost: float, every: int, step: float = 0.01):
+def simulate(
+    seconds: float,
+    cost: float,
+    every: int,
+    step: float = 0.01,
+    clock: FakeClock | None = None,
+):
     """A fit of ``seconds`` of training, ``step`` s a step, drawings of ``cost`` s.
 
     Returns the LivePlot, the step after which each drawing came, and whether the
     budget (the drawings so far plus one in reserve ≤ 5 % of the training time)
     held after every step once a drawing had been timed.
     """
-    clock = FakeClock()
+    clock = FakeClock() if clock is None else clock  # a new clock: nothing measured
     live = LivePlot(every=every, max_overhead=0.05, clock=clock)
     drawn_at: list[int] = []
 
@@ -278,6 +286,16 @@ def test_liveplot_a_first_drawing_dearer_than_its_guess_overruns_boundedly() -> 
     assert live.draw_seconds <= 0.10 * 21
     live, _, _ = simulate(seconds=200, cost=1.0, every=100)
     assert live.draw_seconds <= 0.05 * 200 + 1.0
+
+
+def test_liveplot_a_new_liveplot_starts_from_the_cost_last_measured() -> None:
+    clock = FakeClock()
+    simulate(seconds=15, cost=0.2, every=10, clock=clock)  # only the final: 0.2 s
+    # a second LivePlot of the same figure on the same clock expects 0.2 s, not the
+    # 0.5 s guess: its first drawing waits for 2 × 0.2 s / 5 % = 8 s, not 20 s
+    _, drawn_at, held = simulate(seconds=15, cost=0.2, every=10, clock=clock)
+    assert drawn_at[0] == 800
+    assert held
 
 
 @pytest.mark.parametrize(

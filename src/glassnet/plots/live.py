@@ -17,11 +17,12 @@ it makes:
   take at most ``max_overhead`` (5 % by default) of the training time so far
   (elapsed time minus drawing time) — so it is deferred, never lost, and the last
   due state is drawn as soon as it fits;
-- what a drawing costs is the time the latest one took; before the first one it is
-  taken to be ``FIRST_DRAW_GUESS`` (0.5 s, more than the three-panel figure takes on
-  most machines), so the first picture appears once training has run for
-  2 × 0.5 s / 5 % = 20 s, and it cannot overrun the budget by more than a factor
-  (its real cost) / 0.5 s;
+- what a drawing costs is the time the latest one of the same figure took (same
+  panels, resolution and size, on the same clock), remembered across LivePlots in
+  the process; before any it is taken to be ``FIRST_DRAW_GUESS`` (0.5 s, more than
+  the three-panel figure takes on most machines), so the first picture of a process
+  appears once training has run for 2 × 0.5 s / 5 % = 20 s, and while a drawing costs
+  at most twice that guess the budget below holds;
 - the final state is always drawn, at the end of fit (the one drawing in reserve).
 
 So over a fit of T seconds drawing takes at most ``max_overhead`` · T, plus, when
@@ -40,7 +41,7 @@ import io
 import math
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -97,6 +98,9 @@ class LivePlot(Callback):
     # than the three-panel figure takes on most machines, so the first drawing is
     # not made before the budget can pay for it (see the module's docstring).
     FIRST_DRAW_GUESS = 0.5
+    # What the latest drawing of each kind of figure took, by (clock, panels,
+    # resolution, size): a new LivePlot starts from it rather than from the guess.
+    _costs: ClassVar[dict[tuple[Any, ...], float]] = {}
 
     def __init__(
         self,
@@ -138,7 +142,7 @@ class LivePlot(Callback):
         self.figure = Figure(figsize=(size * (3 if self.X is not None else 2), size))
         self.draws = 0
         self.draw_seconds = 0.0
-        self._cost = self.FIRST_DRAW_GUESS  # seconds the latest drawing took
+        self._cost = self.FIRST_DRAW_GUESS  # seconds a drawing is expected to take
         self._due = False  # a redraw fell due and waits for the budget
         self._handle: Any = None
 
@@ -153,6 +157,7 @@ class LivePlot(Callback):
         self._due = False
         self._handle = None  # a new fit shows a new figure in its own cell
         self._layout(model)
+        self._cost = self._costs.get(self._kind(), self._cost)
         self._start = self.clock()  # after the layout: the budget is for drawings
 
     def on_step_end(self, step: int, model: Sequential, logs: dict[str, float]) -> None:
@@ -162,6 +167,10 @@ class LivePlot(Callback):
             self._due = True
         if self._due and self._affordable():
             self.draw(model)
+
+    def _kind(self) -> tuple[Any, ...]:
+        """What a drawing's cost depends on: the clock, the panels and the pixels."""
+        return (self.clock, self.X is not None, self.resolution, self.size)
 
     def _affordable(self) -> bool:
         """Whether this drawing and one in reserve for the end fit in the budget."""
@@ -238,7 +247,7 @@ class LivePlot(Callback):
         self.show()
         self.draws += 1
         self._due = False
-        self._cost = self.clock() - t0
+        self._cost = self._costs[self._kind()] = self.clock() - t0
         self.draw_seconds += self._cost
 
     def _accuracy(self, model: Sequential) -> float:
