@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
         "  glassnet train --data moons --layers 16,16 --epochs 50 "
         "--save m.safetensors\n"
         "  glassnet evaluate m.safetensors\n"
+        "  glassnet train --data my.csv --target label --save m.safetensors\n"
+        "  glassnet export m.safetensors --onnx m.onnx\n"
         "  glassnet gradcheck --layers 4,4 --activation tanh --loss bce\n"
         "  glassnet demo circles --plots figures/\n"
         "  glassnet plot descent --function rosenbrock\n"
@@ -152,11 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
         "predict",
         help="predict with a saved model",
         description="Predict one line per input row: the class for a classifier "
-        "(--proba for its probabilities), the value for a regression model (in the "
-        "targets' units).",
+        "(--proba for its probabilities; the file's labels for a model trained on a "
+        "CSV file), the value for a regression model (in the targets' units).",
         epilog="example:\n  glassnet predict model.safetensors --input points.csv\n"
         "  (points.csv: comma-separated numbers, one sample per line, no header;\n"
-        "   or a .npy array of shape (m, n_in))",
+        "   or a .npy array of shape (m, n_in); for a model trained on a CSV file,\n"
+        "   a CSV file with a header, read by the feature columns' names)",
         formatter_class=fmt,
     )
     p.add_argument("model", help="a .safetensors file written by glassnet")
