@@ -24,6 +24,7 @@ from glassnet.cli.errors import UsageError, count
 from glassnet.cli.paths import regular_file
 
 __all__ = [
+    "has_header",
     "is_table",
     "read_feature_rows",
     "read_table",
@@ -196,6 +197,11 @@ def read_feature_rows(path: Path, features: list[str]) -> Array:
             are), a row of another length, or a cell that is not a finite number
             (naming its line and column).
     """
+    if path.stat().st_size > MAX_INPUT_BYTES:
+        raise UsageError(
+            f"{path}: more than predict reads at once ({MAX_INPUT_BYTES // 2**20} "
+            "MiB); split it into smaller files."
+        )
     with path.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f)
         header = [cell.strip() for cell in next(reader, [])]
@@ -235,13 +241,17 @@ def read_feature_rows(path: Path, features: list[str]) -> Array:
 
 
 def has_header(path: Path) -> bool:
-    """Whether the first non-blank line of a CSV file holds no number at all."""
-    with path.open(newline="", encoding="utf-8-sig", errors="replace") as f:
-        for row in csv.reader(f):
-            cells = [cell.strip() for cell in row if cell.strip()]
-            if not cells:
-                continue
-            return all(_not_number(cell) for cell in cells)
+    """Whether the first non-blank line of a CSV file holds no number at all.
+
+    Reads at most its first 64 KiB (a binary file or a huge line is left to the
+    reader that refuses it).
+    """
+    with path.open("rb") as f:
+        head = f.read(2**16).decode("utf-8-sig", errors="replace")
+    for row in csv.reader(head.splitlines()):
+        cells = [cell.strip() for cell in row if cell.strip()]
+        if cells:
+            return "\ufffd" not in head and all(_not_number(c) for c in cells)
     return False
 
 
