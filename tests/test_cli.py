@@ -178,8 +178,10 @@ def test_train_and_predict_regression_in_the_targets_units(tmp_path):
     assert status == 0
     meta = gio.read_metadata(model_path)
     assert meta["experiment"]["data"] == "area"
-    assert "x_scale" in meta
-    assert "y_scale" in meta
+    assert "x_scale" not in meta  # the model holds its scaling (issue 15)
+    layers = gio.load(model_path).layers
+    assert type(layers[0]).__name__ == "Standardize"
+    assert type(layers[-1]).__name__ == "Unstandardize"
     points = tmp_path / "tables.csv"
     points.write_text("2,3\n5,5\n8,1.5\n")
     status, out = run(["predict", model_path, "--input", points])

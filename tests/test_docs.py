@@ -235,11 +235,11 @@ def test_fence_doctests_wraps_each_block_at_its_indentation() -> None:
     )
 
 
-@pytest.mark.parametrize("block", range(4))
+@pytest.mark.parametrize("block", range(5))
 def test_ecosystem_guide_examples_run(block: int, tmp_path: Path, monkeypatch) -> None:
     text = (REPO / "docs" / "ecosystem.md").read_text(encoding="utf-8")
     code = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    assert len(code) == 4
+    assert len(code) == 5
     if "sklearn" in code[block]:
         pytest.importorskip("sklearn")
     if "onnx" in code[block]:

@@ -688,3 +688,90 @@ def test_export_onnx_is_in_io_and_imports_onnx_only_when_called(tmp_path) -> Non
     assert "needs the onnx package" in done.stdout
     assert 'pip install "glassnet[onnx]"' in done.stdout
     assert not (tmp_path / "m.onnx").exists()
+
+
+# ------------------------------------------------ frozen standardization (issue 15)
+def scaled_model(dtype=np.float32) -> gn.Sequential:
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(50, 9, size=(30, 3)), rng.normal(-7, 4, size=(30, 1))
+    return gn.Sequential(
+        [gn.Standardize.fit(X), gn.Dense(3, 4, rng=0), gn.Tanh(),
+         gn.Dense(4, 1, rng=1), gn.Unstandardize.fit(y)]
+    ).astype(dtype)  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_standardize_and_unstandardize_round_trip_with_their_statistics(
+    tmp_path, dtype
+):
+    model = scaled_model(dtype)
+    path = tmp_path / "scaled.safetensors"
+    io.save(model, path)
+    back = gn.load(path)
+    assert repr(back) == repr(model)
+    for i in (0, 4):
+        for key in ("mean", "std"):
+            saved = model.layers[i].buffers[key]
+            np.testing.assert_array_equal(back.layers[i].buffers[key], saved)
+            assert back.layers[i].buffers[key].dtype == dtype
+    X = np.random.default_rng(1).normal(50, 9, size=(6, 3))
+    np.testing.assert_array_equal(back.predict(X), model.predict(X))
+    tensors = load_file(str(path))
+    assert tensors["0.mean"].shape == tensors["0.std"].shape == (3,)
+    assert tensors["4.mean"].shape == (1,)
+    arch = json.loads(read_header(path)["__metadata__"]["architecture"])
+    assert arch[0] == {"type": "Standardize", "shape": [3]}
+    assert arch[4] == {"type": "Unstandardize", "shape": [1]}
+    assert "input_shape" not in read_header(path)["__metadata__"]
+
+
+def test_a_standardize_of_images_keeps_its_input_shape(tmp_path):
+    X = np.random.default_rng(2).normal(size=(5, 1, 3, 3))
+    model = gn.Sequential([gn.Standardize.fit(X), gn.Flatten(), gn.Dense(9, 2)],
+                          input_shape=(1, 3, 3))  # fmt: skip
+    io.save(model, tmp_path / "img.safetensors")
+    back = io.load(tmp_path / "img.safetensors")
+    assert back.shapes == model.shapes
+    np.testing.assert_array_equal(back.predict(X), model.predict(X))
+
+
+def zero_std(path: Path) -> None:
+    tensors = load_file(str(path))
+    tensors["0.std"][1] = 0.0
+    header = read_header(path)["__metadata__"]
+    save_file(tensors, str(path), metadata=header)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (set_layer(0, shape=3), r"layer 0: shape must be one sample's shape"),
+        (set_layer(0, shape=[0]), r"layer 0: shape must be one sample's shape"),
+        (set_layer(0, shape=[4]), r"tensor '0.mean' has shape \(3,\)"),
+        (set_layer(4, scale=2), r"layer 4: unknown key\(s\) 'scale'"),
+        (drop_layer_key(0, "shape"), r"layer 0: missing 'shape'"),
+    ],
+)
+def test_load_refuses_a_bad_standardize_header_naming_the_field(
+    tmp_path, change, match
+):
+    path = tmp_path / "scaled.safetensors"
+    io.save(scaled_model(), path)
+    rewrite_header(path, change)
+    with pytest.raises(ValueError, match=match):
+        io.load(path)
+
+
+def test_load_refuses_a_zero_std(tmp_path):
+    path = tmp_path / "scaled.safetensors"
+    io.save(scaled_model(), path)
+    zero_std(path)
+    with pytest.raises(ValueError, match=r"std must be > 0.*corrupt"):
+        io.load(path)
+
+
+def test_a_checkpoint_carries_the_frozen_statistics(tmp_path):
+    from glassnet.checkpoint import model_buffers
+
+    names = set(model_buffers(scaled_model()))
+    assert names == {"0.mean", "0.std", "4.mean", "4.std"}

@@ -108,9 +108,9 @@ def test_liveplot_redraws_every_n_steps_and_at_the_end() -> None:
     live = LivePlot(every=3, X=X, y=y, resolution=12, max_overhead=math.inf)
     shown = recording(live)
     fit(circles_model(), X, y, live)  # 4 steps an epoch, 12 steps
-    # start, steps 3, 6, 9, 12, end
-    assert live.draws == 6
-    assert shown == [0, 1, 2, 3, 4, 5]
+    # steps 3, 6, 9, 12, end (nothing at the start: a drawing waits for its budget)
+    assert live.draws == 5
+    assert shown == [0, 1, 2, 3, 4]
     assert live.png().startswith(b"\x89PNG")
     assert len(live.step_losses) == 12
     assert live.epoch_steps == [4, 8, 12]
@@ -161,16 +161,18 @@ def test_liveplot_without_points_draws_curves_only() -> None:
 
 def test_liveplot_skips_redraws_that_would_cost_more_than_its_budget() -> None:
     X, y = gn.datasets.make_circles(n_samples=64, noise=0.05, factor=0.5, seed=0)
-    live = LivePlot(every=1, X=X, y=y, resolution=10, max_overhead=0.1)
-    # drawing is made to cost 20 ms; a step costs microseconds, so between the
-    # first and the last drawing nothing fits in 10 % of the training time
+    # a clock of its own: no cost measured by another test's LivePlot is reused
+    live = LivePlot(every=1, X=X, y=y, resolution=10, max_overhead=0.1,
+                    clock=lambda: time.perf_counter())  # fmt: skip
+    # drawing is made to cost 20 ms; a step costs microseconds, so before the end
+    # nothing fits in 10 % of the training time: only the final state is drawn
     live.show = lambda: time.sleep(0.02)  # type: ignore[method-assign]
     fit(circles_model(), X, y, live, epochs=5)
-    assert live.draws == 2
+    assert live.draws == 1
     unlimited = LivePlot(every=1, X=X, y=y, resolution=10, max_overhead=math.inf)
     unlimited.show = lambda: None  # type: ignore[method-assign]
     fit(circles_model(), X, y, unlimited, epochs=5)
-    assert unlimited.draws == 20 + 2
+    assert unlimited.draws == 20 + 1
 
 
 def test_liveplot_can_be_reused_for_a_second_fit() -> None:
@@ -180,13 +182,13 @@ def test_liveplot_can_be_reused_for_a_second_fit() -> None:
     fit(circles_model(), X, y, live)
     fit(circles_model(), X, y, live, epochs=1)
     assert len(live.step_losses) == 2
-    assert live.draws == 1 + 1 + 1
+    assert live.draws == 1 + 1  # step 2 and the end
 
 
 def test_liveplot_shows_through_ipython_display() -> None:
     display = pytest.importorskip("IPython.display")
     X, y = gn.datasets.make_circles(n_samples=32, noise=0.05, factor=0.5, seed=0)
-    live = LivePlot(every=100, X=X, y=y, resolution=8)
+    live = LivePlot(every=3, X=X, y=y, resolution=8, max_overhead=math.inf)
     live.png = lambda: b"\x89PNG fake"  # type: ignore[method-assign]
     calls: list[tuple[str, object]] = []
 
@@ -204,8 +206,96 @@ def test_liveplot_shows_through_ipython_display() -> None:
         fit(circles_model(), X, y, live)
     finally:
         display.display = real
-    assert [kind for kind, _ in calls] == ["display", "update"]
+    assert [kind for kind, _ in calls] == ["display", "update", "update"]
     assert all(isinstance(obj, display.Image) for _, obj in calls)
+
+
+class FakeClock:
+    """A clock that moves only when told: training steps and drawings advance it."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def simulate(
+    seconds: float,
+    cost: float,
+    every: int,
+    step: float = 0.01,
+    clock: FakeClock | None = None,
+):
+    """A fit of ``seconds`` of training, ``step`` s a step, drawings of ``cost`` s.
+
+    Returns the LivePlot, the step after which each drawing came, and whether the
+    budget (the drawings so far plus one in reserve ≤ 5 % of the training time)
+    held after every step once a drawing had been timed.
+    """
+    clock = FakeClock() if clock is None else clock  # a new clock: nothing measured
+    live = LivePlot(every=every, max_overhead=0.05, clock=clock)
+    drawn_at: list[int] = []
+
+    def show() -> None:  # a drawing of ``cost`` seconds
+        drawn_at.append(len(live.step_losses))
+        clock.now += cost
+
+    live.show = show  # type: ignore[method-assign]
+    model = circles_model()
+    live.on_train_begin(model)
+    held = True
+    steps = round(seconds / step)
+    for k in range(1, steps + 1):
+        clock.now += step
+        live.on_step_end(k, model, {"loss": 1.0})
+        if live.draws and live.draw_seconds + cost > 0.05 * k * step + 1e-9:
+            held = False
+    live.on_train_end(model, None)  # type: ignore[arg-type]
+    return live, drawn_at, held
+
+
+def test_liveplot_drawing_stays_within_5_percent_of_a_long_fit() -> None:
+    live, drawn_at, held = simulate(seconds=400, cost=0.4, every=50)
+    assert held
+    assert live.draw_seconds <= 0.05 * 400
+    # close to the budget's 0.05 · 400 s / 0.4 s = 50 drawings, the final included
+    assert 40 <= live.draws <= 50
+    assert drawn_at[-1] == 40_000  # the final state, at the end
+
+
+def test_liveplot_a_fit_shorter_than_its_budget_gets_only_the_final_drawing() -> None:
+    live, drawn_at, _ = simulate(seconds=15, cost=0.4, every=10)
+    assert live.draws == 1
+    assert drawn_at == [1500]
+
+
+def test_liveplot_defers_a_due_redraw_until_it_fits_in_the_budget() -> None:
+    # due after step 700 (7 s); the first drawing needs 2 × 0.5 s ≤ 5 % of the
+    # training time, 20 s: it comes after step 2000, not at a multiple of 700
+    _, drawn_at, _ = simulate(seconds=30, cost=0.4, every=700)
+    assert drawn_at[0] == 2000
+    assert drawn_at[-1] == 3000
+
+
+def test_liveplot_a_first_drawing_dearer_than_its_guess_overruns_boundedly() -> None:
+    # the first drawing costs 2 × FIRST_DRAW_GUESS: it may take the budget up to
+    # 2 × 5 % while nothing else is drawn, and the later ones wait until it is paid
+    live, _, _ = simulate(seconds=21, cost=1.0, every=100)
+    assert live.draws == 2
+    assert live.draw_seconds <= 0.10 * 21
+    live, _, _ = simulate(seconds=200, cost=1.0, every=100)
+    assert live.draw_seconds <= 0.05 * 200 + 1.0
+
+
+def test_liveplot_a_new_liveplot_starts_from_the_cost_last_measured() -> None:
+    clock = FakeClock()
+    simulate(seconds=15, cost=0.2, every=10, clock=clock)  # only the final: 0.2 s
+    # a second LivePlot of the same figure on the same clock expects 0.2 s, not the
+    # 0.5 s guess: its first drawing waits for 2 × 0.2 s / 5 % = 8 s, not 20 s
+    _, drawn_at, held = simulate(seconds=15, cost=0.2, every=10, clock=clock)
+    assert drawn_at[0] == 800
+    assert held
 
 
 @pytest.mark.parametrize(

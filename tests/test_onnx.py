@@ -194,3 +194,35 @@ def test_io_export_onnx_writes_the_same_file(tmp_path, dtype) -> None:
     Y = run_onnx(tmp_path / "io.onnx", X)
     assert Y.dtype == dtype
     np.testing.assert_allclose(Y, model.predict(X), rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------ frozen standardization (issue 15)
+def test_standardize_and_unstandardize_export_as_sub_div_and_mul_add(tmp_path):
+    rng = np.random.default_rng(3)
+    X = rng.normal(40, 12, size=(64, 3)).astype(np.float32)
+    y = rng.normal(-5, 30, size=(64, 2))
+    model = gn.Sequential(
+        [gn.Standardize.fit(X), gn.Dense(3, 8, rng=0), gn.ReLU(),
+         gn.Dense(8, 2, rng=1), gn.Unstandardize.fit(y)]
+    )  # fmt: skip
+    path = tmp_path / "scaled.onnx"
+    export_onnx(model, path)
+    ops = [n.op_type for n in onnx.load(path).graph.node]
+    assert ops == ["Sub", "Div", "Gemm", "Relu", "Gemm", "Mul", "Add"]
+    X_new = random_inputs(50, 3, seed=4) * 10 + 40
+    np.testing.assert_allclose(
+        run_onnx(path, X_new), model.predict(X_new), rtol=1e-5, atol=1e-5
+    )
+
+
+@pytest.mark.parametrize("kind", [gn.Standardize, gn.Unstandardize])
+def test_each_frozen_standardization_alone_matches(tmp_path, kind):
+    rng = np.random.default_rng(5)
+    model = gn.Sequential([kind(rng.normal(size=7), rng.uniform(0.1, 9, size=7))])
+    export_onnx(model, tmp_path / "s.onnx")
+    X = random_inputs(20, 7)
+    np.testing.assert_allclose(
+        run_onnx(tmp_path / "s.onnx", X), model.predict(X), rtol=1e-5, atol=1e-5
+    )
+    names = {t.name for t in onnx.load(tmp_path / "s.onnx").graph.initializer}
+    assert names == {"0.mean", "0.std"}

@@ -51,7 +51,9 @@ from glassnet.layers import (
     ReLU,
     Sigmoid,
     Softmax,
+    Standardize,
     Tanh,
+    Unstandardize,
 )
 from glassnet.losses import MSE, BinaryCrossEntropy, CrossEntropy, Loss
 from glassnet.model import Sequential
@@ -104,7 +106,9 @@ __all__ = [
     "Sequential",
     "Sigmoid",
     "Softmax",
+    "Standardize",
     "Tanh",
+    "Unstandardize",
     "Validation",
     "accuracy",
     "activations",

@@ -42,7 +42,9 @@ from glassnet.layers import (
     ReLU,
     Sigmoid,
     Softmax,
+    Standardize,
     Tanh,
+    Unstandardize,
 )
 
 if TYPE_CHECKING:
@@ -247,6 +249,12 @@ def _g(layer: Layer, Z: str, A: str, dA: str) -> tuple[str, str, str, str]:
             f"{dA} * M",
             rf"{dA} \odot M",
         )
+    if isinstance(layer, (Standardize, Unstandardize)):
+        if isinstance(layer, Standardize):  # frozen μ, σ of the training data
+            return (f"({Z} − μ) / σ", rf"({Z} - \mu) / \sigma", f"{dA} / σ",
+                    rf"{dA} / \sigma")  # fmt: skip
+        return (f"{Z} * σ + μ", rf"{Z} \odot \sigma + \mu", f"{dA} * σ",
+                rf"{dA} \odot \sigma")  # fmt: skip
     name = type(layer).__name__
     return (
         f"{name}({Z})",
@@ -590,6 +598,14 @@ _INSIDE: dict[type[Layer], tuple[list[str], list[str]]] = {
          "db = Σ_t dz_t.sum(0),  dx_t = dz_t @ W_ih"],
     ),
 }  # fmt: skip
+_INSIDE[Standardize] = (
+    ["Y = (X − μ) / σ   (μ, σ: frozen, of the training data; σ = 1 where constant)"],
+    ["dX = dY / σ   (no parameters)"],
+)
+_INSIDE[Unstandardize] = (
+    ["Y = X * σ + μ   (μ, σ: frozen, of the training targets)"],
+    ["dX = dY * σ   (no parameters)"],
+)
 _INSIDE[BatchNorm2D] = (
     [line.replace("axis=0", "axis=(0, 2, 3)") for line in _INSIDE[BatchNorm1D][0]],
     [line.replace("axis=0", "axis=(0, 2, 3)") for line in _INSIDE[BatchNorm1D][1]],
@@ -606,7 +622,7 @@ def _sample(shape: tuple[int | None, ...], recurrent: bool, m: int | None) -> st
 
 
 def inside_layers(model: Sequential, m: int | None = None) -> list[str]:
-    """Shapes and equations of the model's BatchNorm, RNN and LSTM layers.
+    """Shapes and equations of the model's BatchNorm, RNN, LSTM, Standardize layers.
 
     One block per such layer: its input and output shapes (with T for time steps),
     its parameters' and buffers' shapes, and its forward and backward equations.

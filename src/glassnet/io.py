@@ -17,11 +17,21 @@ file cannot run code. The header's ``__metadata__`` (string → string) carries:
 "return_sequences": false}`` (and ``RNN``) describe the normalisation and recurrent
 layers.
 
+``{"type": "Standardize", "shape": [3]}`` (and ``Unstandardize``) is a frozen
+standardization (issue 15): its mean and std, of one sample's shape, are the tensors
+``"i.mean"`` and ``"i.std"`` (std > 0), so a model that standardizes its inputs and
+unstandardizes its outputs carries its scaling in its own file.
+
 Image layers: ``{"type": "Conv2D", "c_in": 1, "c_out": 16, "kernel_size": [5, 5],
 "stride": [1, 1], "padding": [2, 2], "bias": true}``, ``{"type": "MaxPool2D",
 "kernel_size": [2, 2], "stride": [2, 2]}`` (AvgPool2D likewise), ``{"type":
 "Flatten"}``, ``{"type": "Dropout", "p": 0.5}``. A Conv2D's kernels are
 ``"i.weight"`` (c_out, c_in, kh, kw) and its bias ``"i.bias"``, as in ``nn.Conv2d``.
+
+Each family's entries, tensors and rebuilding live in a module of its own under
+``glassnet._formats`` (normalisation and recurrent layers, image layers, frozen
+standardization); this module owns the header, Dense and the activations, and the
+checks that tie the tensors to the architecture.
 
 The first five keys are required, every layer object has exactly its keys
 (``n_in``/``n_out`` integers, ``bias`` a boolean, ``alpha`` a finite number), and
@@ -66,20 +76,36 @@ from safetensors.numpy import save as st_save
 
 from glassnet import _files
 from glassnet._files import MAX_HEADER_BYTES, atomic_write_bytes
+from glassnet._formats.fields import _MAX_AXES, _MAX_WIDTH, _check_keys, _size
+from glassnet._formats.frozen import (
+    _FROZEN,
+    _build_frozen,
+    _describe_frozen,
+    _parse_frozen,
+    _start_frozen,
+)
+from glassnet._formats.image import (
+    _IMAGE_LAYERS,
+    _IMAGE_LAYERS_NAMES,
+    _build_image_layer,
+    _describe_image_layer,
+    _parse_image_layer,
+)
+from glassnet._formats.norm_recurrent import (
+    _MORE,
+    _build_more,
+    _describe_more,
+    _parse_more,
+    _shapes_more,
+    _start_more,
+    _tensors_of,
+)
 from glassnet.layers import (
-    LSTM,
-    RNN,
-    AvgPool2D,
-    BatchNorm1D,
-    BatchNorm2D,
     Conv2D,
     Dense,
-    Dropout,
-    Flatten,
     Identity,
     Layer,
     LeakyReLU,
-    MaxPool2D,
     ReLU,
     Sigmoid,
     Softmax,
@@ -95,9 +121,7 @@ FORMAT_VERSION = 1
 _HEADER_KEYS = ("format", "format_version", "architecture", "dtype", "metadata")
 # The model dtypes and their safetensors codes; other dtypes are refused, never cast.
 _FLOAT_DTYPES = {"float32": "F32", "float64": "F64"}
-# Bounds on declared sizes, far above any real model; the tensor bytes present bound
-# the real allocation, these bound the work done on a hostile header.
-_MAX_WIDTH = 2**31 - 1
+# Bound on the layers declared, far above any real model (see fields' _MAX_WIDTH)
 _MAX_LAYERS = 100_000
 _EXAMPLE = '{"type": "Dense", "n_in": 2, "n_out": 25, "bias": true}'
 
@@ -116,7 +140,7 @@ def _describe(layer: Layer, i: int) -> dict[str, Any]:
         }
     if isinstance(layer, LeakyReLU):
         return {"type": "LeakyReLU", "alpha": layer.alpha}
-    more = _describe_more(layer)
+    more = _describe_more(layer) or _describe_frozen(layer)
     if more is not None:
         return more
     if type(layer) in _IMAGE_LAYERS:
@@ -214,30 +238,6 @@ def _json_depth_ok(text: str, path: str | os.PathLike[str]) -> None:
         raise TypeError(f"cannot save {path}: {exc}") from None
 
 
-def _check_keys(spec: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
-    missing = [k for k in allowed if k not in spec]
-    unknown = sorted(set(spec) - set(allowed))
-    if missing or unknown:
-        problems = []
-        if missing:
-            problems.append(f"missing {', '.join(map(repr, missing))}")
-        if unknown:
-            problems.append(f"unknown key(s) {', '.join(map(repr, unknown))}")
-        raise ValueError(
-            f"{where}: {' and '.join(problems)}; a {spec.get('type', 'layer')} has "
-            f"exactly the keys {', '.join(map(repr, allowed))}."
-        )
-
-
-def _size(value: Any, field: str, where: str) -> int:
-    # bool is an int in Python, and 2.0 or "2" are not sizes: refuse, never cast.
-    if type(value) is not int or not 1 <= value <= _MAX_WIDTH:
-        raise ValueError(
-            f"{where}: {field} must be an integer in [1, {_MAX_WIDTH}]; got {value!r}."
-        )
-    return value
-
-
 def _parse_layer(spec: Any, i: int, path: Path) -> dict[str, Any]:
     """One architecture entry, checked field by field; nothing is allocated."""
     where = f"{path}: layer {i}"
@@ -265,11 +265,13 @@ def _parse_layer(spec: Any, i: int, path: Path) -> dict[str, Any]:
         _check_keys(spec, ("type",), where)
     elif isinstance(kind, str) and kind in _MORE:
         _parse_more(spec, where)
+    elif isinstance(kind, str) and kind in _FROZEN:
+        _parse_frozen(spec, where)
     else:
         raise ValueError(
             f"{where} has unknown type {kind!r}; known: Dense, "
             f"{', '.join(_IMAGE_LAYERS_NAMES)}, "
-            f"{', '.join(sorted([*_ACTIVATIONS, *_MORE]))}."
+            f"{', '.join(sorted([*_ACTIVATIONS, *_MORE, *_FROZEN]))}."
         )
     return spec
 
@@ -339,6 +341,9 @@ def _expected_tensors(layers: list[dict[str, Any]]) -> dict[str, tuple[int, ...]
                 shapes[f"{i}.bias"] = (spec["n_out"],)
         elif spec["type"] in _MORE:
             shapes.update(_shapes_more(spec, i))
+        elif spec["type"] in _FROZEN:
+            shape = tuple(spec["shape"])
+            shapes[f"{i}.mean"] = shapes[f"{i}.std"] = shape
         elif spec["type"] == "Conv2D":
             kh, kw = spec["kernel_size"]
             shapes[f"{i}.weight"] = (spec["c_out"], spec["c_in"], kh, kw)
@@ -446,8 +451,10 @@ def load(path: str | os.PathLike[str]) -> Sequential:
     dtype = np.dtype(dtype_name)
     layers = [_build(spec, dtype, tensors, i) for i, spec in enumerate(layers_spec)]
     # a layer that implies its input (any T for a recurrent one) before the header's
-    input_shape = _start_more(layers_spec[0]) or _parse_input_shape(
-        path, parsed_meta[0]
+    input_shape = (
+        _start_more(layers_spec[0])
+        or _start_frozen(layers_spec[0])
+        or _parse_input_shape(path, parsed_meta[0])
     )
     try:
         return Sequential(layers, input_shape=input_shape)
@@ -471,6 +478,8 @@ def _build(
         return LeakyReLU(float(spec["alpha"]))
     if kind in _MORE:
         return _build_more(spec, dtype, tensors, i)
+    if kind in _FROZEN:
+        return _build_frozen(spec, dtype, tensors, i)
     if kind in _IMAGE_LAYERS_NAMES:
         return _build_image_layer(spec, dtype, tensors, i)
     return _ACTIVATIONS[kind]()
@@ -505,221 +514,10 @@ def export_onnx(
     export(model, path, dtype)
 
 
-# ---- batch normalisation and recurrent layers --------------------------------------
-# BatchNorm at position i stores γ as "i.weight", β as "i.bias", and its buffers as
-# "i.running_mean", "i.running_var" (model dtype) and "i.num_batches_tracked" (int64,
-# shape ()), the names of nn.BatchNorm1d/2d. RNN and LSTM store their four arrays
-# under nn.RNN/nn.LSTM's own names, "i.weight_ih_l0" ... "i.bias_hh_l0".
-_NORMS: dict[str, type[BatchNorm1D] | type[BatchNorm2D]] = {
-    "BatchNorm1D": BatchNorm1D,
-    "BatchNorm2D": BatchNorm2D,
-}
-_RECURRENT: dict[str, type[RNN] | type[LSTM]] = {"RNN": RNN, "LSTM": LSTM}
-_MORE = (*_NORMS, *_RECURRENT)
-_BN_NAMES = {"gamma": "weight", "beta": "bias"}  # our key → PyTorch's name
-
-
-def _describe_more(layer: Layer) -> dict[str, Any] | None:
-    """The architecture entry of a BatchNorm or recurrent layer (None: another)."""
-    name = type(layer).__name__
-    if isinstance(layer, (BatchNorm1D, BatchNorm2D)) and _NORMS.get(name) is type(
-        layer
-    ):
-        return {"type": name, "n": layer.n, "eps": layer.eps,
-                "momentum": layer.momentum}  # fmt: skip
-    if isinstance(layer, (RNN, LSTM)) and _RECURRENT.get(name) is type(layer):
-        return {"type": name, "n_in": layer.n_in, "n_hidden": layer.n_hidden,
-                "return_sequences": layer.return_sequences}  # fmt: skip
-    return None
-
-
-def _tensors_of(
-    layer: Layer, i: int, dtype: np.dtype[Any], path: str | os.PathLike[str]
-) -> dict[str, np.ndarray]:
-    """The named tensors of a non-Dense layer (parameters and buffers), checked."""
-    named: dict[str, np.ndarray] = {}
-    for key, value in layer.params.items():
-        named[f"{i}.{_BN_NAMES.get(key, key)}"] = value
-    for key, value in layer.buffers.items():
-        named[f"{i}.{key}"] = (
-            value if value.dtype.kind == "i" else value.astype(dtype, copy=False)
-        )
-    for name, value in named.items():
-        if value.dtype.kind == "f" and value.dtype != dtype:
-            raise ValueError(
-                f"cannot save {path}: tensor {name!r} is {value.dtype} but the "
-                f"model is {dtype}; call model.astype({dtype.name!r}) first."
-            )
-        if not np.isfinite(value).all():
-            raise ValueError(
-                f"cannot save {path}: tensor {name!r} ({layer!r}) holds NaN or "
-                "inf, which load refuses; the weights have diverged."
-            )
-    # np.array, not np.ascontiguousarray, which turns the count's shape () into (1,)
-    return {name: np.array(value, order="C") for name, value in named.items()}
-
-
-def _parse_more(spec: dict[str, Any], where: str) -> None:
-    """Check a BatchNorm or recurrent architecture entry, field by field."""
-    if spec["type"] in _NORMS:
-        _check_keys(spec, ("type", "n", "eps", "momentum"), where)
-        _size(spec["n"], "n", where)
-        eps, momentum = spec["eps"], spec["momentum"]
-        if type(eps) not in (int, float) or not (math.isfinite(eps) and eps > 0):
-            raise ValueError(f"{where}: eps must be a finite number > 0; got {eps!r}.")
-        if type(momentum) not in (int, float) or not 0 <= momentum <= 1:
-            raise ValueError(
-                f"{where}: momentum must be a number in [0, 1]; got {momentum!r}."
-            )
-        return
-    _check_keys(spec, ("type", "n_in", "n_hidden", "return_sequences"), where)
-    _size(spec["n_in"], "n_in", where)
-    _size(spec["n_hidden"], "n_hidden", where)
-    if type(spec["return_sequences"]) is not bool:
-        raise ValueError(
-            f"{where}: return_sequences must be true or false; got "
-            f"{spec['return_sequences']!r}."
-        )
-
-
-def _shapes_more(spec: dict[str, Any], i: int) -> dict[str, tuple[int, ...]]:
-    """The tensor names and shapes a BatchNorm or recurrent entry implies."""
-    if spec["type"] in _NORMS:
-        n = spec["n"]
-        return {f"{i}.weight": (n,), f"{i}.bias": (n,), f"{i}.running_mean": (n,),
-                f"{i}.running_var": (n,), f"{i}.num_batches_tracked": ()}  # fmt: skip
-    G = 4 if spec["type"] == "LSTM" else 1
-    h, n_in = spec["n_hidden"], spec["n_in"]
-    return {f"{i}.weight_ih_l0": (G * h, n_in), f"{i}.weight_hh_l0": (G * h, h),
-            f"{i}.bias_ih_l0": (G * h,), f"{i}.bias_hh_l0": (G * h,)}  # fmt: skip
-
-
-def _start_more(spec: dict[str, Any]) -> Any:
-    """One sample's shape for a model that starts with this layer (None: the default).
-
-    A recurrent first layer takes (T, n_in) with any T; BatchNorm2D (c, H, W).
-    """
-    if spec["type"] in _RECURRENT:
-        return (None, spec["n_in"])
-    if spec["type"] == "BatchNorm2D":
-        return (spec["n"], None, None)
-    if spec["type"] == "BatchNorm1D":
-        return (spec["n"],)
-    return None
-
-
-def _build_more(
-    spec: dict[str, Any], dtype: np.dtype[Any], tensors: dict[str, Any], i: int
-) -> Layer:
-    """A BatchNorm or recurrent layer with the file's tensors."""
-    kind = spec["type"]
-    if kind in _NORMS:
-        bn = _NORMS[kind](spec["n"], eps=float(spec["eps"]),
-                          momentum=float(spec["momentum"]), dtype=dtype)  # fmt: skip
-        for key, torch_name in _BN_NAMES.items():
-            bn.params[key][...] = tensors[f"{i}.{torch_name}"]
-        var, count = tensors[f"{i}.running_var"], tensors[f"{i}.num_batches_tracked"]
-        if (var < 0).any() or count < 0:
-            raise ValueError(
-                f"layer {i}, {bn!r}: running_var must be ≥ 0 and num_batches_tracked "
-                "≥ 0; the file is corrupt."
-            )
-        for key, value in bn.buffers.items():
-            value[...] = tensors[f"{i}.{key}"]
-        return bn
-    layer = _RECURRENT[kind](spec["n_in"], spec["n_hidden"],
-                             return_sequences=spec["return_sequences"],
-                             dtype=dtype)  # fmt: skip
-    for key, value in layer.params.items():
-        value[...] = tensors[f"{i}.{key}"]
-    return layer
-
-
-# ---- convolutional networks and dropout (issue 12) ---------------------------------
-# Conv2D stores its kernels as "i.weight" (c_out, c_in, kh, kw) and "i.bias" (c_out,),
-# the names and layout of nn.Conv2d; pooling, Flatten and Dropout have no tensors,
-# like their PyTorch counterparts. Sizes are stored as pairs [rows, columns].
-_IMAGE_LAYERS: dict[type[Layer], tuple[str, ...]] = {
-    Conv2D: ("type", "c_in", "c_out", "kernel_size", "stride", "padding", "bias"),
-    MaxPool2D: ("type", "kernel_size", "stride"),
-    AvgPool2D: ("type", "kernel_size", "stride"),
-    Flatten: ("type",),
-    Dropout: ("type", "p"),
-}
-_IMAGE_LAYERS_NAMES = tuple(cls.__name__ for cls in _IMAGE_LAYERS)
 # "input_shape": one sample's shape as a JSON list ([1, 28, 28]), written when the
 # first layer does not fix it (a Conv2D does not know H and W); files without it
 # are the models whose first layer does (Dense: (n_in,)).
 _OPTIONAL_HEADER_KEYS = ("input_shape",)
-_MAX_AXES = 8
-
-
-def _describe_image_layer(layer: Layer) -> dict[str, Any]:
-    spec: dict[str, Any] = {"type": type(layer).__name__}
-    for key in _IMAGE_LAYERS[type(layer)][1:]:
-        value = "b" in layer.params if key == "bias" else getattr(layer, key)
-        spec[key] = list(value) if isinstance(value, tuple) else value
-    return spec
-
-
-def _pair_field(value: Any, field: str, where: str, minimum: int) -> None:
-    if not (
-        isinstance(value, list)
-        and len(value) == 2
-        and all(type(n) is int and minimum <= n <= _MAX_WIDTH for n in value)
-    ):
-        raise ValueError(
-            f"{where}: {field} must be a pair [rows, columns] of integers in "
-            f"[{minimum}, {_MAX_WIDTH}]; got {value!r}."
-        )
-
-
-def _parse_image_layer(spec: dict[str, Any], where: str) -> None:
-    kind = spec["type"]
-    allowed = next(k for c, k in _IMAGE_LAYERS.items() if c.__name__ == kind)
-    _check_keys(spec, allowed, where)
-    if kind == "Conv2D":
-        _size(spec["c_in"], "c_in", where)
-        _size(spec["c_out"], "c_out", where)
-        if type(spec["bias"]) is not bool:
-            raise ValueError(
-                f"{where}: bias must be true or false; got {spec['bias']!r}."
-            )
-        _pair_field(spec["padding"], "padding", where, 0)
-    for field in ("kernel_size", "stride"):
-        if field in spec:
-            _pair_field(spec[field], field, where, 1)
-    if kind == "Dropout":
-        p = spec["p"]
-        if type(p) not in (int, float) or not 0 <= p < 1:
-            raise ValueError(f"{where}: p must be a number in [0, 1); got {p!r}.")
-
-
-def _build_image_layer(
-    spec: dict[str, Any], dtype: np.dtype[Any], tensors: dict[str, Any], i: int
-) -> Layer:
-    kind = spec["type"]
-    if kind == "Conv2D":
-        conv = Conv2D(
-            spec["c_in"],
-            spec["c_out"],
-            tuple(spec["kernel_size"]),
-            stride=tuple(spec["stride"]),
-            padding=tuple(spec["padding"]),
-            bias=spec["bias"],
-            init="zeros",
-            dtype=dtype,
-        )
-        conv.params["W"] = tensors[f"{i}.weight"]
-        if spec["bias"]:
-            conv.params["b"] = tensors[f"{i}.bias"]
-        return conv
-    if kind in ("MaxPool2D", "AvgPool2D"):
-        pool = MaxPool2D if kind == "MaxPool2D" else AvgPool2D
-        return pool(tuple(spec["kernel_size"]), tuple(spec["stride"]))
-    if kind == "Dropout":
-        return Dropout(float(spec["p"]))
-    return Flatten()
 
 
 def _input_shape_entry(model: Sequential) -> str | None:

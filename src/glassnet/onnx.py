@@ -11,10 +11,14 @@ One ONNX node per glassnet layer, in order, so the graph reads like ``model.laye
 | Tanh | Tanh | tanh(Z) |
 | Softmax | Softmax(axis=1) | exp(Z) / Σⱼ exp(Z[:, j]), row by row |
 | Identity | Identity | Z |
+| Standardize | Sub(X, mean), Div(·, std) | (X − μ) / σ |
+| Unstandardize | Mul(X, std), Add(·, mean) | X σ + μ |
 
 W keeps glassnet's (and PyTorch's) (n_out, n_in) layout; ``transB=1`` tells Gemm to
-use its transpose. The input is named "X" with shape (batch, n_in) and a free batch
-size; the output "Y". Needs the optional extra: ``pip install "glassnet[onnx]"``.
+use its transpose. A frozen standardization's μ and σ are initializers
+``"i.mean"`` and ``"i.std"`` of one sample's shape, broadcast over the batch.
+The input is named "X" with shape (batch, n_in) and a free batch size; the output
+"Y". Needs the optional extra: ``pip install "glassnet[onnx]"``.
 
 >>> import tempfile, pathlib
 >>> import numpy as np
@@ -49,7 +53,9 @@ from glassnet.layers import (
     ReLU,
     Sigmoid,
     Softmax,
+    Standardize,
     Tanh,
+    Unstandardize,
 )
 from glassnet.model import Sequential
 
@@ -72,7 +78,22 @@ _ONNX_TYPES = {
     np.dtype(np.float32): TensorProto.FLOAT,
     np.dtype(np.float64): TensorProto.DOUBLE,
 }
-SUPPORTED = ("Dense", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Identity")
+SUPPORTED = (
+    "Dense",
+    "ReLU",
+    "LeakyReLU",
+    "Sigmoid",
+    "Tanh",
+    "Softmax",
+    "Identity",
+    "Standardize",
+    "Unstandardize",
+)
+# (first op, its constant, second op, its constant): Y = (X − μ) / σ, or X σ + μ
+_FROZEN: dict[type[Layer], tuple[str, str, str, str]] = {
+    Standardize: ("Sub", "mean", "Div", "std"),
+    Unstandardize: ("Mul", "std", "Add", "mean"),
+}
 
 
 def _nodes(
@@ -99,6 +120,22 @@ def _nodes(
         return [helper.make_node("Softmax", [x], [y], name=name, axis=1)], []
     if kind in _ELEMENTWISE:
         return [helper.make_node(_ELEMENTWISE[kind], [x], [y], name=name)], []
+    if kind in _FROZEN:
+        first, k1, second, k2 = _FROZEN[kind]
+        consts = [
+            numpy_helper.from_array(
+                np.asarray(layer.buffers[k], dtype=dtype), f"{i}.{k}"
+            )
+            for k in (k1, k2)
+        ]
+        mid = f"{i}.{first.lower()}"
+        nodes = [
+            helper.make_node(first, [x, consts[0].name], [mid], name=f"{name}.{first}"),
+            helper.make_node(
+                second, [mid, consts[1].name], [y], name=f"{name}.{second}"
+            ),
+        ]
+        return nodes, consts
     raise TypeError(
         f"export_onnx cannot export layer {i}, {layer!r} (type {kind.__name__}): ONNX "
         f"export knows the layers {', '.join(SUPPORTED)}. Replace the layer, or "
@@ -140,20 +177,12 @@ def to_onnx(model: Sequential, dtype: DTypeLike = np.float32) -> onnx.ModelProto
         x = y
     if not model.layers:
         nodes.append(helper.make_node("Identity", ["X"], ["Y"], name="empty"))
-    n_in: int | str = model.n_in or "n_in"
-    n_out: int | str = "n_out"
-    for layer in reversed(model.layers):
-        if isinstance(layer, Dense):
-            n_out = layer.n_out
-            break
-    else:
-        n_out = n_in
     elem = _ONNX_TYPES[dtype]
     graph = helper.make_graph(
         nodes,
         "glassnet.Sequential",
-        [helper.make_tensor_value_info("X", elem, ["batch", n_in])],
-        [helper.make_tensor_value_info("Y", elem, ["batch", n_out])],
+        [helper.make_tensor_value_info("X", elem, _dims(model.shapes[0]))],
+        [helper.make_tensor_value_info("Y", elem, _dims(model.shapes[-1]))],
         initializer=weights,
         doc_string=repr(model),
     )
@@ -168,6 +197,13 @@ def to_onnx(model: Sequential, dtype: DTypeLike = np.float32) -> onnx.ModelProto
     return proto
 
 
+def _dims(shape: tuple[int | None, ...]) -> list[int | str]:
+    """A batch's ONNX dimensions: "batch", then one sample's sizes (or names)."""
+    names = ("n_in", *(f"d{k}" for k in range(1, len(shape))))
+    sizes = (name if n is None else n for n, name in zip(shape, names, strict=True))
+    return ["batch", *sizes]
+
+
 def export_onnx(
     model: Sequential, path: str | os.PathLike[str], dtype: DTypeLike = np.float32
 ) -> None:
@@ -177,7 +213,7 @@ def export_onnx(
     with e.g. ``onnxruntime.InferenceSession(path).run(None, {"X": X})``.
 
     Args:
-        model: the Sequential to export (Dense and activation layers).
+        model: the Sequential to export (the layers of ``SUPPORTED``).
         path: the file to write (".onnx" by convention).
         dtype: float32 (default) or float64, for the weights, input and output.
 

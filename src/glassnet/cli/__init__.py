@@ -8,8 +8,10 @@ returns the exit status, so tests call it in-process.
 
 The package, one job per module: ``parser`` (commands, help, examples) and
 ``options`` (option types, shared option groups); ``network`` and ``data`` (names and
-files → models and data); ``experiments`` (one training run); ``figures`` (--plots);
-``errors`` (UsageError); and one ``cmd_*`` module per group of commands.
+files → models and data); ``tables`` (your own CSV files); ``experiments`` (one
+training run); ``model_file`` (what --save writes: the scaling inside the model);
+``figures`` (--plots); ``errors`` (UsageError); and one ``cmd_*`` module per group of
+commands.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
+from glassnet.cli.cmd_export import cmd_export
 from glassnet.cli.cmd_gradcheck import cmd_gradcheck
 from glassnet.cli.cmd_model import cmd_evaluate, cmd_predict
 from glassnet.cli.cmd_playground import cmd_playground
@@ -38,6 +41,7 @@ COMMANDS: dict[str, Callable[[Any, TextIO], int]] = {
     "gradcheck": cmd_gradcheck,
     "plot": cmd_plot,
     "explain": cmd_explain,
+    "export": cmd_export,
     "playground": cmd_playground,
 }
 

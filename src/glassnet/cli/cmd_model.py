@@ -13,7 +13,8 @@ from glassnet.cli.data import model_and_data, read_inputs, scales, targets_for
 from glassnet.cli.errors import UsageError, count
 from glassnet.cli.experiments import format_result, metrics
 from glassnet.cli.network import LOSSES, load_model
-from glassnet.cli.paths import check_writable
+from glassnet.cli.paths import check_writable, regular_file
+from glassnet.cli.tables import has_header, read_feature_rows
 from glassnet.layers import Sigmoid, Softmax
 
 __all__ = ["cmd_evaluate", "cmd_predict"]
@@ -40,7 +41,12 @@ def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
     if args.output:
         check_writable(args.output, "--output")
     model, meta = load_model(args.model)
-    X = read_inputs(args.input)
+    features = meta.get("features")
+    source = regular_file(args.input, "input file")
+    if features and source.suffix.lower() != ".npy" and has_header(source):
+        X = read_feature_rows(source, list(features))  # by name: any column order
+    else:
+        X = read_inputs(args.input)
     if X.shape[1] != model.n_in:
         raise UsageError(
             f"{args.input} has {count(X.shape[1], 'column')}; {args.model} expects "
@@ -62,6 +68,10 @@ def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
     else:
         result = Y_hat.argmax(axis=1).reshape(-1, 1)
         fmt = "%d"
+    labels = meta.get("labels")
+    if fmt == "%d" and labels:  # a CSV file's classes: print them as it wrote them
+        result = np.asarray(labels, dtype=str)[result]
+        fmt = "%s"
     if args.output:
         # built in memory, then written atomically: a failed write (a full disk)
         # leaves an existing output as it was

@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from glassnet import demos, io
-from glassnet.cli.data import check_dataset
+from glassnet.cli.data import Data, check_dataset
 from glassnet.cli.errors import UsageError
 from glassnet.cli.experiments import (
     Run,
     experiment_from_args,
     report,
     run_experiment,
-    save_run,
 )
 from glassnet.cli.figures import (
     print_written,
@@ -23,7 +22,9 @@ from glassnet.cli.figures import (
     write_descent_figures,
     write_figures,
 )
+from glassnet.cli.model_file import save_trained
 from glassnet.cli.paths import check_writable, regular_file
+from glassnet.cli.tables import is_table, read_table, table_data, table_experiment
 from glassnet.descent import DescentError
 from glassnet.training import DivergenceError
 
@@ -88,7 +89,12 @@ def _end_job(comm: Any, exc: BaseException) -> NoReturn:
     abort(comm, exc)
 
 
-def _train_like(exp: demos.Experiment, args: argparse.Namespace, out: TextIO) -> Run:
+def _train_like(
+    exp: demos.Experiment,
+    args: argparse.Namespace,
+    out: TextIO,
+    data: Data | None = None,
+) -> Run:
     _check_output_options(args)
     comm = _communicator(args)
     lead = comm is None or comm.Get_rank() == 0
@@ -105,6 +111,7 @@ def _train_like(exp: demos.Experiment, args: argparse.Namespace, out: TextIO) ->
             checkpoint_every=args.checkpoint_every,
             resume=args.resume,
             comm=comm,
+            data=data,
         )
     except DivergenceError as exc:
         # fit's first sentence says what and where; the advice is the command's own
@@ -129,7 +136,7 @@ def _train_like(exp: demos.Experiment, args: argparse.Namespace, out: TextIO) ->
     if not lead:
         return run
     if args.save:
-        save_run(run, args.save)
+        save_trained(run, args.save)
         print(f"saved     {args.save}", file=out)
     if args.plots:
         paths = write_figures(run, args.plots, dpi=args.dpi, frames=args.frames)
@@ -278,7 +285,29 @@ def _demo_cnn(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
-    """Glassnet train --data NAME ..."""
-    exp = experiment_from_args(demos.EXPERIMENTS[check_dataset(args.data)], args)
-    _train_like(exp, args, out)
+    """Glassnet train --data NAME ... or --data FILE.csv --target COLUMN ..."""
+    if not is_table(args.data):
+        given = [
+            f"--{key}"
+            for key in ("target", "features", "categorical")
+            if getattr(args, key) is not None
+        ]
+        if given:
+            flag = given[0]
+            raise UsageError(
+                f"{flag} applies to a CSV file; {args.data} is a built-in data set "
+                "with its own targets."
+            )
+        exp = experiment_from_args(demos.EXPERIMENTS[check_dataset(args.data)], args)
+        _train_like(exp, args, out)
+        return 0
+    for flag in ("n_samples", "noise"):
+        if getattr(args, flag) is not None:
+            raise UsageError(
+                f"--{flag.replace('_', '-')} applies to generated data; {args.data} is "
+                "a CSV file (all its rows are used)."
+            )
+    table = read_table(args.data, args.target, args.categorical, args.features)
+    exp = experiment_from_args(table_experiment(table, args.data), args)
+    _train_like(exp, args, out, table_data(table, exp, args.data))
     return 0

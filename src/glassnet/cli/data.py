@@ -33,6 +33,7 @@ __all__ = [
     "model_and_data",
     "read_inputs",
     "scales",
+    "split_and_scale",
     "targets_for",
 ]
 
@@ -61,6 +62,10 @@ class Data:
     description: str
     x_scale: datasets.Standardizer | None = None
     y_scale: datasets.Standardizer | None = None
+    # a CSV file's column names and class labels (None for the built-in data)
+    features: tuple[str, ...] | None = None
+    target: str | None = None
+    labels: tuple[str, ...] | None = None
 
 
 def load_data(exp: demos.Experiment, data_dir: str | None = None) -> Data:
@@ -90,19 +95,35 @@ def load_data(exp: demos.Experiment, data_dir: str | None = None) -> Data:
         )
         raise UsageError(message) from None
     classes = 0 if name == "area" else int(y.max()) + 1
+    args = ", ".join(f"{k}={v}" for k, v in kwargs.items())
+    return split_and_scale(X, y, classes, exp, f"make_{name}({args})", "--n-samples")
+
+
+def split_and_scale(
+    X: Array,
+    y: Array,
+    classes: int,
+    exp: demos.Experiment,
+    description: str,
+    more: str = "rows",
+) -> Data:
+    """Split X, y as ``exp`` says (stratified for classes) and standardize if asked.
+
+    The statistics are those of the training part only; a regression's targets are
+    standardized too. ``more`` names what to give more of when a part is empty.
+    """
     try:
         X_tr, X_te, y_tr, y_te = datasets.train_test_split(
-            X, y, test_size=exp.test_size, seed=seed, stratify=classes > 0
+            X, y, test_size=exp.test_size, seed=exp.seed, stratify=classes > 0
         )
     except ValueError:
         raise UsageError(
             f"--test-size {exp.test_size:g} of {len(X)} samples leaves the training "
             "or the test part empty (or a class without samples); give more "
-            "--n-samples or another --test-size."
+            f"{more} or another --test-size."
         ) from None
-    args = ", ".join(f"{k}={v}" for k, v in kwargs.items())
     desc = (
-        f"make_{name}({args}); {exp.test_size:.0%} held out → {len(X_tr)} train, "
+        f"{description}; {exp.test_size:.0%} held out → {len(X_tr)} train, "
         f"{len(X_te)} test"
     )
     data = Data(X_tr, y_tr, X_te, y_te, classes, desc)
@@ -175,6 +196,36 @@ def model_and_data(
     name = args.data or (base.data if base else None)
     if name is None:
         raise UsageError(f"{args.model} does not say its data set; pass --data NAME.")
+    from glassnet.cli.tables import is_table  # tables builds on this module
+
+    if is_table(name):
+        exp, data = _table_of_model(args, name, base, meta)
+    else:
+        exp, data = _data_of_model(args, name, base, meta)
+    n_out, _ = targets_for(exp, data)
+    n_in = model.n_in
+    last = next(la for la in reversed(model.layers) if isinstance(la, Dense))
+    if n_in != data.X_test.shape[1] or last.n_out != n_out:
+        raise UsageError(
+            f"{args.model} maps {count(n_in or 0, 'input')} to "
+            f"{count(last.n_out, 'output')}; the {name} data with loss {exp.loss} "
+            f"need {count(data.X_test.shape[1], 'input')} and "
+            f"{count(n_out, 'output')}."
+        )
+    return model, exp, data
+
+
+def _data_of_model(
+    args: argparse.Namespace,
+    name: str,
+    base: demos.Experiment | None,
+    meta: dict[str, Any],
+) -> tuple[demos.Experiment, Data]:
+    """A built-in data set for a saved model, scaled as a file before issue 15 says.
+
+    A model saved since then holds its own Standardize (and Unstandardize): its
+    metadata has no scales, and it takes the data in their own units.
+    """
     check_dataset(name)
     if base is None or base.data != name:
         base = demos.EXPERIMENTS[name].replace(standardize=False)
@@ -195,17 +246,46 @@ def model_and_data(
             y_scale.transform(data.y_train),
             y_scale.transform(data.y_test),
         )
-    n_out, _ = targets_for(exp, data)
-    n_in = model.n_in
-    last = next(la for la in reversed(model.layers) if isinstance(la, Dense))
-    if n_in != data.X_test.shape[1] or last.n_out != n_out:
-        raise UsageError(
-            f"{args.model} maps {count(n_in or 0, 'input')} to "
-            f"{count(last.n_out, 'output')}; the {name} data with loss {exp.loss} "
-            f"need {count(data.X_test.shape[1], 'input')} and "
-            f"{count(n_out, 'output')}."
-        )
-    return model, exp, data
+    return exp, data
+
+
+def _table_of_model(
+    args: argparse.Namespace,
+    path: str,
+    base: demos.Experiment | None,
+    meta: dict[str, Any],
+) -> tuple[demos.Experiment, Data]:
+    """A CSV file for a saved model: split as in training, in its own units.
+
+    The target is the one the model was trained on (``--target`` overrides); class
+    labels get the ids they had in training, from the model's metadata.
+    """
+    from glassnet.cli.tables import read_table, table_data, table_experiment
+
+    if getattr(args, "n_samples", None) is not None:
+        raise UsageError("--n-samples applies to generated data, not to a CSV file.")
+    target = getattr(args, "target", None) or meta.get("target")
+    labels = meta.get("labels")
+    features = meta.get("features")
+    table = read_table(
+        path,
+        target,
+        None if labels is None else True,
+        None if features is None else list(features),
+    )
+    if labels is not None and table.classes is not None:
+        unknown = sorted(set(table.classes) - set(labels))
+        if unknown:
+            raise UsageError(
+                f"{path}: class labels {unknown} were not in the training data; the "
+                f"model knows {labels}."
+            )
+        ids = np.array([labels.index(c) for c in table.classes], dtype=np.int64)
+        table = table._replace(y=ids[table.y], classes=tuple(labels))
+    if base is None or base.data != path:
+        base = table_experiment(table, path)
+    exp = base.replace(seed=args.seed, test_size=args.test_size, standardize=False)
+    return exp, table_data(table, exp, path)
 
 
 def _csv_problem(path: Path) -> str | None:

@@ -219,8 +219,11 @@ def run_experiment(
     checkpoint_every: int | None = None,
     resume: bool = False,
     comm: Any = None,
+    data: Data | None = None,
 ) -> Run:
     """Load the data, build the model, train it and measure it; print as it goes.
+
+    ``data``, when given, is trained on instead of ``load_data(exp)`` (a CSV file).
 
     With ``frames`` > 0 and a classifier of 2-D points, a ``plots.LearningRecorder``
     records about that many pictures of the decision boundary during training (for
@@ -232,7 +235,7 @@ def run_experiment(
     back with a hint on how to resume. ``comm`` (an mpi4py communicator) trains
     data-parallel over its processes.
     """
-    data = load_data(exp, data_dir)
+    data = load_data(exp, data_dir) if data is None else data
     n_out, to_targets = targets_for(exp, data)
     check_combination(exp, data.classes, n_out)
     model = build_model(exp, data.X_train.shape[1], n_out)

@@ -10,6 +10,7 @@ import argparse
 from typing import Any
 
 from glassnet import __version__, demos
+from glassnet.cli.cmd_export import add_export_parser
 from glassnet.cli.cmd_playground import add_playground_parser
 from glassnet.cli.data import DATASETS
 from glassnet.cli.errors import UsageError
@@ -54,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
         "  glassnet train --data moons --layers 16,16 --epochs 50 "
         "--save m.safetensors\n"
         "  glassnet evaluate m.safetensors\n"
+        "  glassnet train --data my.csv --target label --save m.safetensors\n"
+        "  glassnet export m.safetensors --onnx m.onnx\n"
         "  glassnet gradcheck --layers 4,4 --activation tanh --loss bce\n"
         "  glassnet demo circles --plots figures/\n"
         "  glassnet plot descent --function rosenbrock\n"
@@ -102,11 +105,35 @@ def build_parser() -> argparse.ArgumentParser:
         "--activation relu --output sigmoid \\\n"
         "    --loss bce --optimizer adam --lr 0.01 "
         "--epochs 200 --batch-size 64 --seed 0 \\\n    --save model.safetensors\n"
-        "  glassnet train --data circles --arch net.json   # seed-A style layer list",
+        "  glassnet train --data circles --arch net.json   # seed-A style layer list\n"
+        "  glassnet train --data iris.csv --target species --save iris.safetensors\n"
+        "    (your own data: a CSV file with a header; text labels are classes, a\n"
+        "    numeric target a regression; the saved model standardizes its inputs)",
         formatter_class=fmt,
     )
     p.add_argument(
-        "--data", required=True, metavar="NAME", help=f"data set: {', '.join(DATASETS)}"
+        "--data",
+        required=True,
+        metavar="NAME|FILE",
+        help=f"data set: {', '.join(DATASETS)}, or a CSV file (with --target)",
+    )
+    p.add_argument(
+        "--target",
+        metavar="COLUMN",
+        help="CSV only: the column to predict, by header name or index from 0",
+    )
+    p.add_argument(
+        "--features",
+        metavar="COLUMN,COLUMN,…",
+        help="CSV only: the input columns (default: every column but the target)",
+    )
+    p.add_argument(
+        "--categorical",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="CSV only: the target holds class labels (default: when any target "
+        "cell is not a number; --categorical for numeric labels such as 0/1, "
+        "--no-categorical for a regression)",
     )
     add_training_options(p)
 
@@ -127,11 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
         "predict",
         help="predict with a saved model",
         description="Predict one line per input row: the class for a classifier "
-        "(--proba for its probabilities), the value for a regression model (in the "
-        "targets' units).",
+        "(--proba for its probabilities; the file's labels for a model trained on a "
+        "CSV file), the value for a regression model (in the targets' units).",
         epilog="example:\n  glassnet predict model.safetensors --input points.csv\n"
         "  (points.csv: comma-separated numbers, one sample per line, no header;\n"
-        "   or a .npy array of shape (m, n_in))",
+        "   or a .npy array of shape (m, n_in); for a model trained on a CSV file,\n"
+        "   a CSV file with a header, read by the feature columns' names)",
         formatter_class=fmt,
     )
     p.add_argument("model", help="a .safetensors file written by glassnet")
@@ -263,5 +291,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="number of samples m in the shapes (default: the letter m)",
     )
     p.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
+    add_export_parser(sub)
     add_playground_parser(sub)
     return parser

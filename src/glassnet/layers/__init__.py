@@ -18,6 +18,7 @@ from glassnet.layers.dropout import Dropout
 from glassnet.layers.normalization import BatchNorm1D, BatchNorm2D
 from glassnet.layers.pooling import AvgPool2D, Flatten, MaxPool2D
 from glassnet.layers.recurrent import LSTM, RNN
+from glassnet.layers.standardize import Standardize, Unstandardize
 
 __all__ = [
     "LSTM",
@@ -37,6 +38,8 @@ __all__ = [
     "ReLU",
     "Sigmoid",
     "Softmax",
+    "Standardize",
     "Tanh",
+    "Unstandardize",
     "as_float_array",
 ]
