@@ -510,3 +510,29 @@ def test_batchnorm1d_docstring_formulas_are_what_the_code_computes():
     )
     np.testing.assert_allclose(dX, expected)
     np.testing.assert_allclose(bn.running_var, (1 - p) * rv0 + p * var * m / (m - 1))
+
+
+def test_a_divergence_restores_the_running_statistics_of_the_epoch_start():
+    # a NaN weight poisons the next batch's statistics; the divergence restores θ and
+    # the buffers to the epoch's start, so the model is usable again
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(32, 3)), rng.integers(0, 2, 32)
+    bn = gn.BatchNorm1D(4)
+    model = gn.Sequential([gn.Dense(3, 4, rng=1), bn, gn.ReLU(), gn.Dense(4, 2, rng=2),
+                           gn.Softmax()])  # fmt: skip
+    model.fit(X, y, loss=gn.CrossEntropy(), optimizer=gn.SGD(0.1), epochs=1,
+              batch_size=8, verbose=0)  # fmt: skip
+    start = {k: v.copy() for k, v in bn.buffers.items()}
+    theta = model.theta.copy()
+
+    class Poison(gn.callbacks.Callback):
+        def on_step_end(self, step, model, logs):
+            if step == 2:  # after the second step of this fit
+                model.layers[0].params["W"][0, 0] = np.nan
+
+    with pytest.raises(gn.DivergenceError):
+        model.fit(X, y, loss=gn.CrossEntropy(), optimizer=gn.SGD(0.1), epochs=1,
+                  batch_size=8, verbose=0, callbacks=[Poison()])  # fmt: skip
+    for key, value in bn.buffers.items():
+        np.testing.assert_array_equal(value, start[key], err_msg=key)
+    np.testing.assert_array_equal(model.theta, theta)

@@ -221,6 +221,7 @@ class Run:
         order: this epoch's sample order (None: batches taken in place).
         loss_sum, correct: Σ batch loss × batch size and Σ correct over this epoch.
         epoch_start: θ at the start of this epoch (what a divergence restores).
+        epoch_buffers: each layer buffer with its values at the epoch's start.
         history: the History so far.
         stop: set by a callback to end training after this epoch.
         interrupted: the signal (Ctrl-C, SIGTERM) received during the step, if any.
@@ -248,6 +249,8 @@ class Run:
     loss_sum: float = 0.0
     correct: float = 0.0
     epoch_start: Array | None = None
+    # (buffer, its values at the epoch's start): BatchNorm's running statistics
+    epoch_buffers: list[tuple[Array, Array]] = field(default_factory=list)
     history: History = field(default_factory=History)
     stop: bool = False
     interrupted: int | None = None
@@ -279,6 +282,11 @@ class Run:
         self.order = self.rng.permutation(self.m) if shuffled else None
         self.loss_sum = self.correct = 0.0
         self.epoch_start = self.model.theta.copy()
+        self.epoch_buffers = [
+            (value, value.copy())
+            for layer in self.model.layers
+            for value in layer.buffers.values()
+        ]
 
     def batches(self) -> Iterator[tuple[Array, Array]]:
         """The epoch's remaining mini-batches, in ``order`` (None: in place).
@@ -372,9 +380,11 @@ class Run:
         return "; ".join([where, *(note for note in notes if note)])
 
     def diverged(self, what: str) -> NoReturn:
-        """Restore θ of the epoch's start and raise DivergenceError saying ``what``."""
+        """Restore θ (and buffers) of the epoch's start; raise DivergenceError."""
         if self.epoch_start is not None:
             self.model.theta[...] = self.epoch_start
+        for value, start in self.epoch_buffers:  # a NaN batch poisons running stats
+            value[...] = start
         lr = getattr(self.optimizer, "lr", "?")
         raise DivergenceError(
             f"training diverged: {what} at step {self.step + 1} (epoch {self.epoch}). "
