@@ -20,5 +20,6 @@ def test_benchmark_writes_a_table_of_every_measurement(tmp_path, capsys):
     assert "inf" not in table  # every edit was seen in a frame
     # CPU per frame: the session's thread, and the workers' and process's per tab row
     assert "ms thread" in table
-    assert table.count("ms worker") == 2 and table.count("ms process") == 2
+    assert table.count("ms worker") == 2
+    assert table.count("ms process") == 2
     assert table == capsys.readouterr().out
