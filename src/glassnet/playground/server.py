@@ -6,6 +6,13 @@ commands from a queue, trains while playing, and posts frames (JSON built in the
 thread) to the socket's sender; one frame at a most is in flight, so a slow tab
 slows its own training instead of piling up frames. A closed tab stops its thread.
 
+The workers of an app take turns to compute frames (one lock, ``turn``). A frame is
+thousands of small NumPy calls, each of which lets go of the GIL and takes it back;
+with five threads waiting for it, it changes hands at nearly every call (the GIL's
+"convoy"), and a frame cost 1.5–2× the CPU time it costs one tab alone. Taking turns
+loses nothing, as the GIL lets only one thread compute at a time anyway: the others
+sleep on the lock instead of fighting for the GIL.
+
 Security: the server answers only requests whose Host is one of ``allowed_hosts``
 (127.0.0.1 and localhost by default, against DNS rebinding), and a WebSocket only
 when its Origin is the page's own origin, so a web page elsewhere cannot drive a
@@ -74,6 +81,8 @@ class Worker(threading.Thread):
             a check is slow next to the frames, so that checks take about 5 % of
             the thread's CPU time).
         on_exit: called with the worker when its thread ends.
+        turn: held while a frame is computed; the workers of an app share one, so
+            that they take turns (None: a lock of this worker's own).
     """
 
     def __init__(
@@ -83,6 +92,7 @@ class Worker(threading.Thread):
         max_fps: float | None = 30.0,
         gradcheck_every: float = 1.0,
         on_exit: Callable[[Worker], None] | None = None,
+        turn: threading.Lock | None = None,
     ) -> None:
         super().__init__(daemon=True, name="glassnet-playground")
         self.on_exit = on_exit
@@ -92,6 +102,10 @@ class Worker(threading.Thread):
         self._credit = threading.Semaphore(1)
         self.min_interval = 0.0 if not max_fps else 1.0 / max_fps
         self.gradcheck_every = gradcheck_every
+        self.turn = turn if turn is not None else threading.Lock()
+        self._last_check = -float("inf")  # when the last live check began (wall)
+        self._last_check_cpu = 0.0  # … and this thread's CPU time then
+        self._check_cpu = 0.0  # the CPU time it took
         self.playing = False
         self.frames = 0
 
@@ -121,7 +135,6 @@ class Worker(threading.Thread):
         session = Session()
         self._send(session.describe())
         dirty, last_frame = True, 0.0
-        last_check, last_check_cpu, check_cpu = -float("inf"), 0.0, 0.0
         while not self.stopped.is_set():
             wait = 0.0 if (self.playing or dirty) else 0.1
             for cmd in self._drain(wait):
@@ -143,31 +156,38 @@ class Worker(threading.Thread):
             if not self._credit.acquire(timeout=0.05):
                 continue  # the last frame is still on its way; read commands
             try:
-                if train:
-                    session.advance(session.frame_steps())
-                now = time.perf_counter()
-                frame = session.frame()
-                # a live check comes at most every gradcheck_every seconds, and
-                # while playing takes at most ~5 % of this thread's CPU time (CPU,
-                # not wall time: five tabs sharing the cores each check less often;
-                # a check costs about 150 µs a parameter)
-                cpu = time.thread_time()
-                check = now - last_check >= self.gradcheck_every and (
-                    not self.playing or cpu - last_check_cpu >= 20 * check_cpu
-                )
-                if check:
-                    frame["gradcheck"] = session.gradcheck()
-                    check_cpu = time.thread_time() - cpu
+                with self.turn:
+                    last_frame = time.perf_counter()
+                    frame = self._frame(session, train)
                 self._send(frame, frame=True)
             except Exception as exc:
                 self._credit.release()
                 self._error(f"internal error: {type(exc).__name__}: {exc}")
                 self.playing = False
                 continue
-            if check:
-                last_check, last_check_cpu = now, cpu
-            last_frame, dirty = now, False
+            dirty = False
             self.frames += 1
+
+    def _frame(self, session: Session, train: bool) -> dict[str, Any]:
+        """A frame's steps (when training) and the frame, with a check when due.
+
+        A live check comes at most every ``gradcheck_every`` seconds, and while
+        playing takes at most ~5 % of this thread's CPU time. CPU time, not wall
+        time: when five tabs share the cores each one's frames take longer, and
+        checks by the clock would take a larger share of its work.
+        """
+        if train:
+            session.advance(session.frame_steps())
+        frame = session.frame()
+        now, cpu = time.perf_counter(), time.thread_time()
+        due = now - self._last_check >= self.gradcheck_every and (
+            not self.playing or cpu - self._last_check_cpu >= 20 * self._check_cpu
+        )
+        if due:
+            frame["gradcheck"] = session.gradcheck()
+            self._last_check, self._last_check_cpu = now, cpu
+            self._check_cpu = time.thread_time() - cpu
+        return frame
 
     def _drain(self, wait: float) -> Iterable[dict[str, Any]]:
         out = []
@@ -286,7 +306,7 @@ def create_app(
         gradcheck_every: seconds between the live gradient checks of a tab.
 
     The app's ``state.workers`` is the set of running training threads (one per
-    open tab).
+    open tab), and ``state.turn`` the lock they take turns with.
     """
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
@@ -319,6 +339,7 @@ def create_app(
             max_fps=max_fps,
             gradcheck_every=gradcheck_every,
             on_exit=app.state.workers.discard,
+            turn=app.state.turn,
         )
         app.state.workers.add(worker)
         worker.start()
@@ -364,5 +385,6 @@ def create_app(
         ],
     )
     app.state.workers = set()
+    app.state.turn = threading.Lock()  # the workers take turns computing frames
     app.state.max_message = MAX_MESSAGE
     return app
