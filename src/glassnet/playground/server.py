@@ -6,13 +6,6 @@ commands from a queue, trains while playing, and posts frames (JSON built in the
 thread) to the socket's sender; one frame at a most is in flight, so a slow tab
 slows its own training instead of piling up frames. A closed tab stops its thread.
 
-The workers of an app take turns to compute frames (one lock, ``turn``). A frame is
-thousands of small NumPy calls, each of which lets go of the GIL and takes it back;
-with five threads waiting for it, it changes hands at nearly every call (the GIL's
-"convoy"), and a frame cost 1.5–2× the CPU time it costs one tab alone. Taking turns
-loses nothing, as the GIL lets only one thread compute at a time anyway: the others
-sleep on the lock instead of fighting for the GIL.
-
 Security: the server answers only requests whose Host is one of ``allowed_hosts``
 (127.0.0.1 and localhost by default, against DNS rebinding), and a WebSocket only
 when its Origin is the page's own origin, so a web page elsewhere cannot drive a
@@ -81,8 +74,6 @@ class Worker(threading.Thread):
             a check is slow next to the frames, so that checks take about 5 % of
             the thread's CPU time).
         on_exit: called with the worker when its thread ends.
-        turn: held while a frame is computed; the workers of an app share one, so
-            that they take turns (None: a lock of this worker's own).
     """
 
     def __init__(
@@ -92,7 +83,6 @@ class Worker(threading.Thread):
         max_fps: float | None = 30.0,
         gradcheck_every: float = 1.0,
         on_exit: Callable[[Worker], None] | None = None,
-        turn: threading.Lock | None = None,
     ) -> None:
         super().__init__(daemon=True, name="glassnet-playground")
         self.on_exit = on_exit
@@ -102,7 +92,6 @@ class Worker(threading.Thread):
         self._credit = threading.Semaphore(1)
         self.min_interval = 0.0 if not max_fps else 1.0 / max_fps
         self.gradcheck_every = gradcheck_every
-        self.turn = turn if turn is not None else threading.Lock()
         self._last_check = -float("inf")  # when the last live check began (wall)
         self._last_check_cpu = 0.0  # … and this thread's CPU time then
         self._check_cpu = 0.0  # the CPU time it took
@@ -156,9 +145,8 @@ class Worker(threading.Thread):
             if not self._credit.acquire(timeout=0.05):
                 continue  # the last frame is still on its way; read commands
             try:
-                with self.turn:
-                    last_frame = time.perf_counter()
-                    frame = self._frame(session, train)
+                last_frame = time.perf_counter()
+                frame = self._frame(session, train)
                 self._send(frame, frame=True)
             except Exception as exc:
                 self._credit.release()
@@ -306,7 +294,7 @@ def create_app(
         gradcheck_every: seconds between the live gradient checks of a tab.
 
     The app's ``state.workers`` is the set of running training threads (one per
-    open tab), and ``state.turn`` the lock they take turns with.
+    open tab).
     """
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
@@ -339,7 +327,6 @@ def create_app(
             max_fps=max_fps,
             gradcheck_every=gradcheck_every,
             on_exit=app.state.workers.discard,
-            turn=app.state.turn,
         )
         app.state.workers.add(worker)
         worker.start()
@@ -385,6 +372,5 @@ def create_app(
         ],
     )
     app.state.workers = set()
-    app.state.turn = threading.Lock()  # the workers take turns computing frames
     app.state.max_message = MAX_MESSAGE
     return app
