@@ -18,4 +18,8 @@ def test_benchmark_writes_a_table_of_every_measurement(tmp_path, capsys):
     for row in ("session alone", "1 tab", "2 tabs at once", "weight edit"):
         assert row in table
     assert "inf" not in table  # every edit was seen in a frame
+    # CPU per frame: the session's thread, and the workers' and process's per tab row
+    assert "ms thread" in table
+    assert table.count("ms worker") == 2
+    assert table.count("ms process") == 2
     assert table == capsys.readouterr().out

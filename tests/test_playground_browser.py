@@ -48,10 +48,12 @@ FIGURE = REPO / "docs" / "figures" / "playground.png"
 
 
 @pytest.fixture(scope="module")
-def url():
+def served():
+    """(the page's URL, the app) of a real server in this process."""
     sock = socket.create_server(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(), log_level="warning")
+    app = create_app()
+    config = uvicorn.Config(app, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, daemon=True
@@ -60,9 +62,14 @@ def url():
     deadline = time.time() + 20
     while not server.started and time.time() < deadline:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
+    yield f"http://127.0.0.1:{port}/", app
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def url(served):
+    return served[0]
 
 
 @pytest.fixture(scope="module")
@@ -249,3 +256,24 @@ def test_hover_and_edit_a_weight_click_a_point_upload_points(page, url):
         what="the uploaded data",
     )
     assert pg.evaluate("st.train.length + st.test.length") == 8
+
+
+def test_closing_a_playing_tab_stops_its_training_thread(browser, served):
+    url, app = served
+    before = set(app.state.workers)
+    pg = browser.new_page()
+    pg.goto(url)
+    pg.get_by_test_id("play").click()
+    wait_for(lambda: number(pg, "epoch") >= 2, what="training")
+    (worker,) = set(app.state.workers) - before
+    assert worker.is_alive()
+    pg.close()  # the tab goes away mid-training, as when its window is closed
+    wait_for(lambda: not worker.is_alive(), timeout=10, what="the thread to end")
+    assert worker not in app.state.workers
+
+
+def test_the_gradient_norm_axis_is_labelled_at_powers_of_ten(page, url):
+    pg = page
+    pg.goto(url)
+    labels = pg.evaluate("[-3, -2, -1, 0, 1, 2, 3].map(powerLabel)")
+    assert labels == ["1e-3", "0.01", "0.1", "1", "10", "100", "1e3"]

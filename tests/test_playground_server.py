@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 
 import numpy as np
@@ -17,7 +18,7 @@ from starlette.websockets import WebSocketDisconnect
 
 import glassnet as gn
 from glassnet.playground.protocol import MAX_MESSAGE, ProtocolError, parse
-from glassnet.playground.server import STATIC, create_app
+from glassnet.playground.server import STATIC, Worker, create_app
 
 ORIGIN = {"origin": "http://testserver"}
 
@@ -236,3 +237,54 @@ def test_five_tabs_train_at_once(app, client):
 def test_deeply_nested_json_is_an_error_not_a_crash():
     with pytest.raises(ProtocolError, match="not JSON"):
         parse("[" * 100_000 + "]" * 100_000)
+
+
+def _worker_frames(commands, n, delay=0.0, then=None, **kwargs):
+    """The first n frames of a Worker given commands; each takes ``delay`` to send.
+
+    ``then`` is a command sent after each frame (none when None).
+    """
+    frames: list[dict] = []
+    done = threading.Event()
+
+    def post(text, frame):
+        if frame and not done.is_set():
+            frames.append(json.loads(text))
+            time.sleep(delay)  # a slow socket, or cores shared with other tabs
+            if len(frames) == n:
+                done.set()
+            elif then is not None:
+                worker.commands.put(then)
+            worker.frame_sent()
+
+    worker = Worker(post, max_fps=None, **kwargs)
+    for cmd in commands:
+        worker.commands.put(cmd)
+    worker.start()
+    try:
+        assert done.wait(30), f"only {len(frames)} frames"
+    finally:
+        worker.stop()
+        worker.join(5)
+    return frames
+
+
+def test_live_gradient_checks_take_a_small_share_of_the_cpu_not_of_wall_time():
+    # frames slow in wall time (0.05 s each) but cheap in CPU: a check costs as
+    # much CPU as ~6 frames (418 passes on 8 samples against 50 on 10 and the
+    # heatmaps) and is due after 20 times its CPU time, ~120 frames; counted in wall
+    # time (20 × 30–80 ms) it would come every 12–32 frames
+    config = {"layers": [8, 8, 8], "n_samples": 1000}
+    commands = [{"type": "config", "config": config}, {"type": "play"}]
+    frames = _worker_frames(commands, 40, delay=0.05, gradcheck_every=0.0)
+    checked = [i for i, f in enumerate(frames) if "gradcheck" in f]
+    assert checked == [0]
+    assert frames[0]["gradcheck"]["max_error"] < 1e-4
+
+
+def test_gradient_checks_come_with_every_step_while_paused():
+    frames = _worker_frames([], 4, then={"type": "step"}, gradcheck_every=0.0)
+    steps = [f["step"] for f in frames]
+    assert steps[0] == 0
+    assert steps == sorted(set(steps))  # a frame after each step
+    assert all("gradcheck" in f for f in frames)

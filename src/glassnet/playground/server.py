@@ -70,8 +70,9 @@ class Worker(threading.Thread):
         post: called from this thread with (JSON text, is_frame); must be
             thread-safe. After a frame, the thread waits for ``frame_sent()``.
         max_fps: frames per second while playing, at most (None: no limit).
-        gradcheck_every: the least seconds between live gradient checks (more for
-            a big network, so that checks take about 5 % of the time).
+        gradcheck_every: the least seconds between live gradient checks (more when
+            a check is slow next to the frames, so that checks take about 5 % of
+            the thread's CPU time).
         on_exit: called with the worker when its thread ends.
     """
 
@@ -91,6 +92,9 @@ class Worker(threading.Thread):
         self._credit = threading.Semaphore(1)
         self.min_interval = 0.0 if not max_fps else 1.0 / max_fps
         self.gradcheck_every = gradcheck_every
+        self._last_check = -float("inf")  # when the last live check began (wall)
+        self._last_check_cpu = 0.0  # … and this thread's CPU time then
+        self._check_cpu = 0.0  # the CPU time it took
         self.playing = False
         self.frames = 0
 
@@ -119,7 +123,7 @@ class Worker(threading.Thread):
     def _loop(self) -> None:
         session = Session()
         self._send(session.describe())
-        dirty, last_frame, last_check, check_cost = True, 0.0, 0.0, 0.0
+        dirty, last_frame = True, 0.0
         while not self.stopped.is_set():
             wait = 0.0 if (self.playing or dirty) else 0.1
             for cmd in self._drain(wait):
@@ -141,27 +145,37 @@ class Worker(threading.Thread):
             if not self._credit.acquire(timeout=0.05):
                 continue  # the last frame is still on its way; read commands
             try:
-                if train:
-                    session.advance(session.frame_steps())
-                now = time.perf_counter()
-                frame = session.frame()
-                # live checks take at most ~5 % of the time: a big network's check
-                # (0.3 ms a parameter) comes less often
-                check = now - last_check >= max(self.gradcheck_every, 20 * check_cost)
-                if check:
-                    t = time.perf_counter()
-                    frame["gradcheck"] = session.gradcheck()
-                    check_cost = time.perf_counter() - t
+                last_frame = time.perf_counter()
+                frame = self._frame(session, train)
                 self._send(frame, frame=True)
             except Exception as exc:
                 self._credit.release()
                 self._error(f"internal error: {type(exc).__name__}: {exc}")
                 self.playing = False
                 continue
-            if check:
-                last_check = now
-            last_frame, dirty = now, False
+            dirty = False
             self.frames += 1
+
+    def _frame(self, session: Session, train: bool) -> dict[str, Any]:
+        """A frame's steps (when training) and the frame, with a check when due.
+
+        A live check comes at most every ``gradcheck_every`` seconds, and while
+        playing takes at most ~5 % of this thread's CPU time. CPU time, not wall
+        time: when five tabs share the cores each one's frames take longer, and
+        checks by the clock would take a larger share of its work.
+        """
+        if train:
+            session.advance(session.frame_steps())
+        frame = session.frame()
+        now, cpu = time.perf_counter(), time.thread_time()
+        due = now - self._last_check >= self.gradcheck_every and (
+            not self.playing or cpu - self._last_check_cpu >= 20 * self._check_cpu
+        )
+        if due:
+            frame["gradcheck"] = session.gradcheck()
+            self._last_check, self._last_check_cpu = now, cpu
+            self._check_cpu = time.thread_time() - cpu
+        return frame
 
     def _drain(self, wait: float) -> Iterable[dict[str, Any]]:
         out = []

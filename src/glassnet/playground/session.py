@@ -109,7 +109,7 @@ class Session:
         )
         self.optimizer = make_optimizer(c["optimizer"], c["learning_rate"])
         self.order_rng = np.random.default_rng(c["seed"] + 1)
-        self.order = self.order_rng.permutation(len(self.y_train))
+        self._new_order()
         self.pos = 0
         self.epoch = 0
         self.step = 0
@@ -125,6 +125,22 @@ class Session:
         self.X_test = features(self.points_test, names)
         self.Y_train = self._targets(self.y_train)
         self.Y_test = self._targets(self.y_test)
+        self._ordered: tuple[Array, Array] | None = None  # made again when needed
+
+    def _new_order(self) -> None:
+        """Draw the epoch's order of the training points."""
+        self.order = self.order_rng.permutation(len(self.y_train))
+        self._ordered = None
+
+    def _batches(self) -> tuple[Array, Array]:
+        """X and Y of the training points in the epoch's order.
+
+        Each batch is then a slice (a view) instead of a gather of its rows: one
+        gather per epoch instead of one per step.
+        """
+        if self._ordered is None:
+            self._ordered = (self.X_train[self.order], self.Y_train[self.order])
+        return self._ordered
 
     def _targets(self, y: Array) -> Array:
         return y if self.task == "multiclass" else y.astype(np.float32).reshape(-1, 1)
@@ -234,18 +250,17 @@ class Session:
         c = self.config
         for _ in range(steps):
             B = c["batch_size"]
-            idx = self.order[self.pos : self.pos + B]
+            batch = slice(self.pos, self.pos + B)
+            X, Y = self._batches()
+            self.last_batch = self.order[batch]
             self.pos += B
-            self.last_batch = idx
-            self.model.loss_and_gradients(
-                self.X_train[idx], self.Y_train[idx], self.loss
-            )
+            self.model.loss_and_gradients(X[batch], Y[batch], self.loss)
             penalize(self.model, c["regularization"], c["reg_rate"])
             self.optimizer.step(self.model)
             self.step += 1
             if self.pos >= len(self.order):
                 self.epoch += 1
-                self.order = self.order_rng.permutation(len(self.y_train))
+                self._new_order()
                 self.pos = 0
 
     def frame_steps(self) -> int:

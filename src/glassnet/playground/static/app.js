@@ -439,6 +439,8 @@ function drawCurve() {
     g.strokeStyle = colour; g.lineWidth = 1.5; g.stroke();
   }
 }
+// a power of ten as an axis label: 1e-3, 0.01, 0.1, 1, 10, 100, 1e3
+function powerLabel(k) { return Math.abs(k) <= 2 ? String(10 ** k) : `1e${k}`; }
 function drawNorms() {
   const c = $("grad-norms"), g = c.getContext("2d");
   g.clearRect(0, 0, c.width, c.height);
@@ -446,21 +448,35 @@ function drawNorms() {
   if (h.length < 2) return;
   const logs = h.map((row) => row.map((v) => Math.log10(Math.max(v ?? 1e-12, 1e-12))));
   const flat = logs.flat();
-  const lo = Math.min(...flat), hi = Math.max(...flat) + 1e-9;
+  // the axis runs between whole powers of ten, labelled at each (every other one
+  // when there are many); the legend has its own column right of the plot
+  const lo = Math.floor(Math.min(...flat)), hi = Math.max(lo + 1, Math.ceil(Math.max(...flat)));
+  const left = 34, right = c.width - 58, top = 6, bottom = c.height - 6;
+  const yOf = (v) => bottom - ((v - lo) / (hi - lo)) * (bottom - top);
+  g.font = "10px sans-serif"; g.textBaseline = "middle";
+  const every = hi - lo > 6 ? 2 : 1;
+  for (let k = lo; k <= hi; k += every) {
+    const y = yOf(k);
+    g.strokeStyle = "#eee"; g.lineWidth = 1;
+    g.beginPath(); g.moveTo(left, y); g.lineTo(right, y); g.stroke();
+    g.fillStyle = "#777"; g.textAlign = "right"; g.fillText(powerLabel(k), left - 4, y);
+  }
   const layers = h[0].length;
   for (let l = 0; l < layers; l++) {
     g.beginPath();
     logs.forEach((row, i) => {
-      const x = (i / (h.length - 1)) * c.width, y = c.height - 4 - ((row[l] - lo) / (hi - lo)) * (c.height - 8);
+      const x = left + (i / (h.length - 1)) * (right - left), y = yOf(row[l]);
       i ? g.lineTo(x, y) : g.moveTo(x, y);
     });
     g.strokeStyle = css(PALETTE[l % PALETTE.length]); g.lineWidth = 1.2; g.stroke();
   }
-  g.fillStyle = "#777"; g.font = "10px sans-serif";
-  g.fillText(`10^${hi.toFixed(1)}`, 2, 10); g.fillText(`10^${lo.toFixed(1)}`, 2, c.height - 2);
+  const row = Math.min(12, (bottom - top) / layers);
+  g.textAlign = "left";
   for (let l = 0; l < layers; l++) {
+    const y = top + row * (l + 0.5);
     g.fillStyle = css(PALETTE[l % PALETTE.length]);
-    g.fillText(`layer ${l + 1}`, c.width - 50, 10 + 11 * l);
+    g.fillRect(right + 8, y - 1, 10, 2);
+    g.fillText(`layer ${l + 1}`, right + 22, y);
   }
 }
 function drawConfusion(cm) {
