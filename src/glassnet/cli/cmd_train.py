@@ -223,6 +223,10 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
         from glassnet.cli.cmd_overfitting import cmd_overfitting
 
         return cmd_overfitting(args, out)
+    if args.name == "rnn":
+        from glassnet.cli.cmd_rnn import cmd_rnn
+
+        return cmd_rnn(args, out)
     if args.name in NARRATED_OPTIONS:
         _refuse_unused_options(args)
         return (
