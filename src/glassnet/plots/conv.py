@@ -9,6 +9,8 @@ it, until the network flattens it.
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,9 +19,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from glassnet.layers import Conv2D
 from glassnet.model import Sequential
-from glassnet.plots._common import new_figure
+from glassnet.plots._common import new_figure, save
 
-__all__ = ["conv_kernels", "feature_maps"]
+__all__ = ["conv_kernels", "feature_maps", "write_conv_figures"]
 
 Array = NDArray[Any]
 
@@ -127,3 +129,28 @@ def feature_maps(
         title or f"One image through the network (first {cols} channels per row)"
     )
     return fig
+
+
+def write_conv_figures(
+    model: Sequential,
+    image: ArrayLike,
+    folder: str | os.PathLike[str],
+    *,
+    dpi: float = 100,
+) -> list[Path]:
+    """Write ``kernels.png`` and ``feature_maps.png`` of ``model`` into ``folder``.
+
+    Args:
+        model: a trained Sequential with a Conv2D.
+        image: the image whose feature maps are drawn, (C, H, W) or (H, W).
+        folder: where the files go (created if missing).
+        dpi: their resolution.
+
+    Returns:
+        The paths written.
+    """
+    folder = Path(folder)
+    return [
+        save(conv_kernels(model), folder / "kernels.png", dpi=dpi),
+        save(feature_maps(model, image), folder / "feature_maps.png", dpi=dpi),
+    ]
