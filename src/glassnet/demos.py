@@ -487,7 +487,7 @@ def cnn(
         "epoch included)",
         file=out,
     )
-    result = {
+    result: dict[str, Any] = {
         "model": model,
         "test_accuracy": test["accuracy"],
         "test_loss": test["loss"],
