@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -30,6 +31,7 @@ from glassnet.layers import LSTM, RNN, Dense
 from glassnet.losses import MSE
 from glassnet.model import Sequential
 from glassnet.optimizers import Adam
+from glassnet.threads import blas_controller
 
 if TYPE_CHECKING:
     from glassnet.run import History
@@ -156,6 +158,29 @@ def memory(
     Returns:
         One SequenceRun per (length, cell), lengths outer.
     """
+    # one BLAS thread: the products of a step are tiny ((m, h) @ (h, 4h)), and on a
+    # busy machine two threads waiting on each other made an epoch 6× slower
+    blas = blas_controller()
+    with nullcontext() if blas is None else blas.limit(limits=1):
+        return _train_all(
+            lengths, cells, n_train, n_test, epochs, n_hidden, lr, batch_size, seed,
+            out,
+        )  # fmt: skip
+
+
+def _train_all(
+    lengths: Sequence[int],
+    cells: Sequence[str],
+    n_train: int,
+    n_test: int,
+    epochs: int,
+    n_hidden: int,
+    lr: float,
+    batch_size: int,
+    seed: int,
+    out: TextIO | None,
+) -> list[SequenceRun]:
+    """The loop of ``memory``, which documents the arguments."""
     runs = []
     for k, T in enumerate(lengths):
         rng = np.random.default_rng([seed, k])
