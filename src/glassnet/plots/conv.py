@@ -111,7 +111,7 @@ def feature_maps(
         A = layer.forward(A, training=False)
         if A.ndim != 4:
             break
-        stages.append((repr(layer), A[0]))
+        stages.append((type(layer).__name__, A[0]))  # the repr is too long a label
     cols = max(1, min(int(channels), max(s.shape[0] for _, s in stages)))
     fig = new_figure(1.05 * cols + 0.4, 1.15 * len(stages) + 0.5)
     grid = fig.add_gridspec(len(stages), cols)
