@@ -24,9 +24,15 @@ def test_sequence_model_puts_the_cell_before_a_dense_head():
         sequence_model("gru", 7)
 
 
-def test_memory_runs_each_cell_per_length_and_prints_one_row_each():
+@pytest.fixture(scope="module")
+def tiny():
+    """Runs of both cells on T = 4 and 6, and the table they printed."""
     out = stdio.StringIO()
-    runs = memory(lengths=(4, 6), out=out, **TINY)
+    return memory(lengths=(4, 6), out=out, **TINY), out.getvalue()
+
+
+def test_memory_runs_each_cell_per_length_and_prints_one_row_each(tiny):
+    runs, text = tiny
     assert [(r.length, r.cell) for r in runs] == [
         (4, "rnn"), (4, "lstm"), (6, "rnn"), (6, "lstm")
     ]  # fmt: skip
@@ -38,7 +44,7 @@ def test_memory_runs_each_cell_per_length_and_prints_one_row_each():
     # one length's runs share the data, so its baseline
     assert runs[0].baseline_loss == runs[1].baseline_loss
     assert runs[0].baseline_loss != runs[2].baseline_loss
-    lines = out.getvalue().splitlines()
+    lines = text.splitlines()
     assert f"|ŷ − y| < {TOLERANCE:g}" in lines[0]
     assert [line.split()[:2] for line in lines[2:]] == [
         ["4", "rnn"], ["4", "lstm"], ["6", "rnn"], ["6", "lstm"]
@@ -60,19 +66,19 @@ def test_memory_is_deterministic_for_a_seed_and_changes_with_it():
     assert [r.test_loss for r in a] != [r.test_loss for r in c]
 
 
-def test_hidden_states_figure_draws_every_step_of_each_model(tmp_path):
+def test_hidden_states_figure_draws_every_step_of_each_model(tiny, tmp_path):
     from glassnet.datasets import make_adding
     from glassnet.plots import save
     from glassnet.plots.recurrent import hidden_states
 
-    runs = memory(lengths=(8,), **TINY)
-    X, _ = make_adding(1, 8, seed=0)
+    runs = tiny[0][2:]  # T = 6
+    X, _ = make_adding(1, 6, seed=0)
     fig = hidden_states({r.cell: r.model for r in runs}, X[0])
     heatmaps = [ax for ax in fig.axes if ax.images]
     assert len(heatmaps) == 2  # RNN and LSTM side by side
     for ax, r in zip(heatmaps, runs, strict=True):
         H = ax.images[0].get_array()
-        assert H.shape == (4, 8)  # units × time steps
+        assert H.shape == (4, 6)  # units × time steps
         # the picture is the layer's h_t, not something else of that shape
         layer = r.model.layers[0]
         layer.return_sequences = True
@@ -96,10 +102,10 @@ def test_hidden_states_refuses_a_model_without_a_recurrent_first_layer():
         hidden_states({"x": sequence_model("rnn", 3)}, np.zeros((1, 3, 2)))
 
 
-def test_memory_curves_have_one_panel_per_length_and_a_curve_per_cell():
+def test_memory_curves_have_one_panel_per_length_and_a_curve_per_cell(tiny):
     from glassnet.plots.recurrent import memory_curves
 
-    runs = memory(lengths=(4, 6), **TINY)
+    runs = tiny[0]
     fig = memory_curves(runs)
     assert [ax.get_title() for ax in fig.axes] == ["T = 4", "T = 6"]
     first = fig.axes[0]
