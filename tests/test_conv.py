@@ -443,7 +443,7 @@ def test_demo_cnn_refuses_the_mlp_options_in_one_line(capsys):
     assert main(["demo", "cnn", "--layers", "8", "--plots", "figs"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
-    assert "demo cnn does not take --layers, --plots; it takes --epochs" in err
+    assert "demo cnn does not take --layers; it takes --epochs" in err
 
 
 def test_the_demo_network_is_lenet_like_and_takes_mnist_images():

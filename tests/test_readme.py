@@ -51,3 +51,13 @@ def test_ci_runs_the_test_command_the_readme_shows():
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert ci.rstrip().splitlines()[-1] == "python3 -m pytest"
     assert 'python3 -m pip install -e ".[test]" && glassnet demo circles' in README
+
+
+def test_every_figure_the_readme_shows_is_committed_and_a_png_is_a_png():
+    shown = re.findall(r"\]\((docs/figures/[^)]+)\)", README)
+    assert "docs/figures/rnn_hidden_states.png" in shown  # issue 12's gallery
+    for name in shown:
+        path = REPO / name
+        assert path.is_file(), name
+        if path.suffix == ".png":
+            assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name

@@ -407,6 +407,8 @@ def cnn(
     data_dir: str | None = None,
     verbose: int = 1,
     subset: int | None = None,
+    plots: str | None = None,
+    dpi: float = 100,
 ) -> dict[str, Any]:
     """Train ``cnn_model`` on MNIST with Adam (lr × 0.6 after each epoch) and report.
 
@@ -425,9 +427,13 @@ def cnn(
         verbose: fit's progress bar (1) or nothing (0).
         subset: train and test on the first ``subset`` images of each set only (a
             quick look, or a test); None uses them all.
+        plots: a folder for the figures of the trained network (its first kernels,
+            the first test digit's feature maps); None draws none.
+        dpi: the figures' resolution.
 
     Returns:
-        {"model", "test_accuracy", "test_loss", "seconds", "history"}.
+        {"model", "test_accuracy", "test_loss", "seconds", "history"}, and
+        "figures" (the paths written) with ``plots``.
     """
     import time
 
@@ -481,10 +487,17 @@ def cnn(
         "epoch included)",
         file=out,
     )
-    return {
+    result: dict[str, Any] = {
         "model": model,
         "test_accuracy": test["accuracy"],
         "test_loss": test["loss"],
         "seconds": seconds,
         "history": history,
     }
+    if plots is not None:  # matplotlib only when figures are asked for
+        from glassnet.plots.conv import write_conv_figures
+
+        result["figures"] = write_conv_figures(model, X_test[0], plots, dpi=dpi)
+        for path in result["figures"]:
+            print(f"wrote     {path}", file=out)
+    return result

@@ -230,6 +230,10 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
         from glassnet.cli.cmd_overfitting import cmd_overfitting
 
         return cmd_overfitting(args, out)
+    if args.name == "rnn":
+        from glassnet.cli.cmd_rnn import cmd_rnn
+
+        return cmd_rnn(args, out)
     if args.name in NARRATED_OPTIONS:
         _refuse_unused_options(args)
         return (
@@ -250,7 +254,9 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
 
 
 # the options ``demo cnn`` takes; the others configure the MLP demos
-_CNN_OPTIONS = {"epochs", "batch_size", "lr", "seed", "data_dir", "save", "quiet"}
+_CNN_OPTIONS = {
+    "epochs", "batch_size", "lr", "seed", "data_dir", "save", "quiet", "plots"
+}  # fmt: skip
 _NOT_OPTIONS = {"debug", "command", "name", "dpi", "frames"}
 
 
@@ -264,7 +270,7 @@ def _demo_cnn(args: argparse.Namespace, out: TextIO) -> int:
     if others:
         raise UsageError(
             f"demo cnn does not take {', '.join(others)}; it takes --epochs, "
-            "--batch-size, --lr, --seed, --data-dir, --save and --quiet."
+            "--batch-size, --lr, --seed, --data-dir, --save, --quiet and --plots."
         )
     settings = {
         key: getattr(args, key)
@@ -272,8 +278,9 @@ def _demo_cnn(args: argparse.Namespace, out: TextIO) -> int:
         if getattr(args, key) is not None
     }
     result = demos.cnn(
-        out, data_dir=args.data_dir, verbose=0 if args.quiet else 1, **settings
-    )
+        out, data_dir=args.data_dir, verbose=0 if args.quiet else 1,
+        plots=args.plots, dpi=args.dpi, **settings,
+    )  # fmt: skip
     if args.save:
         io.save(
             result["model"],

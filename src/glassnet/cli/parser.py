@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    names = [*demos.EXPERIMENTS, "chain", "descent", "overfitting", "cnn"]
+    names = [*demos.EXPERIMENTS, "chain", "descent", "overfitting", "cnn", "rnn"]
     p = sub.add_parser(
         "demo",
         help="run one of the seeds' experiments with its reference settings",
@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  glassnet demo circles\n"
         "  glassnet demo spirals --epochs 100\n"
         "  glassnet demo mnist --preset best\n  glassnet demo chain\n"
-        "  glassnet demo cnn          # a LeNet-like CNN on MNIST, ≥ 99 %",
+        "  glassnet demo cnn          # a LeNet-like CNN on MNIST, ≥ 99 %\n"
+        "  glassnet demo rnn          # RNN against LSTM on the adding problem",
         formatter_class=fmt,
     )
     p.add_argument("name", choices=names, help=", ".join(names))

@@ -1,8 +1,9 @@
 """Data: the seeds' toy problems, MNIST from its IDX files, and the usual helpers.
 
 NumPy only: ``toy`` generates the problems in the plane (circles, moons, spirals, XOR,
-rectangle areas), ``prep`` splits, encodes, scales and batches, ``mnist`` reads the
-digits. Everything is available from ``glassnet.datasets`` directly.
+rectangle areas), ``sequences`` the adding problem for recurrent layers, ``prep``
+splits, encodes, scales and batches, ``mnist`` reads the digits. Everything
+is available from ``glassnet.datasets`` directly.
 
 >>> X, y = make_circles(n_samples=6, noise=0.0, factor=0.5, seed=0)
 >>> X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=2, seed=0)
@@ -19,6 +20,7 @@ from glassnet.datasets.mnist import (
     read_idx,
 )
 from glassnet.datasets.prep import Standardizer, batches, one_hot, train_test_split
+from glassnet.datasets.sequences import make_adding
 from glassnet.datasets.toy import (
     make_area,
     make_circles,
@@ -34,6 +36,7 @@ __all__ = [
     "batches",
     "load_csv",
     "load_mnist",
+    "make_adding",
     "make_area",
     "make_circles",
     "make_moons",

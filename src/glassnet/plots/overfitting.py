@@ -21,7 +21,8 @@ def overfitting_curves(runs: Sequence[OverfittingRun]) -> Figure:
     """One panel per run: training and test data loss against epochs, the gap shaded.
 
     The panels share their y axis, so the gap between the curves compares across
-    the runs (plain, L2, L1 of ``glassnet.overfitting``).
+    the runs (plain, L2, dropout, L1 of ``glassnet.overfitting``); each panel's
+    title gives the final gap.
     """
     if not runs:
         raise ValueError("overfitting_curves needs at least one run; got none.")
@@ -39,9 +40,11 @@ def overfitting_curves(runs: Sequence[OverfittingRun]) -> Figure:
         ax.fill_between(epochs, train, test, color="#d62728", alpha=0.12, label="gap")
         setting = (
             f"weight_decay {run.weight_decay:g}" if run.weight_decay
-            else f"λ = {run.l1:g}" if run.l1 else "no penalty"
+            else f"λ = {run.l1:g}" if run.l1
+            else "p {:g} in, {:g} hidden".format(*run.dropout) if any(run.dropout)
+            else "no penalty"
         )  # fmt: skip
-        ax.set(title=f"{run.name}: {setting}", xlabel="epoch",
+        ax.set(title=f"{run.name}: {setting}\ngap {run.gap:.3f}", xlabel="epoch",
                ylabel="cross-entropy (data)")  # fmt: skip
         ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
         ax.grid(alpha=0.3)
