@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet.explain import blocks, dimensions, explain, steps
+from glassnet.explain import (
+    blocks,
+    dimensions,
+    explain,
+    input_layers,
+    layer_numbers,
+    steps,
+)
 
 
 def seed_a_model() -> gn.Sequential:
@@ -231,3 +238,146 @@ def test_explain_of_a_cnn_has_channels_rows_and_columns_in_every_shape():
         8,
     )
     assert r"\star" in explain(model, latex=True)
+
+
+# ---- the input's layers (a Standardize first) are l = 0 ---------------------------
+def standardized_model() -> gn.Sequential:
+    """The CLI's shape of model: a Standardize, then the seeds' layers 1 and 2."""
+    X = np.random.default_rng(0).normal(2.0, 3.0, size=(50, 3))
+    return gn.Sequential(
+        [gn.Standardize.fit(X), gn.Dense(3, 4, rng=0), gn.ReLU(), gn.Dense(4, 1, rng=1)]
+    )
+
+
+def summary_numbers(model: gn.Sequential) -> dict[int, int]:
+    """{position in model.layers: l} of each row of model.summary() that shows an l."""
+    rows = [line.split() for line in model.summary().splitlines()[1:-1]]
+    return {int(r[0]): int(r[1]) for r in rows if r[1].isdigit()}
+
+
+def test_standardize_first_belongs_to_the_input_and_dense_is_layer_1():
+    model = standardized_model()
+    assert layer_numbers(model) == [0, 1, 1, 2]
+    assert input_layers(model) == [model.layers[0]]
+    assert [(b.index, b.first, b.dense) for b in blocks(model)] == [
+        (1, 1, model.layers[1]),
+        (2, 3, model.layers[3]),
+    ]
+    table = dimensions(model, m=5)
+    assert table == [
+        {"A": (5, 3)},
+        {"Z": (5, 4), "A": (5, 4), "W": (4, 3), "dW": (4, 3), "b": (4,),
+         "db": (4,), "dZ": (5, 4), "dA": (5, 4)},
+        {"Z": (5, 1), "A": (5, 1), "W": (1, 4), "dW": (1, 4), "b": (1,),
+         "db": (1,), "dZ": (5, 1), "dA": (5, 1)},
+    ]  # fmt: skip
+    text = explain(model)
+    assert "  A[0] = (X − μ) / σ           (m, 3)" in text
+    assert "Z[1] = A[0] @ W[1].T + b[1]" in text
+    assert "dW[1] = dZ[1].T @ A[0]" in text
+    assert "W[2] := W[2] − α·dW[2],  b[2] := b[2] − α·db[2]" in text
+    assert "A[0] = X " not in text
+    assert "[3]" not in text  # L = 2, as in summary
+    rows = [line.split()[0] for line in text.splitlines() if line[:3] in ("  0", "  1",
+            "  2", "  3")]  # fmt: skip
+    assert rows == ["0", "1", "2"]
+
+
+def test_explain_numbers_every_dense_as_summary_and_seed_names_do():
+    conv = gn.Sequential(
+        [
+            gn.Standardize(np.zeros((1, 6, 6)), np.ones((1, 6, 6))),
+            gn.Conv2D(1, 2, 3, padding=1),
+            gn.ReLU(),
+            gn.Flatten(),
+            gn.Dense(72, 3),
+        ],
+        input_shape=(1, 6, 6),
+    )
+    flat = gn.Sequential(
+        [gn.Standardize(np.zeros((2, 2)), np.ones((2, 2))), gn.Flatten(),
+         gn.Dense(4, 3), gn.Tanh(), gn.Dense(3, 1)], input_shape=(2, 2),
+    )  # fmt: skip
+    for model in (seed_a_model(), standardized_model(), conv, flat):
+        numbers = layer_numbers(model)
+        for i, l in summary_numbers(model).items():  # noqa: E741
+            assert numbers[i] == l, (model, i)
+        by_l = {b.index: b.first for b in blocks(model) if b.map is not None}
+        for name, seed in model.seed_names().items():  # "1.W" → "W[1]": gradcheck's
+            l = int(re.fullmatch(r"\w+\[(\d+)\]", seed).group(1))  # noqa: E741
+            assert by_l[l] == int(name.split(".")[0]), (name, seed)
+    assert "Z[1] = conv(A[0], W[1]" in explain(conv)
+    forward = [(st.text, st.shape) for st in steps(flat, m=2)][:3]
+    assert forward == [
+        ("A[0] = (X − μ) / σ", (2, 2, 2)),
+        ("A[0] = A[0].reshape(m, −1)", (2, 4)),
+        ("Z[1] = A[0] @ W[1].T + b[1]", (2, 3)),
+    ]
+    assert dimensions(flat)[0] == {"A": ("m", 4)}  # A[0]: the input, prepared
+
+
+def test_backward_stops_at_layer_1_and_says_da0_is_not_needed():
+    backward = [st for st in steps(standardized_model()) if st.phase == "backward"]
+    assert [st.text for st in backward[-3:]] == [
+        "dW[1] = dZ[1].T @ A[0]",
+        "db[1] = dZ[1].sum(axis=0)",
+        "dA[0] = dZ[1] @ W[1]",
+    ]
+    assert backward[-1].note.startswith("not needed")
+    assert "Standardize" in backward[-1].note
+    assert not any("σ" in st.text for st in backward)  # no dX through the input
+    plain = [st for st in steps(seed_a_model()) if st.phase == "backward"]
+    assert plain[-1].note == "not computed: nothing comes before layer 1"
+
+
+def test_latex_of_a_standardized_model_numbers_the_first_dense_1():
+    tex = explain(standardized_model(), m=8, latex=True)
+    assert r"A^{[0]} = (X - \mu) / \sigma && 8 \times 3 \\" in tex
+    assert r"Z^{[1]} = A^{[0]} {W^{[1]}}^{\top} + b^{[1]} && 8 \times 4" in tex
+    assert r"dW^{[1]} = {dZ^{[1]}}^{\top} A^{[0]} && 4 \times 3" in tex
+    assert "[3]" not in tex
+    table = tex.split(r"\hline")[1].split(r"\end{tabular}")[0].strip().splitlines()
+    assert [row.split(" & ")[:3] for row in table] == [
+        ["0", "3", "--"],
+        ["1", "4", r"$4 \times 3$"],
+        ["2", "1", r"$1 \times 4$"],
+    ]
+
+
+def test_stated_equations_of_a_standardized_model_reproduce_the_engine():
+    model = standardized_model().astype(np.float64)
+    rng = np.random.default_rng(3)
+    m = 6
+    X, Y = rng.normal(2.0, 3.0, size=(m, 3)), rng.normal(size=(m, 1))
+    loss = gn.MSE()
+    model.loss_and_gradients(X, Y, loss)
+    scale = model.layers[0]
+    ns = {k: {} for k in ("A", "Z", "W", "b", "dA", "dZ", "dW", "db")}
+    for b in blocks(model):
+        ns["W"][b.index], ns["b"][b.index] = b.dense.W, b.dense.b
+    env = {**ns, "X": X, "m": m, "max": np.maximum, "μ": scale.mean, "σ": scale.std}
+    for st in steps(model, m):
+        if st.phase not in ("forward", "backward"):
+            continue
+        kind, index = re.fullmatch(r"(\w+)\[(\d+)\]", st.text.split(" = ")[0]).groups()
+        if "dL/d" in st.text:
+            loss.forward(ns["A"][int(index)], Y)
+            value = loss.backward()
+        else:
+            value = eval(_rhs(st.text), dict(env))  # trusted: explain's own text
+        assert value.shape == st.shape, st.text
+        ns[kind][int(index)] = value
+    np.testing.assert_allclose(ns["A"][0], (X - scale.mean) / scale.std, rtol=1e-12)
+    np.testing.assert_allclose(ns["A"][2], model.predict(X), rtol=1e-12)
+    for b in blocks(model):
+        np.testing.assert_allclose(ns["dW"][b.index], b.dense.dW, rtol=1e-9)
+        np.testing.assert_allclose(ns["db"][b.index], b.dense.db, rtol=1e-9)
+
+
+def test_a_model_without_parameters_is_one_layer():
+    model = gn.Sequential([gn.Standardize(np.zeros(2), np.ones(2)), gn.Tanh()])
+    assert layer_numbers(model) == [1, 1]
+    assert input_layers(model) == []
+    text = explain(model)
+    assert "A[1] = (Z[1] − μ) / σ" in text
+    assert "A[1] = tanh(A[1])" in text

@@ -438,6 +438,31 @@ def test_architecture_of_seed_a_network_shows_every_small_layer():
     assert [len(c.get_offsets()) for c in columns] == [2, 5, 1]
 
 
+def test_architecture_of_a_standardized_model_numbers_layers_as_summary():
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    model = gn.Sequential(
+        [gn.Standardize.fit(X), gn.Dense(3, 4), gn.ReLU(), gn.Dense(4, 1)]
+    )
+    (ax,) = plots.architecture(model).axes
+    columns = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert [len(c.get_offsets()) for c in columns] == [3, 4, 1]
+    assert len([c for c in ax.collections if isinstance(c, LineCollection)]) == 2
+    labels = sorted(t.get_text() for t in ax.texts)
+    assert labels == [
+        "input\n3 features\nStandardize",
+        "layer 1\n4 neurons\nReLU\n16 params",  # summary: l = 1 is Dense(3 → 4)
+        "output\n1 neuron\nlinear\n5 params",
+    ]
+    assert "3 → 4 → 1 (21 parameters)" in ax.get_title()
+    boxes = [t.get_text() for t in boxes_of(plots.computation_order(model, m=8))]
+    assert len(boxes) == 3 * 2 + 2
+    assert "A[0] = (X − μ) / σ  (8, 3)" in boxes
+    text = "\n".join(boxes)
+    assert "forward, layer 1\nZ[1] = A[0] @ W[1].T + b[1]  (8, 4)" in text
+    assert "dW[1] = dZ[1].T @ A[0]  (4, 3)" in text
+    assert "layer 3" not in text
+
+
 def seed_like_model():
     return gn.Sequential(
         [
@@ -775,6 +800,18 @@ def test_layer_histograms_show_w_a_dw_per_layer_without_changing_weights(data):
     assert "std" in fig.axes[2].get_title()
     for (_, W, _), W0 in zip(model.parameters(), before, strict=True):
         np.testing.assert_array_equal(W, W0)
+
+
+def test_layer_histograms_of_a_standardized_model_start_at_the_first_dense(data):
+    X, y = data
+    model = gn.Sequential(
+        [gn.Standardize.fit(X), gn.Dense(2, 8, rng=0), gn.Tanh(), gn.Dense(8, 1, rng=1)]
+    )
+    stats = plots.layer_statistics(model, X[:32], y[:32, None], gn.MSE())
+    assert len(stats) == 2  # W[1], W[2] as in summary: the Standardize is the input
+    np.testing.assert_array_equal(stats[0]["W"], model.layers[1].W)
+    fig = plots.layer_histograms(model, X[:32], y[:32, None], gn.MSE())
+    assert fig.axes[0].get_title().startswith("weights W[1] ")
 
 
 # ---- files ----------------------------------------------------------------------

@@ -9,7 +9,10 @@ W[l] is n[l] × n[l−1] in both.
 
 A "layer l" here is the seeds' layer: one Dense map followed by its activation. A
 Conv2D opens a layer l too, with what follows it (ReLU, pooling, Flatten); then
-n[l] is C×H×W and Z[l], A[l] are (m, C, H, W).
+n[l] is C×H×W and Z[l], A[l] are (m, C, H, W). Layers without parameters before the
+first layer with some (a ``Standardize``, a ``Flatten``) belong to the input, l = 0:
+A[0] is then the input they prepare, e.g. A[0] = (X − μ) / σ, and the first Dense
+is still W[1], as ``model.summary()`` and ``model.seed_names()`` number it.
 
 >>> import glassnet as gn
 >>> model = gn.Sequential([gn.Dense(2, 3), gn.ReLU(), gn.Dense(3, 1), gn.Sigmoid()])
@@ -50,7 +53,16 @@ from glassnet.layers import (
 if TYPE_CHECKING:
     from glassnet.model import Sequential
 
-__all__ = ["Block", "Step", "blocks", "dimensions", "explain", "steps"]
+__all__ = [
+    "Block",
+    "Step",
+    "blocks",
+    "dimensions",
+    "explain",
+    "input_layers",
+    "layer_numbers",
+    "steps",
+]
 
 Dim = int | str
 Shape = tuple[Dim, ...]
@@ -63,7 +75,7 @@ class Block:
     A convolutional layer l has ``conv`` instead of ``dense`` (n_in, n_out are then
     its channels); ``activations`` are then all the layers up to the next map,
     pooling and Flatten included. ``first`` is the position in ``model.layers`` of
-    the block's first layer.
+    the block's first layer (after the input's layers, which belong to no block).
     """
 
     index: int
@@ -102,14 +114,48 @@ class Step:
     layer: int = 0
 
 
-def blocks(model: Sequential) -> list[Block]:
-    """Group ``model.layers`` into the seeds' layers: each Dense opens layer l.
+def layer_numbers(model: Sequential) -> list[int]:
+    """The seeds' l of each entry of ``model.layers``; 0 for the input's layers.
 
-    Activations before any Dense (unusual) form a block without a Dense.
+    Each Dense or Conv2D opens layer l. Layers without parameters before the first
+    layer that has some (a Standardize, a Flatten) prepare the input: l = 0. A
+    layer with parameters before any map (an RNN, a BatchNorm) opens layer 1. A
+    model without parameters is one layer l = 1. The numbers agree with the column
+    "l" of ``model.summary()`` on every Dense and Conv2D.
+
+    >>> import glassnet as gn
+    >>> import numpy as np
+    >>> scale = gn.Standardize(np.zeros(2), np.ones(2))
+    >>> layer_numbers(gn.Sequential([scale, gn.Dense(2, 3), gn.Tanh(), gn.Dense(3, 1)]))
+    [0, 1, 1, 2]
+    """
+    numbers: list[int] = []
+    l = 0  # noqa: E741 — the seeds' l
+    for layer in model.layers:
+        if isinstance(layer, (Dense, Conv2D)) or (l == 0 and layer.params):
+            l += 1  # noqa: E741
+        numbers.append(l)
+    return numbers if l > 0 else [1] * len(numbers)
+
+
+def input_layers(model: Sequential) -> list[Layer]:
+    """The layers before layer 1, which prepare the input A[0] (l = 0; often none)."""
+    numbers = layer_numbers(model)
+    return [layer for layer, n in zip(model.layers, numbers, strict=True) if n == 0]
+
+
+def blocks(model: Sequential) -> list[Block]:
+    """Group ``model.layers`` into the seeds' layers l = 1..L (see ``layer_numbers``).
+
+    The input's layers (l = 0) form no block: ``input_layers`` gives them. A layer
+    with parameters before any Dense (an RNN) opens a block without a Dense.
     """
     out: list[Block] = []
     n: int | None = model.n_in
+    numbers = layer_numbers(model)
     for i, layer in enumerate(model.layers):
+        if numbers[i] == 0:
+            continue
         if isinstance(layer, Dense):
             out.append(
                 Block(len(out) + 1, layer.n_in, layer.n_out, dense=layer, first=i)
@@ -121,7 +167,7 @@ def blocks(model: Sequential) -> list[Block]:
             )
         else:
             if not out:
-                out.append(Block(1, n, n))
+                out.append(Block(1, n, n, first=i))
             out[-1].activations.append(layer)
     return out
 
@@ -129,16 +175,18 @@ def blocks(model: Sequential) -> list[Block]:
 def dimensions(model: Sequential, m: int | None = None) -> list[dict[str, Shape]]:
     """Shapes per layer l = 0..L, in the row convention; key set as in seed A's table.
 
-    Entry 0 has only "A" (the input X). Entry l ≥ 1 has "W", "b" (when the layer has
-    a bias), "Z", "A", "dW", "db", "dZ", "dA". ``m`` None gives the symbol "m".
+    Entry 0 has only "A" (the input X, after the input's layers when there are
+    some). Entry l ≥ 1 has "W", "b" (when the layer has a bias), "Z", "A", "dW",
+    "db", "dZ", "dA". ``m`` None gives the symbol "m".
     """
     rows = _dim(m)
+    bl = blocks(model)
 
     def batch(i: int) -> Shape:  # (m, ...) before layer i of model.layers
         return (rows, *(_n(n) for n in model.shapes[i]))
 
-    table: list[dict[str, Shape]] = [{"A": batch(0)}]
-    for block in blocks(model):
+    table: list[dict[str, Shape]] = [{"A": batch(bl[0].first if bl else 0)}]
+    for block in bl:
         last = block.first + (block.map is not None) + len(block.activations)
         z = block.first + 1 if block.map is not None else block.first
         entry: dict[str, Shape] = {"Z": batch(z), "A": batch(last)}
@@ -149,11 +197,13 @@ def dimensions(model: Sequential, m: int | None = None) -> list[dict[str, Shape]
         entry["dZ"], entry["dA"] = entry["Z"], entry["A"]
         table.append(entry)
     if any(isinstance(layer, (RNN, LSTM)) for layer in model.layers):
-        _with_time(model, table, rows)
+        _with_time(model, bl, table, rows)
     return table
 
 
-def _with_time(model: Sequential, table: list[dict[str, Shape]], rows: Dim) -> None:
+def _with_time(
+    model: Sequential, bl: list[Block], table: list[dict[str, Shape]], rows: Dim
+) -> None:
     """Give the sequences of a recurrent model their (m, T, n) shapes, in place.
 
     A[0] is X of (m, T, n_in); a layer l without a Dense (a recurrent layer) gets
@@ -167,15 +217,13 @@ def _with_time(model: Sequential, table: list[dict[str, Shape]], rows: Dim) -> N
         ]
         return (rows, *dims)
 
-    table[0]["A"] = batch(model.shapes[0])
-    l = 0  # noqa: E741 — the seeds' l: the block of the layer just seen
-    for i, layer in enumerate(model.layers):
-        if isinstance(layer, Dense) or l == 0:
-            l += 1  # noqa: E741
-            if "W" not in table[l]:  # Z[l] = A[l−1]: the block's input
-                table[l]["Z"] = table[l]["dZ"] = batch(model.shapes[i])
-        if "W" not in table[l]:
-            table[l]["A"] = table[l]["dA"] = batch(model.shapes[i + 1])
+    table[0]["A"] = batch(model.shapes[bl[0].first if bl else 0])
+    for block in bl:
+        if "W" in table[block.index]:
+            continue
+        entry, last = table[block.index], block.first + len(block.activations)
+        entry["Z"] = entry["dZ"] = batch(model.shapes[block.first])  # Z[l] = A[l−1]
+        entry["A"] = entry["dA"] = batch(model.shapes[last])
 
 
 # ---- how each activation reads, forward and backward ------------------------------
@@ -275,8 +323,10 @@ def _fused_loss(layer: Layer | None) -> str:
 def steps(model: Sequential, m: int | None = None) -> list[Step]:
     """Every equation of one training step, in the order it runs.
 
-    Forward l = 1..L, the loss, backward l = L..1 (the output gradient first, fused
-    when the last activation is Sigmoid or Softmax), then the update of every W and b.
+    Forward: A[0] (X, or X through the input's layers), then l = 1..L; the loss;
+    backward l = L..1 (the output gradient first, fused when the last activation is
+    Sigmoid or Softmax), down to dA[0], which no one needs (an input's Standardize
+    has no parameters); then the update of every W and b.
     """
     dims = dimensions(model, m)
     bl = blocks(model)
@@ -291,7 +341,7 @@ def steps(model: Sequential, m: int | None = None) -> list[Step]:
     def s(kind: str, l: int) -> tuple[str, str]:  # noqa: E741 — the seeds' l
         return f"{kind}[{l}]", f"{kind}^{{[{l}]}}"
 
-    out = [Step("forward", "A[0] = X", "A^{[0]} = X", dims[0]["A"])]
+    out = _input_steps(model, bl[0].first if bl else 0, dims[0]["A"], rows)
     for block in bl:
         l = block.index  # noqa: E741
         (Z, Zt), (A, At), (Ap, Apt) = s("Z", l), s("A", l), s("A", l - 1)
@@ -357,7 +407,7 @@ def steps(model: Sequential, m: int | None = None) -> list[Step]:
                 )
             )
         if block.conv is not None:
-            out += _conv_backward(block, dims, l)
+            out += _conv_backward(block, dims, l, _before_layer_1(model, l))
         if block.dense is None:
             continue
         (W, Wt), (Ap, Apt), (dAp, dApt) = s("W", l), s("A", l - 1), s("dA", l - 1)
@@ -378,14 +428,13 @@ def steps(model: Sequential, m: int | None = None) -> list[Step]:
                     dims[l]["db"],
                 )
             )
-        note = "" if l > 1 else "not computed: nothing comes before layer 1"
         out.append(
             Step(
                 "backward",
                 f"{dAp} = {dZ} @ {W}",
                 f"{dApt} = {dZt} {Wt}",
                 dims[l - 1]["A"],
-                note,
+                _before_layer_1(model, l),
             )
         )
     for block in bl:
@@ -405,6 +454,32 @@ def steps(model: Sequential, m: int | None = None) -> list[Step]:
     ]
 
 
+def _input_steps(model: Sequential, start: int, shape: Shape, rows: Dim) -> list[Step]:
+    """A[0] = X, or the input's layers one after another: A[0] = (X − μ) / σ."""
+    if start == 0:
+        return [Step("forward", "A[0] = X", "A^{[0]} = X", shape)]
+    out = []
+    for k, layer in enumerate(model.layers[:start]):
+        # the first reads X, the next ones A[0]
+        ft, fl, _, _ = _g(layer, "X" if k == 0 else "A[0]", "A[0]", "")
+        if k > 0:
+            fl = _g(layer, "A^{[0]}", "A^{[0]}", "")[1]
+        at = shape if k == start - 1 else (rows, *map(_n, model.shapes[k + 1]))
+        out.append(Step("forward", f"A[0] = {ft}", f"A^{{[0]}} = {fl}", at))
+    return out
+
+
+def _before_layer_1(model: Sequential, l: int) -> str:  # noqa: E741
+    """The note on dA[l−1] = dZ[l] @ W[l]: none but at l = 1 (no one uses dA[0])."""
+    if l > 1:
+        return ""
+    inputs = input_layers(model)
+    if not inputs:
+        return "not computed: nothing comes before layer 1"
+    names = ", ".join(type(layer).__name__ for layer in inputs)
+    return f"not needed: only the input's {names} comes before layer 1"
+
+
 # ---- convolutional layers (issue 12) -----------------------------------------------
 def _conv_forward(
     conv: Conv2D, Z: str, Ap: str, W: str, b: str, Zt: str, Apt: str, Wt: str, bt: str
@@ -419,7 +494,12 @@ def _conv_forward(
     return text, latex
 
 
-def _conv_backward(block: Block, dims: list[dict[str, Shape]], l: int) -> list[Step]:  # noqa: E741
+def _conv_backward(
+    block: Block,
+    dims: list[dict[str, Shape]],
+    l: int,  # noqa: E741
+    note: str,
+) -> list[Step]:
     """dW[l], db[l] and dA[l−1] of a convolution, as its im2col products."""
     out = [
         Step(
@@ -439,7 +519,6 @@ def _conv_backward(block: Block, dims: list[dict[str, Shape]], l: int) -> list[S
                 dims[l]["db"],
             )
         )
-    note = "" if l > 1 else "not computed: nothing comes before layer 1"
     out.append(
         Step(
             "backward",

@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from glassnet.explain import blocks, steps
+from glassnet.explain import blocks, input_layers, steps
 from glassnet.layers import Identity, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from glassnet.plots._common import ACTIVATION_COLORS, new_figure
 
@@ -59,7 +59,9 @@ def architecture(
     A layer wider than ``max_neurons`` shows its first and last few neurons around a
     vertical ellipsis, with its true width written below, so networks of hundreds of
     neurons per layer stay legible. Neurons are coloured by activation (the colours
-    of ``activation_functions``); the lines are the weights W[l].
+    of ``activation_functions``); the lines are the weights W[l]. Column l is the
+    seeds' layer l of ``model.summary()``: layers without parameters before the
+    first Dense (a Standardize) are part of the input column, named under it.
 
     Returns:
         A Figure with one axes: one scatter collection of neurons per column (input
@@ -68,6 +70,7 @@ def architecture(
     if max_neurons < 3:
         raise ValueError(f"architecture needs max_neurons ≥ 3; got {max_neurons!r}.")
     bl = blocks(model)
+    prepared = "".join(f"\n{type(layer).__name__}" for layer in input_layers(model))
     widths = [bl[0].n_in if bl and bl[0].n_in else 1] + [b.n_out or 1 for b in bl]
     columns = [_shown(n, max_neurons) for n in widths]
     fig = new_figure(max(4.5, 1.45 * len(widths) + 0.5), 4.4)
@@ -84,7 +87,7 @@ def architecture(
     total = 0
     for c, (ys, collapsed) in enumerate(columns):
         if c == 0:
-            color, label = "#bbbbbb", f"input\n{widths[0]} features"
+            color, label = "#bbbbbb", f"input\n{widths[0]} features{prepared}"
         else:
             block = bl[c - 1]
             key, act = _activation(block.activations)
