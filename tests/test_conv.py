@@ -67,6 +67,7 @@ POOL_CASES = [
     (1, 1, 5, 5, 5, None),  # kernel = the whole image, one sample, one channel
     (2, 1, 5, 7, 2, None),  # odd sizes: the last row/column is in no window
     (1, 2, 6, 5, (2, 3), (1, 2)),
+    (2, 2, 7, 8, 2, 3),  # stride > kernel: pixels between windows get 0
 ]
 
 
@@ -394,6 +395,38 @@ def test_a_big_inference_batch_runs_in_slices_with_the_same_result(monkeypatch):
         conv.backward(np.ones_like(whole))
     np.testing.assert_array_equal(conv.forward(X, training=True), whole)  # whole
     assert conv.backward(np.ones_like(whole)).shape == X.shape
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        gn.Conv2D(2, 3, 3, padding=1, rng=0, dtype=np.float64),
+        gn.Conv2D(2, 3, 2, stride=3, rng=0, dtype=np.float64),  # gaps
+        gn.MaxPool2D(2),  # tiles a 6×6 image: dX is written, not zeroed first
+        gn.MaxPool2D(2, 3),  # gaps between windows
+        gn.AvgPool2D(3, 2),  # overlapping windows
+    ],
+    ids=repr,
+)
+def test_backward_into_last_steps_arrays_gives_a_fresh_layers_result(layer):
+    # inside fit every result is written into the array of the step before: no
+    # number it held may leak into this one's (a missing zeroing would let it)
+    rng = np.random.default_rng(1)
+    X1, X2 = rng.normal(size=(2, 2, 2, 6, 6))
+    Y2 = layer.forward(X2)
+    G1, G2 = rng.normal(size=(2, *Y2.shape))
+    fresh = layer.backward(G2).copy()
+    layer._outputs = {}  # what Sequential.reusing_outputs gives every layer
+    try:
+        layer.forward(X1)
+        layer.backward(G1)
+        for array in layer._outputs.values():  # whatever else they may hold
+            if array.dtype.kind == "f":
+                array.fill(np.nan)
+        np.testing.assert_array_equal(layer.forward(X2), Y2)
+        np.testing.assert_array_equal(layer.backward(G2), fresh)
+    finally:
+        layer._outputs = None
 
 
 # ---- checkpoints, the demo and its command ----
