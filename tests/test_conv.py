@@ -429,6 +429,47 @@ def test_backward_into_last_steps_arrays_gives_a_fresh_layers_result(layer):
         layer._outputs = None
 
 
+def test_predict_and_evaluate_batches_keep_a_cnns_activations_bounded(monkeypatch):
+    model = gn.Sequential(
+        [gn.Conv2D(1, 4, 3, padding=1, rng=0), gn.ReLU(), gn.MaxPool2D(2),
+         gn.Flatten(), gn.Dense(4 * 4 * 4, 3, rng=1), gn.Softmax()],
+        input_shape=(1, 8, 8),
+    )  # fmt: skip
+    # a sample's activations: 4·8·8 (conv) + 4·8·8 (ReLU) + 3 × 4·4·4 + 2 × 3
+    per_sample = 4 * (2 * 256 + 3 * 64 + 2 * 3)
+    monkeypatch.setattr(gn.Sequential, "INFERENCE_BYTES", 10 * per_sample + 5)
+    assert model.inference_batch_size() == 10
+    rows: list[int] = []
+    first = model.layers[0]
+    forward = first.forward
+
+    def counted(X, training=False):
+        rows.append(X.shape[0])
+        return forward(X, training)
+
+    monkeypatch.setattr(first, "forward", counted)
+    X = np.random.default_rng(0).normal(size=(25, 1, 8, 8)).astype(np.float32)
+    y = np.arange(25) % 3
+    Y_hat = model.predict(X)
+    assert rows == [10, 10, 5]
+    np.testing.assert_allclose(Y_hat, model.forward(X), rtol=1e-6, atol=1e-7)
+    rows.clear()
+    model.evaluate(X, y, loss=gn.CrossEntropy())
+    assert rows == [10, 10, 5]
+    rows.clear()
+    model.predict(X, batch_size=25)  # an explicit batch size is kept
+    assert rows == [25]
+
+
+def test_an_mlp_keeps_the_default_batch_of_8192_rows_and_an_unknown_size_too():
+    mlp = gn.Sequential([gn.Dense(784, 512), gn.ReLU(), gn.Dense(512, 10)])
+    assert mlp.inference_batch_size() == gn.Sequential.MAX_INFERENCE_BATCH == 8192
+    rnn = gn.Sequential(
+        [gn.LSTM(1, 4, return_sequences=True)], input_shape=(None, 1)
+    )  # a sequence of any length: its activations are not known
+    assert rnn.inference_batch_size() == 8192
+
+
 # ---- checkpoints, the demo and its command ----
 class StopAt(gn.Callback):
     def __init__(self, step: int) -> None:
