@@ -395,12 +395,23 @@ class LSTM(_Recurrent):
         g, o = gates[..., 2 * h : 3 * h], gates[..., 3 * h :]
         # every factor that does not depend on the carries, for all steps at once:
         # dz_[i,f,g] = dc_t * P[t], dz_o = dh_t * P_o[t], dc_t gets dh_t * B[t]
+        # (written into reused arrays: no temporaries of the size of all steps)
+        d = self._array("d", gates.shape, dtype)  # each gate's σ' = σ(1 − σ) ...
+        np.subtract(1, gates, out=d)
+        d *= gates
+        d_g = d[..., 2 * h : 3 * h]  # ... and g's tanh' = 1 − g²
+        np.multiply(g, g, out=d_g)
+        np.subtract(1, d_g, out=d_g)
         P = self._array("P", (T, m, 3, h), dtype)
-        P[:, :, 0] = g * i * (1 - i)
-        P[:, :, 1] = C_all[:-1] * f * (1 - f)  # c_{t−1}
-        P[:, :, 2] = i * (1 - g * g)
-        P_o = tanh_C * o * (1 - o)
-        B = o * (1 - tanh_C * tanh_C)
+        np.multiply(g, d[..., :h], out=P[:, :, 0])  # g · i'
+        np.multiply(C_all[:-1], d[..., h : 2 * h], out=P[:, :, 1])  # c_{t−1} · f'
+        np.multiply(i, d_g, out=P[:, :, 2])  # i · g'
+        P_o = self._array("P_o", tanh_C.shape, dtype)
+        np.multiply(tanh_C, d[..., 3 * h :], out=P_o)  # tanh(c_t) · o'
+        B = self._array("B", tanh_C.shape, dtype)  # o · (1 − tanh²(c_t))
+        np.multiply(tanh_C, tanh_C, out=B)
+        np.subtract(1, B, out=B)
+        B *= o
         dZ = self._array("dZ", gates.shape, dtype)
         dZ3 = dZ[..., : 3 * h].reshape(T, m, 3, h)  # a view: dz_i, dz_f, dz_g
         dh = self._array("dh", (m, h), dtype)
