@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 import glassnet as gn
+from benchmarks.recurrent import blas_threads
 
 
 def lenet(seed: int = 0) -> gn.Sequential:
@@ -80,14 +81,9 @@ def torch_step(
     """The same steps in PyTorch eager, from a copy of the model's weights."""
     try:
         import torch
-        from threadpoolctl import threadpool_info
     except ImportError:
         return None
-    threads = max(
-        (i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"),
-        default=1,
-    )
-    torch.set_num_threads(threads)
+    torch.set_num_threads(blas_threads())
     nn = torch.nn
     ref = nn.Sequential(
         nn.Conv2d(1, 16, 5, padding=2),
@@ -242,17 +238,23 @@ def main(argv: list[str] | None = None) -> None:
             if r:
                 times[name].append((time.perf_counter() - start) / args.steps * 1e3)
     print(
-        f"LeNet-like step, batch {args.batch}, float32, {args.rounds} rounds × "
-        f"{args.steps} steps, interleaved"
+        f"LeNet-like step, batch {args.batch}, float32, {blas_threads()} BLAS "
+        f"thread(s) (and as many for torch), {args.rounds} rounds × {args.steps} "
+        "steps, interleaved; ratios: median over rounds of the round's ratio"
     )
     print("contender   ms/step median (min–max)   × pytorch   × products")
-    med = {name: statistics.median(t) for name, t in times.items()}
+
+    def ratio(name: str, other: str) -> str:
+        if other not in times:
+            return "—"
+        pairs = zip(times[name], times[other], strict=True)
+        return f"{statistics.median(a / b for a, b in pairs):.2f}"
+
     for name in names:
         t = times[name]
-        vs_torch = f"{med[name] / med['pytorch']:.2f}" if "pytorch" in med else "—"
         print(
-            f"{name:10s}  {med[name]:6.1f} ({min(t):.1f}–{max(t):.1f})"
-            f"{'':10s}{vs_torch:>6s}      {med[name] / med['products']:.2f}"
+            f"{name:10s}  {statistics.median(t):6.1f} ({min(t):.1f}–{max(t):.1f})"
+            f"{'':10s}{ratio(name, 'pytorch'):>6s}      {ratio(name, 'products')}"
         )
 
 
