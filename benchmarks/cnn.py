@@ -18,7 +18,13 @@ the same batches:
 
 Each round times every contender for ``--steps`` steps, in an order rotated from
 round to round, after a warm-up round; the machine has fast and slow phases, so the
-table gives medians with min–max and the ratios of medians.
+table gives medians with min–max and the ratios of medians. ``--threads N`` sets
+NumPy's BLAS threads (and so torch's) first.
+
+``--memory`` measures instead the peak memory of one epoch of ``demo cnn`` (its
+network, Adam, batch 64, on the MNIST training images, ``GLASSNET_DATA``) with
+tracemalloc, against issue 12's budget: 2 × (data + parameters + optimizer state +
+one batch's activations). ``--memory-subset N`` trains on the first N images only.
 """
 
 from __future__ import annotations
@@ -26,12 +32,14 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 import glassnet as gn
+from benchmarks.recurrent import blas_threads
 
 
 def lenet(seed: int = 0) -> gn.Sequential:
@@ -73,14 +81,9 @@ def torch_step(
     """The same steps in PyTorch eager, from a copy of the model's weights."""
     try:
         import torch
-        from threadpoolctl import threadpool_info
     except ImportError:
         return None
-    threads = max(
-        (i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"),
-        default=1,
-    )
-    torch.set_num_threads(threads)
+    torch.set_num_threads(blas_threads())
     nn = torch.nn
     ref = nn.Sequential(
         nn.Conv2d(1, 16, 5, padding=2),
@@ -141,13 +144,78 @@ def products_step(model: gn.Sequential, m: int) -> Callable[[int], None]:
     return run
 
 
+def epoch_memory(
+    batch: int = 64, subset: int | None = None, data_dir: str | None = None
+) -> dict[str, float]:
+    """Peak memory of one epoch of ``demo cnn``'s training, and issue 12's budget.
+
+    The images are loaded (float32) before tracing starts and counted as data;
+    tracemalloc then sees every NumPy allocation of the model, the optimizer, fit's
+    batches and each layer's buffers (im2col's columns included). A batch's
+    activations are every layer's output for ``batch`` samples (the shape chain).
+    """
+    from glassnet.datasets import load_mnist
+    from glassnet.demos import cnn_model
+
+    (X, y), _ = load_mnist(data_dir, flatten=False)
+    X, y = X[:subset].reshape(-1, 1, 28, 28), y[:subset]
+    tracemalloc.start()
+    model, opt = cnn_model(), gn.Adam(1e-3)
+    model.fit(
+        X, y, loss=gn.CrossEntropy(), optimizer=opt, epochs=1, batch_size=batch,
+        seed=0, verbose=0,
+    )  # fmt: skip
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    params = sum(W.nbytes for _, W, _ in model.parameters())
+    state = sum(a.nbytes for a in opt.state.values())  # one vector per slot
+    activations = (
+        batch * model.dtype.itemsize * sum(int(np.prod(s)) for s in model.shapes[1:])
+    )
+    data = X.nbytes + y.nbytes
+    budget = 2 * (data + params + state + activations)
+    return {
+        "data_MB": data / 1e6,
+        "params_MB": params / 1e6,
+        "optimizer_state_MB": state / 1e6,
+        "activations_MB": activations / 1e6,
+        "peak_MB": (data + peak) / 1e6,
+        "budget_MB": budget / 1e6,
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Time the contenders and print the table."""
+    """Time the contenders and print the table (or the memory row)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--memory", action="store_true")
+    parser.add_argument("--memory-subset", type=int, default=None)
     args = parser.parse_args(argv)
+    if args.threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads)
+    if args.memory:
+        mem = epoch_memory(args.batch, args.memory_subset)
+        print(
+            f"Peak memory of a demo-cnn epoch (batch {args.batch}, Adam, tracemalloc, "
+            "data set counted)"
+        )
+        print(
+            "| data MB | params MB | optimizer state MB | batch activations MB | "
+            "peak MB | budget MB = 2 × (sum) | peak ÷ budget |"
+        )
+        print("|---|---|---|---|---|---|---|")
+        print(
+            f"| {mem['data_MB']:.1f} | {mem['params_MB']:.2f} | "
+            f"{mem['optimizer_state_MB']:.2f} | {mem['activations_MB']:.1f} | "
+            f"{mem['peak_MB']:.1f} | {mem['budget_MB']:.1f} | "
+            f"{mem['peak_MB'] / mem['budget_MB']:.2f} |"
+        )
+        return
     rng = np.random.default_rng(0)
     X = rng.random((args.batch, 1, 28, 28), dtype=np.float32)
     y = rng.integers(0, 10, size=args.batch)
@@ -170,17 +238,23 @@ def main(argv: list[str] | None = None) -> None:
             if r:
                 times[name].append((time.perf_counter() - start) / args.steps * 1e3)
     print(
-        f"LeNet-like step, batch {args.batch}, float32, {args.rounds} rounds × "
-        f"{args.steps} steps, interleaved"
+        f"LeNet-like step, batch {args.batch}, float32, {blas_threads()} BLAS "
+        f"thread(s) (and as many for torch), {args.rounds} rounds × {args.steps} "
+        "steps, interleaved; ratios: median over rounds of the round's ratio"
     )
     print("contender   ms/step median (min–max)   × pytorch   × products")
-    med = {name: statistics.median(t) for name, t in times.items()}
+
+    def ratio(name: str, other: str) -> str:
+        if other not in times:
+            return "—"
+        pairs = zip(times[name], times[other], strict=True)
+        return f"{statistics.median(a / b for a, b in pairs):.2f}"
+
     for name in names:
         t = times[name]
-        vs_torch = f"{med[name] / med['pytorch']:.2f}" if "pytorch" in med else "—"
         print(
-            f"{name:10s}  {med[name]:6.1f} ({min(t):.1f}–{max(t):.1f})"
-            f"{'':10s}{vs_torch:>6s}      {med[name] / med['products']:.2f}"
+            f"{name:10s}  {statistics.median(t):6.1f} ({min(t):.1f}–{max(t):.1f})"
+            f"{'':10s}{ratio(name, 'pytorch'):>6s}      {ratio(name, 'products')}"
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from benchmarks import profile, run
 from benchmarks.contenders import GlassnetContender
 
@@ -82,3 +83,29 @@ def test_busy_benchmark_prints_a_row_per_model(capsys):
     half = 0.0005
     assert (auto - half) / (idle + half) - 0.005 <= ratio
     assert ratio <= (auto + half) / (idle - half) + 0.005
+
+
+def test_cnn_and_lstm_step_benchmarks_print_a_row_per_contender(capsys):
+    from benchmarks import cnn, recurrent
+
+    cnn.main(["--rounds", "1", "--steps", "1", "--batch", "4", "--threads", "1"])
+    recurrent.main(["--rounds", "1", "--steps", "1", "--threads", "1"])
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line for line in out.splitlines() if "(" in line}
+    assert "1 thread(s) each" in out
+    for name in ("glassnet", "products"):
+        assert float(rows[name].split()[1]) > 0, rows[name]
+
+
+@pytest.mark.slow  # loads MNIST and trains 8 steps under tracemalloc
+def test_cnn_epoch_memory_counts_the_data_and_gives_the_issues_budget(mnist_dir):
+    from benchmarks import cnn
+
+    mem = cnn.epoch_memory(batch=32, subset=256, data_dir=str(mnist_dir))
+    assert mem["data_MB"] == (256 * 784 * 4 + 256 * 8) / 1e6  # float32 images, labels
+    assert mem["activations_MB"] == 32 * 4 * 44308 / 1e6  # demo cnn's shape chain
+    parts = ("data_MB", "params_MB", "optimizer_state_MB", "activations_MB")
+    assert mem["budget_MB"] == pytest.approx(2 * sum(mem[k] for k in parts))
+    assert mem["optimizer_state_MB"] == 2 * mem["params_MB"]  # Adam's m and v
+    # the layers' buffers (the columns of im2col among them) are traced
+    assert mem["peak_MB"] > mem["data_MB"] + mem["activations_MB"]

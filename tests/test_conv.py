@@ -67,6 +67,7 @@ POOL_CASES = [
     (1, 1, 5, 5, 5, None),  # kernel = the whole image, one sample, one channel
     (2, 1, 5, 7, 2, None),  # odd sizes: the last row/column is in no window
     (1, 2, 6, 5, (2, 3), (1, 2)),
+    (2, 2, 7, 8, 2, 3),  # stride > kernel: pixels between windows get 0
 ]
 
 
@@ -394,6 +395,79 @@ def test_a_big_inference_batch_runs_in_slices_with_the_same_result(monkeypatch):
         conv.backward(np.ones_like(whole))
     np.testing.assert_array_equal(conv.forward(X, training=True), whole)  # whole
     assert conv.backward(np.ones_like(whole)).shape == X.shape
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        gn.Conv2D(2, 3, 3, padding=1, rng=0, dtype=np.float64),
+        gn.Conv2D(2, 3, 2, stride=3, rng=0, dtype=np.float64),  # gaps
+        gn.MaxPool2D(2),  # tiles a 6×6 image: dX is written, not zeroed first
+        gn.MaxPool2D(2, 3),  # gaps between windows
+        gn.AvgPool2D(3, 2),  # overlapping windows
+    ],
+    ids=repr,
+)
+def test_backward_into_last_steps_arrays_gives_a_fresh_layers_result(layer):
+    # inside fit every result is written into the array of the step before: no
+    # number it held may leak into this one's (a missing zeroing would let it)
+    rng = np.random.default_rng(1)
+    X1, X2 = rng.normal(size=(2, 2, 2, 6, 6))
+    Y2 = layer.forward(X2)
+    G1, G2 = rng.normal(size=(2, *Y2.shape))
+    fresh = layer.backward(G2).copy()
+    layer._outputs = {}  # what Sequential.reusing_outputs gives every layer
+    try:
+        layer.forward(X1)
+        layer.backward(G1)
+        for array in layer._outputs.values():  # whatever else they may hold
+            if array.dtype.kind == "f":
+                array.fill(np.nan)
+        np.testing.assert_array_equal(layer.forward(X2), Y2)
+        np.testing.assert_array_equal(layer.backward(G2), fresh)
+    finally:
+        layer._outputs = None
+
+
+def test_predict_and_evaluate_batches_keep_a_cnns_activations_bounded(monkeypatch):
+    model = gn.Sequential(
+        [gn.Conv2D(1, 4, 3, padding=1, rng=0), gn.ReLU(), gn.MaxPool2D(2),
+         gn.Flatten(), gn.Dense(4 * 4 * 4, 3, rng=1), gn.Softmax()],
+        input_shape=(1, 8, 8),
+    )  # fmt: skip
+    # a sample's activations: 4·8·8 (conv) + 4·8·8 (ReLU) + 3 × 4·4·4 + 2 × 3
+    per_sample = 4 * (2 * 256 + 3 * 64 + 2 * 3)
+    monkeypatch.setattr(gn.Sequential, "INFERENCE_BYTES", 10 * per_sample + 5)
+    assert model.inference_batch_size() == 10
+    rows: list[int] = []
+    first = model.layers[0]
+    forward = first.forward
+
+    def counted(X, training=False):
+        rows.append(X.shape[0])
+        return forward(X, training)
+
+    monkeypatch.setattr(first, "forward", counted)
+    X = np.random.default_rng(0).normal(size=(25, 1, 8, 8)).astype(np.float32)
+    y = np.arange(25) % 3
+    Y_hat = model.predict(X)
+    assert rows == [10, 10, 5]
+    np.testing.assert_allclose(Y_hat, model.forward(X), rtol=1e-6, atol=1e-7)
+    rows.clear()
+    model.evaluate(X, y, loss=gn.CrossEntropy())
+    assert rows == [10, 10, 5]
+    rows.clear()
+    model.predict(X, batch_size=25)  # an explicit batch size is kept
+    assert rows == [25]
+
+
+def test_an_mlp_keeps_the_default_batch_of_8192_rows_and_an_unknown_size_too():
+    mlp = gn.Sequential([gn.Dense(784, 512), gn.ReLU(), gn.Dense(512, 10)])
+    assert mlp.inference_batch_size() == gn.Sequential.MAX_INFERENCE_BATCH == 8192
+    rnn = gn.Sequential(
+        [gn.LSTM(1, 4, return_sequences=True)], input_shape=(None, 1)
+    )  # a sequence of any length: its activations are not known
+    assert rnn.inference_batch_size() == 8192
 
 
 # ---- checkpoints, the demo and its command ----

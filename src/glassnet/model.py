@@ -291,8 +291,38 @@ class Sequential:
             for layer, outputs in zip(self.layers, previous, strict=True):
                 layer._outputs = outputs
 
-    def predict(self, X: ArrayLike, batch_size: int = 8192) -> Array:
+    # predict and evaluate: at most this many bytes of activations in one batch
+    INFERENCE_BYTES = 64 * 2**20
+    MAX_INFERENCE_BATCH = 8192
+
+    def inference_batch_size(self) -> int:
+        """Rows per batch of ``predict`` and ``evaluate`` by default.
+
+        As many as keep one batch's activations — every layer's output, sized from
+        the shape chain ``shapes`` — under ``INFERENCE_BYTES`` (64 MiB), and at most
+        ``MAX_INFERENCE_BATCH`` (8192; also when a size is not known). A CNN's images
+        each have hundreds of kilobytes of activations, an MLP's rows a few.
+
+        >>> from glassnet import Dense
+        >>> Sequential([Dense(784, 512), Dense(512, 10)]).inference_batch_size()
+        8192
+        >>> from glassnet.demos import cnn_model
+        >>> cnn_model().inference_batch_size()   # 44 308 numbers a sample, float32
+        378
+        """
+        shapes = self.shapes[1:]
+        if any(None in shape for shape in shapes):
+            return self.MAX_INFERENCE_BATCH
+        per_sample = self.dtype.itemsize * sum(
+            int(np.prod([n or 0 for n in shape], dtype=np.int64)) for shape in shapes
+        )
+        rows = self.INFERENCE_BYTES // max(per_sample, 1)
+        return max(1, min(self.MAX_INFERENCE_BATCH, rows))
+
+    def predict(self, X: ArrayLike, batch_size: int | None = None) -> Array:
         """Ŷ for X, computed ``batch_size`` rows at a time (bounds the memory used).
+
+        ``batch_size=None`` takes ``inference_batch_size()``.
 
         >>> import numpy as np
         >>> from glassnet import Dense
@@ -307,6 +337,8 @@ class Sequential:
                 f"predict expected X of shape {_show(self.shapes[0])} with m ≥ 1; "
                 f"got {X.shape}."
             )
+        if batch_size is None:
+            batch_size = self.inference_batch_size()
         parts = [
             self.forward(X[i : i + batch_size])
             for i in range(0, X.shape[0], batch_size)

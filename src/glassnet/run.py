@@ -152,15 +152,23 @@ def count_correct(Y_hat: Array, Y: Array, loss: Loss) -> float:
 
 
 def evaluate(
-    model: Sequential, X: ArrayLike, Y: ArrayLike, *, loss: Loss, batch_size: int = 8192
+    model: Sequential,
+    X: ArrayLike,
+    Y: ArrayLike,
+    *,
+    loss: Loss,
+    batch_size: int | None = None,
 ) -> dict[str, float]:
     """Mean loss over all of (X, Y), and accuracy for a classification loss.
 
-    Computed ``batch_size`` rows at a time, with the fused, stable loss when the model
+    Computed ``batch_size`` rows at a time (None: ``model.inference_batch_size()``,
+    which bounds a batch's activations), with the fused, stable loss when the model
     ends in the matching activation.
     """
     X, Y = check_data(model, X, Y, "evaluate's")
     Y = checked_targets(model, loss, X, Y)
+    if batch_size is None:
+        batch_size = model.inference_batch_size()
     m = X.shape[0]
     loss_sum, correct = 0.0, 0.0
     classify = isinstance(loss, (CrossEntropy, BinaryCrossEntropy))

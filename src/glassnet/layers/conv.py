@@ -12,7 +12,9 @@ inside the layer is channels-major (measured about twice as fast to copy):
 X is first copied, padded, to (c_in, m, H, W); the matrix of windows is (c_in, kh,
 kw, m, OH, OW), so each offset's slice is c_in contiguous blocks; and the product
 comes out as (c_out, m, OH, OW), which one transposing copy turns into the layer's
-(m, c_out, OH, OW).
+(m, c_out, OH, OW). The backward's col2im puts the samples last instead, (c_in, H, W,
+m), so that each of its strided adds runs over rows of OW·m numbers (see
+``Conv2D._input_gradient``).
 
 >>> import numpy as np
 >>> conv = Conv2D(1, 2, 3, padding=1, rng=0)
@@ -222,17 +224,40 @@ class Conv2D(_Spatial):
             np.dot(dZ2, self._ones, out=db)  # = dZ2.sum(axis=1), at BLAS speed
         if not need_dX:
             return None
-        dcols = _buffer(self, "dcols", cols.shape, W.dtype)
-        np.dot(W.reshape(self.c_out, K).T, dZ2, out=dcols.reshape(K, N))
-        (kh, kw), (ph, pw), (_, _, H, Wd) = self.kernel_size, self.padding, in_shape
-        dXc = _buffer(self, "dXc", (self.c_in, m, H + 2 * ph, Wd + 2 * pw), W.dtype)
-        dXc.fill(0)
+        return self._input_gradient(dZ, in_shape, out_hw)
+
+    def _input_gradient(
+        self, dZ: Array, in_shape: tuple[int, ...], out_hw: Pair
+    ) -> Array:
+        """The input gradient dX = col2im(W2.T @ dZ2), with the sample axis last.
+
+        col2im adds k·k strided blocks, one per kernel offset, and NumPy's cost is
+        per contiguous run of each block. With the samples last — dZ as (c_out, OH,
+        OW, m), the columns as (c_in, kh, kw, OH, OW, m), the padded dX as (c_in,
+        H + 2ph, W + 2pw, m) — a run is a row of OW·m numbers (m with a stride)
+        instead of OW (1 with a stride), and the whole dX path was measured about
+        20 % faster (conv 16→32 5×5, 14×14, batch 64), the two extra transposing
+        copies included. (dW keeps the forward's order: it needs the cols.)
+        """
+        W = self.params["W"]
+        (kh, kw), (ph, pw), (m, _, H, Wd) = self.kernel_size, self.padding, in_shape
+        K, N = W[0].size, m * out_hw[0] * out_hw[1]
+        dZ_last = _buffer(self, "dZ_last", (self.c_out, *out_hw, m), W.dtype)
+        np.copyto(dZ_last, dZ.transpose(1, 2, 3, 0))
+        dcols = _buffer(self, "dcols", (self.c_in, kh, kw, *out_hw, m), W.dtype)
+        W2 = W.reshape(self.c_out, K)
+        np.dot(W2.T, dZ_last.reshape(self.c_out, N), out=dcols.reshape(K, N))
+        dX_last = _buffer(
+            self, "dX_last", (self.c_in, H + 2 * ph, Wd + 2 * pw, m), W.dtype
+        )
+        dX_last.fill(0)
         for i in range(kh):
             for j in range(kw):
-                # col2im: each pixel gets back the sum over every window it was in
-                dXc[_window(i, j, out_hw, self.stride)] += dcols[:, i, j]
+                # col2im: each pixel gets back the sum over every window it was in;
+                # _window's rows and columns, without its batch axis in front
+                dX_last[_window(i, j, out_hw, self.stride)[1:]] += dcols[:, i, j]
         dX = _buffer(self, "dX", in_shape, W.dtype)
-        np.copyto(dX, dXc[:, :, ph : ph + H, pw : pw + Wd].transpose(1, 0, 2, 3))
+        np.copyto(dX, dX_last[:, ph : ph + H, pw : pw + Wd].transpose(3, 0, 1, 2))
         return dX
 
     def astype(self, dtype: DTypeLike) -> Conv2D:

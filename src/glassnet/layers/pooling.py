@@ -48,6 +48,17 @@ class _Pool2D(_Spatial):
         kh, kw = self.kernel_size
         return [(i, j) for i in range(kh) for j in range(kw)]
 
+    def _overlapping(self) -> bool:
+        """Whether windows share pixels (a stride smaller than the kernel)."""
+        return any(s < k for s, k in zip(self.stride, self.kernel_size, strict=True))
+
+    def _tiles(self, in_shape: tuple[int, ...], out_hw: Pair) -> bool:
+        """Whether each pixel is in exactly one window (stride = kernel, no rest)."""
+        return self.stride == self.kernel_size and in_shape[2:] == (
+            out_hw[0] * self.kernel_size[0],
+            out_hw[1] * self.kernel_size[1],
+        )
+
     def __repr__(self) -> str:
         (kh, kw), stride = self.kernel_size, self.stride
         extra = (
@@ -128,13 +139,22 @@ class MaxPool2D(_Pool2D):
         self._check_dY(dY, argmax.shape)
         out_hw = argmax.shape[2:]
         dX = _buffer(self, "dX", in_shape, dY.dtype)
-        dX.fill(0)
-        routed = _buffer(self, "routed", dY.shape, dY.dtype)
         won = _buffer(self, "won", dY.shape, np.bool_)
+        if self._overlapping():
+            dX.fill(0)
+            routed = _buffer(self, "routed", dY.shape, dY.dtype)
+            for o, (i, j) in enumerate(self._offsets()):
+                np.equal(argmax, o, out=won)
+                np.multiply(dY, won, out=routed)
+                dX[_window(i, j, out_hw, self.stride)] += routed
+            return dX
+        # windows side by side (or apart): each pixel is in one window at most, so
+        # its gradient is written where it lies, with nothing to add
+        if not self._tiles(in_shape, out_hw):
+            dX.fill(0)  # the pixels of no window (the rows a floor division drops)
         for o, (i, j) in enumerate(self._offsets()):
             np.equal(argmax, o, out=won)
-            np.multiply(dY, won, out=routed)
-            dX[_window(i, j, out_hw, self.stride)] += routed
+            np.multiply(dY, won, out=dX[_window(i, j, out_hw, self.stride)])
         return dX
 
 
