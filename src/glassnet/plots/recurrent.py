@@ -40,8 +40,9 @@ def _states(model: Sequential, x: Array, what: str) -> Array:
             f"starts with {layer!r}. Pass models that start with RNN or LSTM."
         )
     layer.forward(x[None].astype(model.dtype))
-    H: Array = np.asarray(layer.H)[0]  # the forward's cache of every h_t
-    return H
+    H_all = layer.H_all  # the forward's cache [h_0 = 0, h_1 … h_T], (T + 1, m, h)
+    assert H_all is not None  # set by the forward just made
+    return np.array(H_all[1:, 0])
 
 
 def hidden_states(
