@@ -130,10 +130,11 @@ def test_summary_and_explain_show_both_layers():
     assert "Standardize(3)" in summary
     assert "Unstandardize(1)" in summary
     text = gn.explain(model)
-    assert "(Z[1] − μ) / σ" in text
-    assert "dA[1] / σ" in text
-    assert "Z[2] * σ + μ" in text
-    assert "dA[2] * σ" in text
+    # the input's standardization is A[0]; the Dense is layer 1, as in summary
+    assert "A[0] = (X − μ) / σ" in text
+    assert "Z[1] = A[0] @ W[1].T" in text
+    assert "A[1] = Z[1] * σ + μ" in text
+    assert "dZ[1] = dA[1] * σ" in text
     assert "mean (3,), std (3,)" in text
 
 

@@ -76,7 +76,13 @@ from safetensors.numpy import save as st_save
 
 from glassnet import _files
 from glassnet._files import MAX_HEADER_BYTES, atomic_write_bytes
-from glassnet._formats.fields import _MAX_AXES, _MAX_WIDTH, _check_keys, _size
+from glassnet._formats.fields import (
+    _MAX_AXES,
+    _MAX_WIDTH,
+    _check_keys,
+    _size,
+    check_saved_tensor,
+)
 from glassnet._formats.frozen import (
     _FROZEN,
     _build_frozen,
@@ -191,16 +197,7 @@ def save(model: Sequential, path: str | os.PathLike[str], metadata: Any = None) 
             if key not in layer.params:
                 continue
             name, value = f"{i}.{torch_name}", layer.params[key]
-            if value.dtype != dtype:
-                raise ValueError(
-                    f"cannot save {path}: tensor {name!r} is {value.dtype} but the "
-                    f"model is {dtype}; call model.astype({dtype.name!r}) first."
-                )
-            if not np.isfinite(value).all():
-                raise ValueError(
-                    f"cannot save {path}: tensor {name!r} ({layer!r}) holds NaN or "
-                    "inf, which load refuses; the weights have diverged."
-                )
+            check_saved_tensor(path, name, value, dtype, layer)
             tensors[name] = np.ascontiguousarray(value)
     try:
         user = json.dumps(metadata, allow_nan=False)

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-__all__ = ["_MAX_AXES", "_MAX_WIDTH", "_check_keys", "_pair_field", "_size"]
+import numpy as np
+
+__all__ = [
+    "_MAX_AXES",
+    "_MAX_WIDTH",
+    "_check_keys",
+    "_pair_field",
+    "_size",
+    "check_saved_tensor",
+]
 
 # Bounds on declared sizes, far above any real model; the tensor bytes present bound
 # the real allocation, these bound the work done on a hostile header.
@@ -45,4 +55,21 @@ def _pair_field(value: Any, field: str, where: str, minimum: int) -> None:
         raise ValueError(
             f"{where}: {field} must be a pair [rows, columns] of integers in "
             f"[{minimum}, {_MAX_WIDTH}]; got {value!r}."
+        )
+
+
+def check_saved_tensor(
+    path: str | os.PathLike[str], name: str, value: np.ndarray, dtype: np.dtype[Any],
+    layer: Any,
+) -> None:  # fmt: skip
+    """Refuse to save a tensor that ``load`` would refuse: another float dtype, NaN."""
+    if value.dtype.kind == "f" and value.dtype != dtype:
+        raise ValueError(
+            f"cannot save {path}: tensor {name!r} is {value.dtype} but the "
+            f"model is {dtype}; call model.astype({dtype.name!r}) first."
+        )
+    if not np.isfinite(value).all():
+        raise ValueError(
+            f"cannot save {path}: tensor {name!r} ({layer!r}) holds NaN or "
+            "inf, which load refuses; the weights have diverged."
         )

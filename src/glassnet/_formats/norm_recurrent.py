@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._formats.fields import _check_keys, _size
+from glassnet._formats.fields import _check_keys, _size, check_saved_tensor
 from glassnet.layers import (
     LSTM,
     RNN,
@@ -57,16 +57,7 @@ def _tensors_of(
             value if value.dtype.kind == "i" else value.astype(dtype, copy=False)
         )
     for name, value in named.items():
-        if value.dtype.kind == "f" and value.dtype != dtype:
-            raise ValueError(
-                f"cannot save {path}: tensor {name!r} is {value.dtype} but the "
-                f"model is {dtype}; call model.astype({dtype.name!r}) first."
-            )
-        if not np.isfinite(value).all():
-            raise ValueError(
-                f"cannot save {path}: tensor {name!r} ({layer!r}) holds NaN or "
-                "inf, which load refuses; the weights have diverged."
-            )
+        check_saved_tensor(path, name, value, dtype, layer)
     # np.array, not np.ascontiguousarray, which turns the count's shape () into (1,)
     return {name: np.array(value, order="C") for name, value in named.items()}
 
