@@ -519,3 +519,43 @@ def test_sgd_divergence_restores_the_weights_the_model_keeps_training_with():
     assert all(W.base is model.theta for _, W, _ in model.parameters())
     train(model, gn.SGD(0.1), epochs=1)  # the restored views are still the weights
     assert not same(weights(model), start)
+
+
+def dropout_net(seed: int = 0) -> gn.Sequential:
+    return gn.Sequential(
+        [
+            gn.Dense(3, 8, rng=seed),
+            gn.Tanh(),
+            gn.Dropout(0.5, rng=seed + 7),
+            gn.Dense(8, 2, rng=seed + 1),
+            gn.Softmax(),
+        ]
+    )
+
+
+def test_a_resumed_run_with_dropout_draws_the_masks_an_uninterrupted_one_would(
+    tmp_path,
+):
+    # the Dropout layer's generator is part of where a fit stands: without its state
+    # in the checkpoint the resumed run draws other masks and ends elsewhere
+    model = dropout_net()
+    h_ref = train(model, gn.Adam(0.01))
+    W_ref = weights(model)
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train(dropout_net(), gn.Adam(0.01), path, checkpoint_every=7,
+              callbacks=[StopAt(23)])  # fmt: skip
+    model = dropout_net(seed=42)  # other weights and another dropout seed
+    history = train(model, gn.Adam(0.01), path, resume=True)
+    assert same(weights(model), W_ref)
+    assert history.step_loss == h_ref.step_loss
+
+
+def test_the_checkpoint_holds_the_random_state_of_each_dropout_layer(tmp_path):
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train(dropout_net(), gn.Adam(0.01), path, checkpoint_every=7,
+              callbacks=[StopAt(8)])  # fmt: skip
+    state = load_checkpoint(path, dropout_net(), gn.Adam(0.01))
+    assert set(state.layer_rng_states) == {"2"}
+    assert state.layer_rng_states["2"]["bit_generator"] == "PCG64"

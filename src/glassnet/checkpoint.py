@@ -8,7 +8,8 @@ A checkpoint is two files, neither ever a pickle:
   divergence restores), the layers' buffers (``buffer/<layer>.<key>``: BatchNorm's
   running statistics, which are state but not parameters), the epoch's order of the
   samples (``order``), and a JSON
-  header of bounded size: progress (epoch, batch, step), the random state, the
+  header of bounded size: progress (epoch, batch, step), the random state (of the
+  order, and of each layer's own generator: Dropout's masks), the
   epoch's running sums, the optimizer's class and step count, and the *settings* of
   the run (see ``run_settings``);
 - ``<path>.history``, the run's records as float64, append-only: for every finished
@@ -69,6 +70,7 @@ HISTORY_SUFFIX = ".history"
 _MAX_HEADER_JSON = 2**20
 _MAX_COUNT = 2**53  # steps, epochs, samples: exact in a float64
 _MAX_KEYS = 64  # history keys; settings entries get _MAX_SETTINGS
+_MAX_LAYERS = 4096  # layers with their own generator (Dropout)
 _MAX_SETTINGS = 512
 _MAX_TEXT = 4096
 
@@ -93,6 +95,8 @@ class FitState:
         finished: the run completed all its epochs.
         order: this epoch's sample order (None when batches are taken in place).
         epoch_start: parameters at the start of this epoch.
+        layer_rng_states: the state of each layer's own generator (``Dropout.rng``),
+            by the layer's position in ``model.layers``.
     """
 
     epoch: int
@@ -107,6 +111,7 @@ class FitState:
     finished: bool = False
     order: Array | None = field(default=None, repr=False)
     epoch_start: list[Array] = field(default_factory=list, repr=False)
+    layer_rng_states: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 # ---- the settings of a run ---------------------------------------------------------
@@ -351,8 +356,13 @@ def _parse_header(path: Path, metadata: dict[str, str]) -> dict[str, Any]:
             settings["batch_size"],
         )
 
+    state = info["state"]
+    # layer_rng_states came with Dropout; a checkpoint written before has none
+    layer_rngs = state.get("layer_rng_states", {}) if isinstance(state, dict) else {}
+    if isinstance(state, dict):
+        state = {k: v for k, v in state.items() if k != "layer_rng_states"}
     state = r.obj(
-        info["state"],
+        state,
         "state",
         {
             "epoch", "batch", "step", "rng_state", "loss_sum", "correct", "classify",
@@ -395,16 +405,26 @@ def _parse_header(path: Path, metadata: dict[str, str]) -> dict[str, Any]:
     expected = (epoch - 1) * (per_epoch + len(keys)) + batch
     r.integer(state["history_values"], "state.history_values", expected, expected)
     r.integer(state["history_crc32"], "state.history_crc32", 0, 2**32 - 1)
-    rng_state = r.obj(state["rng_state"], "state.rng_state")
-    if rng_state.get("bit_generator") != "PCG64":
-        raise r.fail("state.rng_state", "the state of a PCG64 generator", rng_state)
-    try:  # the generator checks its own state; a throwaway one takes it
-        np.random.default_rng().bit_generator.state = rng_state
-    except (ValueError, TypeError, KeyError, OverflowError):
-        raise r.fail(
-            "state.rng_state", "the state of a PCG64 generator", rng_state
-        ) from None
+    _pcg64_state(r, state["rng_state"], "state.rng_state")
+    layer_rngs = r.obj(layer_rngs, "state.layer_rng_states")
+    if len(layer_rngs) > _MAX_LAYERS:
+        raise r.fail("state.layer_rng_states", f"at most {_MAX_LAYERS} layers", "more")
+    for key, value in layer_rngs.items():
+        if not (key.isdecimal() and len(key) <= 6):
+            raise r.fail("state.layer_rng_states", "layer positions as keys", key)
+        _pcg64_state(r, value, f"state.layer_rng_states[{key!r}]")
     return info
+
+
+def _pcg64_state(r: Any, value: Any, where: str) -> None:
+    """Refuse anything but the state of a PCG64 generator (NumPy's default)."""
+    state = r.obj(value, where)
+    if state.get("bit_generator") != "PCG64":
+        raise r.fail(where, "the state of a PCG64 generator", state)
+    try:  # the generator checks its own state; a throwaway one takes it
+        np.random.default_rng().bit_generator.state = state
+    except (ValueError, TypeError, KeyError, OverflowError):
+        raise r.fail(where, "the state of a PCG64 generator", state) from None
 
 
 def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
@@ -539,6 +559,7 @@ class Checkpoint:
             finished=raw["finished"],
             order=order,
             epoch_start=[tensors[f"epoch_start/{n}"] for n, _, _ in params],
+            layer_rng_states=raw.get("layer_rng_states", {}),
         )
 
     def _check_buffers(
@@ -757,6 +778,7 @@ class Checkpoint:
                 "batch": state.batch,
                 "step": state.step,
                 "rng_state": state.rng_state,
+                "layer_rng_states": state.layer_rng_states,
                 "loss_sum": float(state.loss_sum),
                 "correct": float(state.correct),
                 "classify": bool(state.classify),

@@ -16,6 +16,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from glassnet._validate import positive_int
 from glassnet.callbacks import Callback
 from glassnet.checkpoint import Checkpoint, FitState, check_writable, run_settings
@@ -104,6 +106,15 @@ class BackupAndRestore(Callback):
             return
         state = self.file.load(model, run.optimizer, run.epochs)
         run.rng.bit_generator.state = state.rng_state
+        generators = layer_generators(model)
+        if set(state.layer_rng_states) != set(generators):
+            raise ValueError(
+                f"cannot resume from {self.path}: it holds the random state of layers "
+                f"{sorted(state.layer_rng_states)} but the model draws at "
+                f"{sorted(generators)}. Resume with the model that wrote it."
+            )
+        for key, rng_state in state.layer_rng_states.items():
+            generators[key].bit_generator.state = rng_state
         run.history = History(
             state.history, state.step_loss, len(state.history.get("loss", []))
         )
@@ -138,6 +149,10 @@ class BackupAndRestore(Callback):
             finished=at_epoch_end and run.epoch + 1 > run.epochs,
             order=None if at_epoch_end else run.order,
             epoch_start=[views[name] for name, _, _ in model.parameters()],
+            layer_rng_states={
+                key: dict(rng.bit_generator.state)
+                for key, rng in layer_generators(model).items()
+            },
         )
         file.save(model, run.optimizer, state)
 
@@ -156,3 +171,18 @@ class BackupAndRestore(Callback):
     ) -> None:
         """Save the state of the start of the next epoch."""
         self.save(at_epoch_end=True)
+
+
+def layer_generators(model: Sequential) -> dict[str, np.random.Generator]:
+    """The layers' own generators (``Dropout.rng``) by position, saved by checkpoints.
+
+    A layer that draws random numbers keeps its Generator in ``rng``; its state after
+    the last step is part of where a fit stands, so a resumed run draws the masks an
+    uninterrupted one would.
+    """
+    generators = {}
+    for i, layer in enumerate(model.layers):
+        rng = getattr(layer, "rng", None)
+        if isinstance(rng, np.random.Generator):
+            generators[str(i)] = rng
+    return generators

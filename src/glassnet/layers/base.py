@@ -20,6 +20,10 @@ Every layer fulfils one contract:
   sample's input (None for a size not known yet); raises ValueError when the layer
   cannot take that input. ``Sequential`` checks the whole chain with it when built.
 
+A layer that draws random numbers (Dropout) keeps its own ``numpy.random.Generator``
+in ``rng``: checkpoints save its state, so a resumed fit draws what an uninterrupted
+one would.
+
 Checks that cost O(1) (shapes, dtypes) stay in the layers; checks that cost O(data)
 (converting dtypes, looking for NaN) are made once, at the model's boundary.
 """
