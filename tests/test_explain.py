@@ -381,3 +381,28 @@ def test_a_model_without_parameters_is_one_layer():
     text = explain(model)
     assert "A[1] = (Z[1] − μ) / σ" in text
     assert "A[1] = tanh(A[1])" in text
+
+
+def test_summary_seed_names_and_explain_number_a_batch_norm_model_alike():
+    # BatchNorm normalises the Z of the Dense before it: γ[1], β[1] sit in layer 1,
+    # and the next Dense is W[2] in summary, seed_names and explain alike
+    model = gn.Sequential([gn.Dense(3, 4, rng=0), gn.BatchNorm1D(4), gn.ReLU(),
+                           gn.Dense(4, 2, rng=1), gn.Softmax()])  # fmt: skip
+    assert model.layer_numbers() == [1, 1, 1, 2, 2]
+    assert model.seed_names()["1.gamma"] == "gamma[1]"
+    assert model.seed_names()["3.W"] == "W[2]"
+    rows = [line.split()[:2] for line in model.summary().splitlines()[1:-1]]
+    assert rows[3] == ["3", "2"]
+    text = gn.explain(model)
+    assert "Z[2] = A[1] @ W[2].T + b[2]" in text
+    assert "W[3]" not in text
+
+
+def test_stacked_recurrent_layers_are_layers_one_and_two_everywhere():
+    model = gn.Sequential([gn.RNN(2, 4, return_sequences=True), gn.RNN(4, 3),
+                           gn.Dense(3, 1, rng=0)], input_shape=(5, 2))  # fmt: skip
+    assert model.layer_numbers() == [1, 2, 3]
+    assert model.seed_names()["2.W"] == "W[3]"
+    text = gn.explain(model)
+    assert "Z[3] = A[2] @ W[3].T + b[3]" in text
+    assert "A[2] = RNN(Z[2])" in text

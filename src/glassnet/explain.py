@@ -117,11 +117,10 @@ class Step:
 def layer_numbers(model: Sequential) -> list[int]:
     """The seeds' l of each entry of ``model.layers``; 0 for the input's layers.
 
-    Each Dense or Conv2D opens layer l. Layers without parameters before the first
-    layer that has some (a Standardize, a Flatten) prepare the input: l = 0. A
-    layer with parameters before any map (an RNN, a BatchNorm) opens layer 1. A
-    model without parameters is one layer l = 1. The numbers agree with the column
-    "l" of ``model.summary()`` on every Dense and Conv2D.
+    ``model.layer_numbers()`` (so the same as ``summary`` and ``seed_names``): each
+    layer with parameters opens layer l, a BatchNorm after one belongs to its l, and
+    layers without parameters before the first (a Standardize, a Flatten) prepare
+    the input, l = 0. Here a model without parameters is one layer l = 1.
 
     >>> import glassnet as gn
     >>> import numpy as np
@@ -129,13 +128,8 @@ def layer_numbers(model: Sequential) -> list[int]:
     >>> layer_numbers(gn.Sequential([scale, gn.Dense(2, 3), gn.Tanh(), gn.Dense(3, 1)]))
     [0, 1, 1, 2]
     """
-    numbers: list[int] = []
-    l = 0  # noqa: E741 — the seeds' l
-    for layer in model.layers:
-        if isinstance(layer, (Dense, Conv2D)) or (l == 0 and layer.params):
-            l += 1  # noqa: E741
-        numbers.append(l)
-    return numbers if l > 0 else [1] * len(numbers)
+    numbers = model.layer_numbers()
+    return numbers if any(numbers) else [1] * len(numbers)
 
 
 def input_layers(model: Sequential) -> list[Layer]:
@@ -148,26 +142,24 @@ def blocks(model: Sequential) -> list[Block]:
     """Group ``model.layers`` into the seeds' layers l = 1..L (see ``layer_numbers``).
 
     The input's layers (l = 0) form no block: ``input_layers`` gives them. A layer
-    with parameters before any Dense (an RNN) opens a block without a Dense.
+    with parameters but no W[l] (an RNN) opens a block without a Dense.
     """
     out: list[Block] = []
     n: int | None = model.n_in
     numbers = layer_numbers(model)
     for i, layer in enumerate(model.layers):
-        if numbers[i] == 0:
+        l = numbers[i]  # noqa: E741 — the seeds' l
+        if l == 0:
             continue
-        if isinstance(layer, Dense):
-            out.append(
-                Block(len(out) + 1, layer.n_in, layer.n_out, dense=layer, first=i)
-            )
+        if l == len(out):  # within the layer opened before
+            out[-1].activations.append(layer)
+        elif isinstance(layer, Dense):
+            out.append(Block(l, layer.n_in, layer.n_out, dense=layer, first=i))
             n = layer.n_out
         elif isinstance(layer, Conv2D):
-            out.append(
-                Block(len(out) + 1, layer.c_in, layer.c_out, conv=layer, first=i)
-            )
-        else:
-            if not out:
-                out.append(Block(1, n, n, first=i))
+            out.append(Block(l, layer.c_in, layer.c_out, conv=layer, first=i))
+        else:  # a layer with parameters but no W[l] (an RNN) opens layer l
+            out.append(Block(l, n, n, first=i))
             out[-1].activations.append(layer)
     return out
 

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from glassnet import training
+from glassnet import describe, training
+from glassnet.describe import show_shape
 from glassnet.layers import Layer, as_float_array
 from glassnet.layers.base import Shape
 from glassnet.losses import Loss
@@ -27,11 +28,6 @@ from glassnet.params import ParameterVector, own_dicts
 __all__ = ["Sequential"]
 
 Array = NDArray[Any]
-
-
-def _show(shape: Shape) -> str:
-    """A sample shape (3, None) as "(m, 3, ?)"."""
-    return "(" + ", ".join(["m", *("?" if n is None else str(n) for n in shape)]) + ")"
 
 
 class Sequential:
@@ -174,14 +170,27 @@ class Sequential:
         >>> Sequential([Dense(2, 3), ReLU(), Dense(3, 1)]).seed_names()
         {'0.W': 'W[1]', '0.b': 'b[1]', '2.W': 'W[2]', '2.b': 'b[2]'}
         """
-        numbers: dict[int, int] = {}
-        for p in self.vector.slots:
-            position = int(p.name.split(".")[0])
-            numbers.setdefault(position, len(numbers) + 1)
+        numbers = self.layer_numbers()
         return {
             p.name: f"{p.key}[{numbers[int(p.name.split('.')[0])]}]"
             for p in self.vector.slots
         }
+
+    def layer_numbers(self) -> list[int]:
+        """The seeds' l of each entry of ``layers``: 1..L, and 0 for the input's.
+
+        A layer with parameters opens layer l — except a batch normalisation after
+        one, which normalises that layer's Z and so belongs to its l (γ[l], β[l]).
+        Layers without parameters belong to the l before them; those before the
+        first layer with parameters (a Standardize, a Flatten) prepare the input,
+        l = 0. ``summary``, ``seed_names``, ``explain`` and the figures all use it.
+
+        >>> from glassnet import BatchNorm1D, Dense, ReLU
+        >>> model = Sequential([Dense(2, 3), BatchNorm1D(3), ReLU(), Dense(3, 1)])
+        >>> model.layer_numbers()
+        [1, 1, 1, 2]
+        """
+        return describe.layer_numbers(self.layers)
 
     def astype(self, dtype: DTypeLike) -> Sequential:
         """Convert every parameter to ``dtype`` (float32 or float64); return self."""
@@ -214,7 +223,7 @@ class Sequential:
                 else " Rows are samples."
             )
             raise ValueError(
-                f"{what} must have shape {_show(expected)} for the first layer, "
+                f"{what} must have shape {show_shape(expected)} for the first layer, "
                 f"{self.layers[0]!r}; got {X.shape}.{hint}"
             )
         return X
@@ -334,7 +343,7 @@ class Sequential:
         X = self.check_input(X)
         if X.shape[0] == 0:
             raise ValueError(
-                f"predict expected X of shape {_show(self.shapes[0])} with m ≥ 1; "
+                f"predict expected X of shape {show_shape(self.shapes[0])} with m ≥ 1; "
                 f"got {X.shape}."
             )
         if batch_size is None:
@@ -351,6 +360,7 @@ class Sequential:
 
         ``#`` is the position in ``layers`` (the names of ``parameters()``); ``l`` is
         the seeds' numbering of the layers with parameters, W[1], W[2], ...
+        (``layer_numbers``).
 
         >>> from glassnet import Dense, ReLU
         >>> print(Sequential([Dense(2, 3), ReLU()]).summary())
@@ -359,29 +369,7 @@ class Sequential:
         1     ReLU()        (m, 3)   0
         total parameters: 9
         """
-        rows = [("#", "l", "layer", "output", "parameters")]
-        total, l = 0, 0  # noqa: E741 — the seeds' l
-        for i, layer in enumerate(self.layers):
-            count = sum(W.size for W in layer.params.values())
-            total += count
-            l += 1 if layer.params else 0  # noqa: E741
-            shapes = ", ".join(f"{k} {W.shape}" for k, W in layer.params.items())
-            rows.append(
-                (
-                    str(i),
-                    str(l) if layer.params else "",
-                    repr(layer),
-                    _show(self.shapes[i + 1]),
-                    f"{count}  ({shapes})" if shapes else str(count),
-                )
-            )
-        widths = [max(len(r[c]) for r in rows) for c in range(4)]
-        lines = [
-            "  ".join(r[c].ljust(widths[c]) for c in range(4)) + "   " + r[4]
-            for r in rows
-        ]
-        lines.append(f"total parameters: {total}")
-        return "\n".join(line.rstrip() for line in lines)
+        return describe.summary(self)
 
     def explain(self, m: int | None = None, latex: bool = False) -> str:
         """Dimension table and forward/backward equations; see ``glassnet.explain``."""
@@ -392,7 +380,6 @@ class Sequential:
     def __repr__(self) -> str:
         return "Sequential([" + ", ".join(repr(layer) for layer in self.layers) + "])"
 
-    # ---- training -------------------------------------------------------------------
     # ---- training ---------------------------------------------------------------
     fit = training.fit
     evaluate = training.evaluate
