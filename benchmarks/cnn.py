@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 import glassnet as gn
-from benchmarks.recurrent import blas_threads
+from benchmarks.recurrent import blas_threads, glassnet_step
 
 
 def lenet(seed: int = 0) -> gn.Sequential:
@@ -58,21 +58,6 @@ def lenet(seed: int = 0) -> gn.Sequential:
         ],
         input_shape=(1, 28, 28),
     )
-
-
-def glassnet_step(
-    model: gn.Sequential, X: np.ndarray, y: np.ndarray
-) -> Callable[[int], None]:
-    """Steps of fit's arithmetic on the batch (X, y)."""
-    loss, opt = gn.CrossEntropy(), gn.SGD(0.01)
-
-    def run(steps: int) -> None:
-        with model.reusing_outputs():
-            for _ in range(steps):
-                model.loss_and_gradients(X, y, loss)
-                opt.step(model)
-
-    return run
 
 
 def torch_step(
@@ -220,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     X = rng.random((args.batch, 1, 28, 28), dtype=np.float32)
     y = rng.integers(0, 10, size=args.batch)
     contenders: dict[str, Callable[[int], None]] = {
-        "glassnet": glassnet_step(lenet(), X, y)
+        "glassnet": glassnet_step(lenet(), X, y, gn.CrossEntropy())
     }
     ref = torch_step(lenet(), X, y)
     if ref is None:

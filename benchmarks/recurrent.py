@@ -42,10 +42,10 @@ def lstm_model(seed: int = 0) -> gn.Sequential:
 
 
 def glassnet_step(
-    model: gn.Sequential, X: np.ndarray, y: np.ndarray
+    model: gn.Sequential, X: np.ndarray, y: np.ndarray, loss: gn.Loss
 ) -> Callable[[int], None]:
-    """Steps of fit's arithmetic on the batch (X, y)."""
-    loss, opt = gn.MSE(), gn.SGD(0.01)
+    """Steps of fit's arithmetic on the batch (X, y): forward, backward, SGD."""
+    opt = gn.SGD(0.01)
 
     def run(steps: int) -> None:
         with model.reusing_outputs():
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     rng = np.random.default_rng(0)
     X = rng.standard_normal((BATCH, STEPS, N_IN), dtype=np.float32)
     y = rng.standard_normal((BATCH, 1), dtype=np.float32)
-    contenders = {"glassnet": glassnet_step(lstm_model(), X, y)}
+    contenders = {"glassnet": glassnet_step(lstm_model(), X, y, gn.MSE())}
     ref = torch_step(lstm_model(), X, y, threads)
     if ref is None:
         print("pytorch: not installed, skipped")

@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import DTypeLike, NDArray
+from numpy.typing import NDArray
 
 from glassnet.layers.sequence import _Recurrent
 
@@ -73,20 +73,8 @@ class RNN(_Recurrent):
     """
 
     gates = 1
-
-    def __init__(
-        self,
-        n_in: int,
-        n_hidden: int,
-        *,
-        return_sequences: bool = False,
-        rng: int | np.random.Generator | None = None,
-        dtype: DTypeLike = np.float32,
-    ) -> None:
-        super().__init__(
-            n_in, n_hidden, return_sequences=return_sequences, rng=rng, dtype=dtype
-        )
-        self.H_all: Array | None = None  # [h_0 = 0, h_1 … h_T], (T + 1, m, h)
+    # what the forward caches for the backward (None before the first forward)
+    H_all: Array | None = None  # [h_0 = 0, h_1 … h_T], (T + 1, m, h)
 
     def forward(self, X: Array, training: bool = False) -> Array:
         """h_t = tanh(x_t @ W_ih.T + b_ih + h_{t−1} @ W_hh.T + b_hh); caches X, H."""
@@ -173,23 +161,11 @@ class LSTM(_Recurrent):
     """
 
     gates = 4
-
-    def __init__(
-        self,
-        n_in: int,
-        n_hidden: int,
-        *,
-        return_sequences: bool = False,
-        rng: int | np.random.Generator | None = None,
-        dtype: DTypeLike = np.float32,
-    ) -> None:
-        super().__init__(
-            n_in, n_hidden, return_sequences=return_sequences, rng=rng, dtype=dtype
-        )
-        self.gate_values: Array | None = None  # [i, f, g, o] of every step
-        self.C_all: Array | None = None  # [c_0 = 0, c_1 … c_T], (T + 1, m, h)
-        self.tanh_C: Array | None = None
-        self.H_all: Array | None = None
+    # what the forward caches for the backward (None before the first forward)
+    gate_values: Array | None = None  # [i, f, g, o] of every step
+    C_all: Array | None = None  # [c_0 = 0, c_1 … c_T], (T + 1, m, h)
+    tanh_C: Array | None = None
+    H_all: Array | None = None  # [h_0 = 0, h_1 … h_T], (T + 1, m, h)
 
     def forward(self, X: Array, training: bool = False) -> Array:
         """The LSTM cell over every step; caches X, the gates, C, tanh(C) and H."""
