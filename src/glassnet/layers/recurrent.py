@@ -80,12 +80,13 @@ class RNN(_Recurrent):
         """h_t = tanh(x_t @ W_ih.T + b_ih + h_{t−1} @ W_hh.T + b_hh); caches X, H."""
         X = self._check(X)
         m, T, h = X.shape[0], X.shape[1], self.n_hidden
-        W_hh_T = self.params["weight_hh_l0"].T
+        # a contiguous copy: BLAS would otherwise copy the transposed view every step
+        W_hh_T = np.ascontiguousarray(self.params["weight_hh_l0"].T)
         X_tm = self._time_major(X)
         H_all = self._array("H_all", (T + 1, m, h), X.dtype)  # [h_0, h_1 … h_T]
         H_all[0] = 0
-        # z_t without the recurrent term, written where h_t will be
-        self._input_projection(X_tm, out=H_all[1:])
+        # z_t without the recurrent term, written where h_t will be (one gate: G = 1)
+        self._input_projection(X_tm, out=H_all[1:][None])
         recur = self._array("recur", (m, h), X.dtype)
         for t in range(T):
             z = H_all[t + 1]
@@ -98,19 +99,20 @@ class RNN(_Recurrent):
         """Backpropagation through time: write the four gradients; return dX."""
         dH = self._upstream(dY)
         X_tm, H_all = self._cached("X_tm"), self._cached("H_all")
-        T, m, h = dH.shape
         W_hh = self.params["weight_hh_l0"]
         H = H_all[1:]
+        T = H.shape[0]
         tanh_grad = self._array("tanh_grad", H.shape, H.dtype)  # 1 − h_t², all steps
         np.multiply(H, H, out=tanh_grad)
         np.subtract(1, tanh_grad, out=tanh_grad)
-        dZ = self._array("dZ", H.shape, H.dtype)
-        carry = self._array("carry", (m, h), H.dtype)  # dL/dh_t through h_{t+1}
-        carry.fill(0)
+        dZ = self._array("dZ", H.shape, H.dtype)  # dL/dh_t, then dz_t in place
+        np.copyto(dZ[-1], dH[-1])  # dL/dh_T comes from the output alone
         for t in range(T - 1, -1, -1):
-            dz = np.add(dH[t], carry, out=dZ[t])
-            dz *= tanh_grad[t]
-            np.dot(dz, W_hh, out=carry)
+            dz = np.multiply(dZ[t], tanh_grad[t], out=dZ[t])
+            if t > 0:  # dL/dh_{t−1}: through step t, plus the output's own
+                np.dot(dz, W_hh, out=dZ[t - 1])
+                if self.return_sequences:
+                    dZ[t - 1] += dH[t - 1]
         self._weight_gradients(X_tm, H_all[:-1], dZ)
         return self._input_dX(dZ, need_dX)
 
@@ -139,11 +141,13 @@ class LSTM(_Recurrent):
         dx_t = dz_t @ W_ih                                       dX (m, T, n_in)
 
     Shapes: X (m, T, n_in); weight_ih_l0 (4h, n_in); weight_hh_l0 (4h, h); biases
-    (4h,); rows in PyTorch's gate order i, f, g, o. σ is computed as
-    (1 + tanh(z/2))/2, the same function, so that one tanh serves all four gates.
-    Caches, time-major: X (T, m, n_in), the gates [i, f, g, o] of every step
-    (T, m, 4h), every c_t and h_t with c_0 = h_0 = 0 in front (T + 1, m, h) — c_{t−1}
-    and h_{t−1} are then views — and tanh(c_t) (T, m, h).
+    (4h,); rows in PyTorch's gate order i, f, g, o. σ(z) is computed as
+    1/(1 + e^(−z)) and g as tanh(z) = 2σ(2z) − 1, so that one exp serves all four
+    gates (NumPy's float32 exp costs half its tanh).
+    Caches, time-major: X (T, m, n_in); the gates gate by gate, (4, T, m, h) —
+    gates[0][t] is i of step t — so that each gate of a step is one contiguous block
+    for the cell's products; every c_t and h_t with c_0 = h_0 = 0 in front
+    (T + 1, m, h) — c_{t−1} and h_{t−1} are then views — and tanh(c_t) (T, m, h).
 
     Args:
         n_in: features per time step.
@@ -162,7 +166,7 @@ class LSTM(_Recurrent):
 
     gates = 4
     # what the forward caches for the backward (None before the first forward)
-    gate_values: Array | None = None  # [i, f, g, o] of every step
+    gate_values: Array | None = None  # [i, f, g, o] of every step, (4, T, m, h)
     C_all: Array | None = None  # [c_0 = 0, c_1 … c_T], (T + 1, m, h)
     tanh_C: Array | None = None
     H_all: Array | None = None  # [h_0 = 0, h_1 … h_T], (T + 1, m, h)
@@ -172,38 +176,39 @@ class LSTM(_Recurrent):
         X = self._check(X)
         m, T, h = X.shape[0], X.shape[1], self.n_hidden
         dtype = X.dtype
-        # σ(z) = (1 + tanh(z/2))/2: all four gates with one tanh over (m, 4h), which
-        # never overflows (σ's e^(−z) can): z/2 for i, f, o and z itself for g,
-        # tanh, then × 1/2 + 1/2 (i, f, o) or × 1 + 0 (g), per column
-        half = np.full(4 * h, 0.5, dtype=dtype)
-        half[2 * h : 3 * h] = 1.0
-        shift = half.copy()
-        shift[2 * h : 3 * h] = 0.0
-        # z_t · half = (x_t W_ih.T + b) · half + h_{t−1} (half · W_hh).T: scaling the
-        # weights once saves a multiplication per step (× 0.5 is exact)
-        W_hh_half_T = (self.params["weight_hh_l0"] * half[:, None]).T
+        # One exp for all four gates: with k = −1 (i, f, o) and −2 (g) per gate,
+        # 1/(1 + e^(k·z)) is σ(z) for i, f, o and σ(2z) for g, then g = 2σ(2z) − 1.
+        # k goes into the weights once (k·z_t = x_t (kW_ih).T + kb + h_{t−1}
+        # (kW_hh).T), so a step is the product, exp, +1 and 1/x. Where e^(k·z)
+        # overflows to inf, 1/(1 + inf) = 0 is σ's limit: the warning is silenced.
+        k = np.array([-1.0, -1.0, -2.0, -1.0], dtype=dtype)
+        # (4, h, h), W_k.T of each gate, contiguous: one matmul gives the four blocks
+        W_hh_k_T = self.params["weight_hh_l0"].reshape(4, h, h) * k[:, None, None]
+        W_hh_k_T = np.ascontiguousarray(W_hh_k_T.transpose(0, 2, 1))
         X_tm = self._time_major(X)
-        gates = self._array("gates", (T, m, 4 * h), dtype)  # z_t · half, then gates
-        self._input_projection(X_tm, out=gates)
-        gates *= half
+        gates = self._array("gates", (4, T, m, h), dtype)  # k·z, then the gates
+        self._input_projection(X_tm, out=gates, scale=k)
         C_all = self._array("C_all", (T + 1, m, h), dtype)  # [c_0, c_1 … c_T]
         H_all = self._array("H_all", (T + 1, m, h), dtype)  # [h_0, h_1 … h_T]
         C_all[0] = 0
         H_all[0] = 0
         tanh_C = self._array("tanh_C", (T, m, h), dtype)
-        recur = self._array("recur", (m, 4 * h), dtype)
+        recur = self._array("recur", (4, m, h), dtype)
         ig = self._array("ig", (m, h), dtype)
-        for t in range(T):
-            z = gates[t]
-            z += np.dot(H_all[t], W_hh_half_T, out=recur)
-            np.tanh(z, out=z)
-            z *= half
-            z += shift  # [i, f, g, o]
-            i, f, g, o = z[:, :h], z[:, h : 2 * h], z[:, 2 * h : 3 * h], z[:, 3 * h :]
-            c_t = np.multiply(f, C_all[t], out=C_all[t + 1])
-            c_t += np.multiply(i, g, out=ig)
-            np.tanh(c_t, out=tanh_C[t])
-            np.multiply(o, tanh_C[t], out=H_all[t + 1])
+        with np.errstate(over="ignore"):
+            for t in range(T):
+                z = gates[:, t]  # step t's four gate blocks (4, m, h)
+                z += np.matmul(H_all[t], W_hh_k_T, out=recur)
+                np.exp(z, out=z)
+                z += 1
+                np.divide(1, z, out=z)
+                i, f, g, o = z
+                g *= 2
+                g -= 1  # tanh(z_g) = 2σ(2 z_g) − 1
+                c_t = np.multiply(f, C_all[t], out=C_all[t + 1])
+                c_t += np.multiply(i, g, out=ig)
+                np.tanh(c_t, out=tanh_C[t])
+                np.multiply(o, tanh_C[t], out=H_all[t + 1])
         self.X_tm, self.gate_values = X_tm, gates
         self.C_all, self.tanh_C, self.H_all = C_all, tanh_C, H_all
         return self._result(H_all)
@@ -214,44 +219,48 @@ class LSTM(_Recurrent):
         X_tm, gates = self._cached("X_tm"), self._cached("gate_values")
         C_all, tanh_C = self._cached("C_all"), self._cached("tanh_C")
         H_all = self._cached("H_all")
-        T, m, h = dH.shape
-        dtype = dH.dtype
+        T, m, h = tanh_C.shape
+        dtype = tanh_C.dtype
         W_hh = self.params["weight_hh_l0"]
-        i, f = gates[..., :h], gates[..., h : 2 * h]
-        g, o = gates[..., 2 * h : 3 * h], gates[..., 3 * h :]
+        i, f, g, o = gates  # each (T, m, h)
         # every factor that does not depend on the carries, for all steps at once:
         # dz_[i,f,g] = dc_t * P[t], dz_o = dh_t * P_o[t], dc_t gets dh_t * B[t]
         # (written into reused arrays: no temporaries of the size of all steps)
-        d = self._array("d", gates.shape, dtype)  # each gate's σ' = σ(1 − σ) ...
-        np.subtract(1, gates, out=d)
-        d *= gates
-        d_g = d[..., 2 * h : 3 * h]  # ... and g's tanh' = 1 − g²
-        np.multiply(g, g, out=d_g)
-        np.subtract(1, d_g, out=d_g)
-        P = self._array("P", (T, m, 3, h), dtype)
-        np.multiply(g, d[..., :h], out=P[:, :, 0])  # g · i'
-        np.multiply(C_all[:-1], d[..., h : 2 * h], out=P[:, :, 1])  # c_{t−1} · f'
-        np.multiply(i, d_g, out=P[:, :, 2])  # i · g'
+        u = self._array("u", (T, m, h), dtype)  # each gate's σ' or tanh', in turn
+        P = self._array("P", (T, m, 3, h), dtype)  # laid out as dz_t's [i f g] part
+        np.subtract(1, i, out=u)
+        u *= i
+        np.multiply(g, u, out=P[:, :, 0])  # g · i(1 − i)
+        np.subtract(1, f, out=u)
+        u *= f
+        np.multiply(C_all[:-1], u, out=P[:, :, 1])  # c_{t−1} · f(1 − f)
+        np.multiply(g, g, out=u)
+        np.subtract(1, u, out=u)
+        np.multiply(i, u, out=P[:, :, 2])  # i · (1 − g²)
         P_o = self._array("P_o", tanh_C.shape, dtype)
-        np.multiply(tanh_C, d[..., 3 * h :], out=P_o)  # tanh(c_t) · o'
+        np.subtract(1, o, out=u)
+        u *= o
+        np.multiply(tanh_C, u, out=P_o)  # tanh(c_t) · o(1 − o)
         B = self._array("B", tanh_C.shape, dtype)  # o · (1 − tanh²(c_t))
         np.multiply(tanh_C, tanh_C, out=B)
         np.subtract(1, B, out=B)
         B *= o
-        dZ = self._array("dZ", gates.shape, dtype)
+        # dz_t (T, m, 4h): each step's row [dz_i dz_f dz_g dz_o] for dz_t @ W_hh
+        dZ = self._array("dZ", (T, m, 4 * h), dtype)
         dZ3 = dZ[..., : 3 * h].reshape(T, m, 3, h)  # a view: dz_i, dz_f, dz_g
-        dh = self._array("dh", (m, h), dtype)
+        dh = self._array("dh", (m, h), dtype)  # dL/dh_t
         dc = self._array("dc", (m, h), dtype)  # dL/dc_t, then its carry dc_t * f_t
-        carry = self._array("carry", (m, h), dtype)  # dz_{t+1} @ W_hh
         tmp = self._array("tmp", (m, h), dtype)
+        np.copyto(dh, dH[-1])  # dL/dh_T comes from the output alone
         dc.fill(0)
-        carry.fill(0)
         for t in range(T - 1, -1, -1):
-            np.add(dH[t], carry, out=dh)
             dc += np.multiply(dh, B[t], out=tmp)  # dc_{t+1} f_{t+1} + dh o (1 − tanh²)
             np.multiply(dc[:, None, :], P[t], out=dZ3[t])
             np.multiply(dh, P_o[t], out=dZ[t, :, 3 * h :])
-            dc *= f[t]  # the carry into step t − 1
-            np.dot(dZ[t], W_hh, out=carry)
+            if t > 0:  # the carries into step t − 1
+                dc *= f[t]
+                np.dot(dZ[t], W_hh, out=dh)  # through step t, plus the output's own
+                if self.return_sequences:
+                    dh += dH[t - 1]
         self._weight_gradients(X_tm, H_all[:-1], dZ)
         return self._input_dX(dZ, need_dX)

@@ -3,8 +3,9 @@
 ``_Recurrent`` is the base of RNN and LSTM (``glassnet.layers.recurrent``): their
 weights in ``torch.nn.RNN``/``LSTM``'s layout and names, the check of a batch of
 sequences (m, T, n_in), and the steps that do not depend on the cell: X copied
-time-major to (T, m, n_in), the input projection of all steps at once, dL/dh_t of
-every step from dY, the weight gradients as one product each, and dX.
+time-major to (T, m, n_in), the input projection of all steps at once (gate by
+gate, (G, T, m, h)), dL/dh_t from dY, the weight gradients as one product each, and
+dX.
 """
 
 from __future__ import annotations
@@ -104,17 +105,20 @@ class _Recurrent(Layer):
         return Y
 
     def _upstream(self, dY: Array) -> Array:
-        """dL/dh_t for every step, time-major (T, m, h): dY's, or zeros but h_T's."""
+        """dL/dh_t from the output, time-major: (T, m, h), or h_T's alone (1, m, h).
+
+        Without return_sequences only h_T is an output, so dH[-1] = dY is the only
+        gradient from outside; the loop adds dH[t] to what comes through step t + 1
+        only when every h_t is an output.
+        """
         T, m = self._cached("X_tm").shape[:2]
         h = self.n_hidden
-        dH = self._array("dH", (T, m, h), dY.dtype)
-        if self.return_sequences:
-            self._check_dY(dY, (m, T, h))
-            np.copyto(dH, dY.transpose(1, 0, 2))
-        else:
+        if not self.return_sequences:
             self._check_dY(dY, (m, h))
-            dH[:-1] = 0
-            dH[-1] = dY
+            return dY[None]
+        self._check_dY(dY, (m, T, h))
+        dH = self._array("dH", (T, m, h), dY.dtype)
+        np.copyto(dH, dY.transpose(1, 0, 2))
         return dH
 
     def _weight_gradients(self, X_tm: Array, H_prev: Array, dZ: Array) -> None:
@@ -142,16 +146,27 @@ class _Recurrent(Layer):
         np.copyto(dX, dX_tm.reshape(T, m, self.n_in).transpose(1, 0, 2))
         return dX
 
-    def _input_projection(self, X_tm: Array, out: Array) -> Array:
-        """X @ W_ih.T + b_ih + b_hh for every step at once, into out (T, m, G·h)."""
-        p = self.params
+    def _input_projection(
+        self, X_tm: Array, out: Array, scale: Array | None = None
+    ) -> Array:
+        """x_t @ W_ih.T + b_ih + b_hh for every step at once, gate by gate.
+
+        out (G, T, m, h): out[k] is gate block k of every step (G products of
+        (T·m)-row matrices in one ``matmul``); ``scale`` (G,), if given, multiplies
+        each gate's block (the LSTM's −1 and −2 for its exp, see there).
+        """
+        p, G, h = self.params, self.gates, self.n_hidden
         T, m = X_tm.shape[:2]
-        np.dot(
+        W = p["weight_ih_l0"].reshape(G, h, self.n_in)  # W[k]: gate k's rows
+        b = (p["bias_ih_l0"] + p["bias_hh_l0"]).reshape(G, 1, h)
+        if scale is not None:
+            W, b = W * scale[:, None, None], b * scale[:, None, None]
+        np.matmul(
             X_tm.reshape(T * m, self.n_in),
-            p["weight_ih_l0"].T,
-            out=out.reshape(T * m, -1),
+            W.transpose(0, 2, 1),
+            out=out.reshape(G, T * m, h),
         )
-        out += p["bias_ih_l0"] + p["bias_hh_l0"]
+        out += b[:, None]  # (G, 1, 1, h) over every step and sample
         return out
 
     def output_shape(self, in_shape: Shape) -> Shape:
