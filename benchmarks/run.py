@@ -140,7 +140,7 @@ def peak_memory(spec: Spec, X: np.ndarray, y: np.ndarray) -> dict[str, float]:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     params = sum(W.nbytes for _, W, _ in model.parameters())
-    state = sum(a.nbytes for slots in opt.state.values() for a in slots.values())
+    state = sum(a.nbytes for a in opt.state.values())  # one vector per slot
     data_bytes = X.nbytes + y.nbytes
     budget = data_bytes + params + state
     return {

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from benchmarks import profile, run
-from benchmarks.contenders import GlassnetContender
+from benchmarks.contenders import GlassnetContender, Spec
 
 
 def _tiny():
@@ -109,3 +109,14 @@ def test_cnn_epoch_memory_counts_the_data_and_gives_the_issues_budget(mnist_dir)
     assert mem["optimizer_state_MB"] == 2 * mem["params_MB"]  # Adam's m and v
     # the layers' buffers (the columns of im2col among them) are traced
     assert mem["peak_MB"] > mem["data_MB"] + mem["activations_MB"]
+
+
+def test_peak_memory_counts_each_state_vector_of_an_adam_model():
+    """Adam keeps two state vectors the size of θ; the memory row counts both."""
+    spec = Spec("adam-toy", (2, 8, 1), "tanh", 16, 0.01, optimizer="adam")
+    X = np.random.default_rng(0).standard_normal((64, 2)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.float32)
+    mem = run.peak_memory(spec, X, y)
+    n_params = 2 * 8 + 8 + 8 * 1 + 1
+    assert mem["optimizer_state_MB"] == pytest.approx(2 * n_params * 4 / 1e6)
+    assert mem["peak_MB"] > 0
