@@ -438,6 +438,18 @@ def test_architecture_of_seed_a_network_shows_every_small_layer():
     assert [len(c.get_offsets()) for c in columns] == [2, 5, 1]
 
 
+def test_architecture_counts_the_weights_of_a_recurrent_layer():
+    model = gn.Sequential(
+        [gn.LSTM(3, 4, rng=0), gn.Dense(4, 1, rng=1)], input_shape=(5, 3)
+    )
+    (ax,) = plots.architecture(model).axes
+    labels = " ".join(t.get_text() for t in ax.texts)
+    lstm = 4 * 4 * 3 + 4 * 4 * 4 + 2 * 4 * 4  # W_ih, W_hh, b_ih, b_hh
+    assert f"{lstm} params" in labels
+    assert f"({lstm + 5} parameters)" in ax.get_title()
+    assert sum(W.size for _, W, _ in model.parameters()) == lstm + 5
+
+
 def test_architecture_of_a_standardized_model_numbers_layers_as_summary():
     X = np.random.default_rng(0).normal(size=(40, 3))
     model = gn.Sequential(

@@ -92,10 +92,12 @@ def architecture(
             block = bl[c - 1]
             key, act = _activation(block.activations)
             color = ACTIVATION_COLORS[key]
-            count = (
-                0
-                if block.dense is None
-                else sum(W.size for W in block.dense.params.values())
+            # every parameter of layer l: its W[l], b[l], or an RNN's four weights
+            count = sum(
+                W.size
+                for layer in (block.map, *block.activations)
+                if layer is not None
+                for W in layer.params.values()
             )
             total += count
             kind = "output" if c == len(columns) - 1 else f"layer {c}"
