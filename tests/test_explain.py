@@ -406,3 +406,20 @@ def test_stacked_recurrent_layers_are_layers_one_and_two_everywhere():
     text = gn.explain(model)
     assert "Z[3] = A[2] @ W[3].T + b[3]" in text
     assert "A[2] = RNN(Z[2])" in text
+
+
+def test_the_backward_of_stacked_rnns_passes_dA_from_each_to_the_one_before():
+    model = gn.Sequential(
+        [
+            gn.RNN(3, 4, return_sequences=True, rng=0),
+            gn.RNN(4, 5, rng=1),
+            gn.Dense(5, 1, rng=2),
+        ],
+        input_shape=(6, 3),
+    )
+    lines = [s.text for s in steps(model) if s.phase == "backward"]
+    # every dA[l] a backward reads was written by a line before it
+    assert lines.index("dA[1] = dZ[2]") < lines.index("dZ[1] = RNN.backward(dA[1])")
+    assert lines.index("dA[2] = dZ[3] @ W[3]") < lines.index(
+        "dZ[2] = RNN.backward(dA[2])"
+    )

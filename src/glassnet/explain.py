@@ -400,6 +400,18 @@ def steps(model: Sequential, m: int | None = None) -> list[Step]:
             )
         if block.conv is not None:
             out += _conv_backward(block, dims, l, _before_layer_1(model, l))
+        if block.map is None:  # Z[l] = A[l−1] (an RNN's block): dA[l−1] is dZ[l]
+            (dAp, dApt) = s("dA", l - 1)
+            out.append(
+                Step(
+                    "backward",
+                    f"{dAp} = {dZ}",
+                    f"{dApt} = {dZt}",
+                    dims[l - 1]["A"],
+                    _before_layer_1(model, l),
+                )
+            )
+            continue
         if block.dense is None:
             continue
         (W, Wt), (Ap, Apt), (dAp, dApt) = s("W", l), s("A", l - 1), s("dA", l - 1)
