@@ -148,6 +148,16 @@ def test_liveplot_boundary_of_several_classes_is_each_regions_edge() -> None:
     assert boundary_segments(one_class) == []  # no second class: no line
 
 
+def test_liveplot_of_a_model_without_two_inputs_fails_before_training() -> None:
+    X, y = gn.datasets.make_circles(n_samples=32, noise=0.05, factor=0.5, seed=0)
+    live = LivePlot(every=2, X=X, y=y)
+    recording(live)
+    model = gn.Sequential([gn.Dense(3, 1, rng=0), gn.Sigmoid()])
+    with pytest.raises(ValueError, match="needs a model with 2 inputs"):
+        fit(model, np.column_stack([X, X[:, :1]]), y, live)
+    assert live.step_losses == []  # not a step was taken
+
+
 def test_liveplot_without_points_draws_curves_only() -> None:
     X, y = gn.datasets.make_circles(n_samples=32, noise=0.05, factor=0.5, seed=0)
     live = LivePlot(every=2)
@@ -464,3 +474,16 @@ def test_liveplot_a_new_liveplot_starts_from_the_cost_last_measured() -> None:
 def test_liveplot_bad_arguments_are_named(kwargs, message) -> None:
     with pytest.raises(ValueError, match=message):
         LivePlot(**kwargs)
+
+
+def test_liveplot_predicts_on_one_blas_thread_and_gives_the_count_back() -> None:
+    from glassnet.plots.live import _blas, _one_blas_thread
+
+    controller = _blas()
+    if controller is None:
+        pytest.skip("no BLAS that threadpoolctl can control")
+    lib = controller.lib_controllers[0]
+    before = lib.num_threads
+    with _one_blas_thread():
+        assert lib.num_threads == 1
+    assert lib.num_threads == before

@@ -7,29 +7,39 @@ step and of each epoch, the accuracy per epoch (training and validation), and fo
 ``plots.decision_boundary``: each region in its class colour, deeper where the model
 is surer, and a black line where the two largest outputs are equal.
 
-Drawing a figure takes a tenth of a second or more, while a small network's step
-takes microseconds, so redrawing every few steps would spend most of the time
-drawing. LivePlot keeps its own cost within a budget by design, timing every drawing
-it makes:
+A matplotlib drawing of such a figure takes tenths of a second while a small
+network's step takes microseconds, so LivePlot makes drawing cheap and keeps it
+rare. Cheap: its figure (``glassnet.plots._live_figure``) draws everything outside
+the data area — ticks, labels, titles — as a background, once per fit and again
+only when a frame changes (the step axis spans the whole fit from the start, the
+loss axis whole decades), and each redraw paints only the curves, the regions,
+the points, the boundary and the accuracy over a copy of it; every text is
+rendered once a process and then composited as pixels. Building the figure takes
+0.03–0.06 s of CPU and a drawing 0.03–0.06 s on the 2-core development machine
+(the first LivePlot of a process 0.08–0.16 s and 0.14–0.24 s: it renders its texts).
+
+Rare: LivePlot keeps its own time within a budget by design, timing everything:
 
 - a redraw falls due every ``every`` steps; a due redraw is made at the first step
-  end where the drawings so far, this one and one more in reserve for the end would
-  take at most ``max_overhead`` (5 % by default) of the training time so far
-  (elapsed time minus drawing time) — so it is deferred, never lost, and the last
-  due state is drawn as soon as it fits;
-- what a drawing costs is the time the latest one of the same figure took (same
-  panels, resolution and size, on the same clock), remembered across LivePlots in
-  the process; before any it is taken to be ``FIRST_DRAW_GUESS`` (0.5 s, more than
-  the three-panel figure takes on most machines), so the first picture of a process
-  appears once training has run for 2 × 0.5 s / 5 % = 20 s, and while a drawing costs
-  at most twice that guess the budget below holds;
-- the final state is always drawn, at the end of fit (the one drawing in reserve).
+  end where building the figure (in the first fit), the drawings so far, this one
+  and a full one in reserve for the end would take at most ``max_overhead`` (5 % by
+  default) of the training time so far (elapsed time minus drawing time) — so it
+  is deferred, never lost, and the last due state is drawn as soon as it fits;
+- what a drawing costs is the time the latest one of its kind took (one that
+  redraws the background, or one blitted over it; same panels, resolution and size,
+  on the same clock), remembered across LivePlots in the process; before any,
+  ``FIRST_DRAW_GUESS`` (0.25 s, about what the first drawing of a process takes),
+  so the first picture of a process appears after about (0.1 s for the build +
+  2 × 0.25 s) / 5 % = 12 s of training and a later LivePlot's after about
+  (0.05 + 2 × 0.06) s / 5 % ≈ 3.5 s, or less in a second fit (nothing to build);
+- the final state is always drawn, at the end of fit (the drawing in reserve).
 
-So over a fit of T seconds drawing takes at most ``max_overhead`` · T, plus, when
-T is shorter than two drawings' worth of budget (about 20 s at 0.5 s a drawing), the
-one final drawing. ``benchmarks/liveplot.py`` measures it; ``clock`` (a function
-returning seconds) is the one the budget is kept in, ``time.perf_counter`` unless a
-test passes another.
+So over a fit of T seconds LivePlot's building and drawing take at most
+``max_overhead`` · T, or, when T is too short for a drawing during it, the build
+and the final drawing: ≈ 0.1 s, under 10 % of a fit from T ≈ 1 s (≈ 0.35 s and
+T ≈ 3.5 s for the first LivePlot of a process). ``benchmarks/liveplot.py``
+measures it; ``clock`` (a function returning seconds) is the one the budget is
+kept in, ``time.perf_counter`` unless a test passes another.
 
 Outside a notebook the figure goes to ``IPython.display`` all the same (which prints a
 placeholder to the terminal); ``LivePlot.figure`` is the matplotlib Figure.
@@ -37,9 +47,11 @@ placeholder to the terminal); ``LivePlot.figure`` is the matplotlib Figure.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -49,6 +61,7 @@ from glassnet.callbacks import Callback
 from glassnet.plots._common import check_points, class_ids, predicted_classes
 from glassnet.plots._live_figure import LiveFigure
 from glassnet.plots.boundary import grid_axes, predict_grid
+from glassnet.threads import blas_controller
 
 if TYPE_CHECKING:
     from glassnet.model import Sequential
@@ -57,6 +70,32 @@ if TYPE_CHECKING:
 __all__ = ["LivePlot"]
 
 Array = NDArray[Any]
+
+
+@functools.cache
+def _blas() -> Any | None:
+    return blas_controller()  # looked up once a process: it takes a millisecond
+
+
+@contextlib.contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """Run the products inside on one BLAS thread, then give back the count.
+
+    A drawing's products (the grid, the accuracy) are small; on two threads,
+    OpenBLAS's second one spins about 0.1 s of CPU after each before it sleeps,
+    more than the drawing itself costs.
+    """
+    controller = _blas()
+    if controller is None:
+        yield
+        return
+    lib = controller.lib_controllers[0]
+    previous = lib.num_threads
+    lib.set_num_threads(1)
+    try:
+        yield
+    finally:
+        lib.set_num_threads(previous)
 
 
 class LivePlot(Callback):
@@ -167,6 +206,8 @@ class LivePlot(Callback):
         self._charged, self._unpaid = self._unpaid, 0.0  # the build, in the first fit
         self._due = False
         self._handle = None  # a new fit shows a new figure in its own cell
+        if self.X is not None:  # a model that cannot draw a boundary fails now
+            predict_grid(model, self.xs[:2], self.ys[:2])
         run = getattr(self, "run", None)  # None: hooks called by hand
         planned = run.epochs * run.steps_per_epoch - run.step if run else self.every
         self.view.begin(planned)
@@ -228,8 +269,9 @@ class LivePlot(Callback):
         t0 = self.clock()
         grid = accuracy = None
         if self.X is not None:
-            grid = predict_grid(model, self.xs, self.ys)
-            accuracy = self._accuracy(model)
+            with _one_blas_thread():
+                grid = predict_grid(model, self.xs, self.ys)
+                accuracy = self._accuracy(model)
         full = self.view.update(
             self.step_losses, self.epoch_steps, self.epoch_logs, grid, accuracy
         )
