@@ -136,10 +136,10 @@ class LivePlot(Callback):
     """
 
     # What a drawing that redraws the background is taken to cost until one has
-    # been timed, in seconds: more than the three-panel figure takes on most
-    # machines, so the first drawing is not made before the budget can pay for it
-    # (see the module's docstring). A blitted drawing is taken to cost as much
-    # until one has been timed.
+    # been timed, in seconds: about what the first drawing of a process takes (it
+    # renders every text), four times a later one, so the first drawing is not
+    # made before the budget can pay for it (see the module's docstring). A
+    # blitted drawing is taken to cost as much until one has been timed.
     FIRST_DRAW_GUESS = 0.25
     # What the latest drawing of each kind took, by (clock, panels, resolution,
     # size, whether it redrew the background): a new LivePlot starts from it.
