@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
@@ -39,7 +38,7 @@ from typing import Any
 import numpy as np
 
 import glassnet as gn
-from benchmarks.recurrent import blas_threads, glassnet_step
+from benchmarks.recurrent import blas_threads, glassnet_step, interleaved
 
 
 def lenet(seed: int = 0) -> gn.Sequential:
@@ -214,14 +213,7 @@ def main(argv: list[str] | None = None) -> None:
         contenders["pytorch"] = ref
     contenders["products"] = products_step(lenet(), args.batch)
     names = list(contenders)
-    times: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(args.rounds + 1):  # round 0 warms up
-        order = names[r % len(names) :] + names[: r % len(names)]
-        for name in order:
-            start = time.perf_counter()
-            contenders[name](args.steps)
-            if r:
-                times[name].append((time.perf_counter() - start) / args.steps * 1e3)
+    times = interleaved(contenders, args.rounds, args.steps)
     print(
         f"LeNet-like step, batch {args.batch}, float32, {blas_threads()} BLAS "
         f"thread(s) (and as many for torch), {args.rounds} rounds × {args.steps} "

@@ -102,6 +102,26 @@ def blas_threads() -> int:
     )
 
 
+def interleaved(
+    contenders: dict[str, Callable[[int], None]], rounds: int, steps: int
+) -> dict[str, list[float]]:
+    """ms per step of each contender in each round, after a warm-up round.
+
+    Each round runs every contender for ``steps`` steps, in an order rotated from
+    round to round, so that a round's contenders see the same phase of the machine.
+    """
+    names = list(contenders)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(rounds + 1):  # round 0 warms up
+        order = names[r % len(names) :] + names[: r % len(names)]
+        for name in order:
+            start = time.perf_counter()
+            contenders[name](steps)
+            if r:
+                times[name].append((time.perf_counter() - start) / steps * 1e3)
+    return times
+
+
 def main(argv: list[str] | None = None) -> None:
     """Time the contenders and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -126,14 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         contenders["pytorch"] = ref
     names = list(contenders)
-    times: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(args.rounds + 1):  # round 0 warms up
-        order = names[r % len(names) :] + names[: r % len(names)]
-        for name in order:
-            start = time.perf_counter()
-            contenders[name](args.steps)
-            if r:
-                times[name].append((time.perf_counter() - start) / args.steps * 1e3)
+    times = interleaved(contenders, args.rounds, args.steps)
     print(
         f"LSTM({N_IN} → {HIDDEN}) step, T = {STEPS}, batch {BATCH}, float32, "
         f"{threads} thread(s) each, {args.rounds} rounds × {args.steps} steps, "
