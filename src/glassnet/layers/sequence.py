@@ -163,8 +163,9 @@ class _Recurrent(Layer):
         b = (p["bias_ih_l0"] + p["bias_hh_l0"]).reshape(G, 1, h)
         if scale is not None:
             W, b = W * scale[:, None, None], b * scale[:, None, None]
-        # (T, 1, m, n_in) @ (G, n_in, h) → (T, G, m, h)
-        np.matmul(X_tm[:, None], W.transpose(0, 2, 1), out=out)
+        # (T, 1, m, n_in) @ (G, n_in, h) → (T, G, m, h), with W_k.T made contiguous:
+        # on the transposed view OpenBLAS's products took almost twice as long
+        np.matmul(X_tm[:, None], np.ascontiguousarray(W.transpose(0, 2, 1)), out=out)
         out += b  # (G, 1, h) over every step and sample
         return out
 
