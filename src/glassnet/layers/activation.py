@@ -27,24 +27,26 @@ class ReLU(Layer):
     Backward::  dZ = dA * (Z > 0)      (the kink Z = 0 gets derivative 0)
 
     Shapes: Z, A, dA, dZ all (m, ...).
-    Caches: the mask Z > 0 — all that the derivative needs.
+    Caches: the mask Z > 0 — all that the derivative needs — as numbers of Z's dtype
+    (1 or 0), so that dA * mask multiplies two arrays of one dtype: NumPy's fast
+    loop, where a boolean mask would need a cast (about 2.5 × as long on a 64 × 25
+    batch).
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.mask: Array | None = None
-        self._zeros: Array = np.zeros(0, np.float32)  # a row of zeros, see below
+        self._zeros: Array = np.zeros(0, np.float32)  # zeros of Z's shape, see below
 
     def forward(self, Z: Array, training: bool = False) -> Array:
         """A = max(Z, 0); caches the mask Z > 0."""
-        self.mask = np.greater(
-            Z, constant(0, Z.dtype), out=self.out("mask", Z.shape, np.bool_)
-        )
-        # NumPy's maximum against the scalar 0 is not vectorized; against a row of
-        # zeros (broadcast over the rows of Z) it is, and twice as fast for big Z.
+        # NumPy's maximum against the scalar 0 (or a broadcast row of zeros) runs a
+        # slower loop than against an array of Z's shape (0.8 against 1.7 µs for
+        # 64 × 50), so zeros of Z's shape are kept; they are only ever read.
         zeros = self._zeros
-        if zeros.shape != Z.shape[-1:] or zeros.dtype != Z.dtype:
-            zeros = self._zeros = np.zeros(Z.shape[-1:], dtype=Z.dtype)
+        if zeros.shape != Z.shape or zeros.dtype != Z.dtype:
+            zeros = self._zeros = np.zeros(Z.shape, dtype=Z.dtype)
+        self.mask = np.greater(Z, zeros, out=self.out("mask", Z.shape, Z.dtype))
         return np.maximum(Z, zeros, out=self.out("A", Z.shape, Z.dtype))
 
     def backward(self, dA: Array, need_dX: bool = True) -> Array:
