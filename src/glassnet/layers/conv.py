@@ -56,7 +56,7 @@ class Conv2D(_Spatial):
 
     Backward, given dZ = dL/dZ as dZ2 = (c_out, m·OH·OW)::
 
-        dW = dZ2 @ cols.T                  (c_out, c_in, kh, kw) after reshape
+        dW = dZ2 @ cols.T = (cols @ dZ2.T).T   (c_out, c_in, kh, kw) after reshape
         db = dZ2.sum(axis=1)               (c_out,)
         dX = col2im(W2.T @ dZ2)            (m, c_in, H, W)
 
@@ -213,15 +213,21 @@ class Conv2D(_Spatial):
         m, out_hw = in_shape[0], cols.shape[4:]
         self._check_dY(dZ, (m, self.c_out, *out_hw))
         K, N = W[0].size, m * out_hw[0] * out_hw[1]
-        dZc = _buffer(self, "dZc", (self.c_out, m, *out_hw), W.dtype)
-        np.copyto(dZc, dZ.transpose(1, 0, 2, 3))  # channels first, like cols
-        dZ2 = dZc.reshape(self.c_out, N)
-        np.dot(dZ2, cols.reshape(K, N).T, out=self.grads["W"].reshape(self.c_out, K))
+        # dZ2.T (N, c_out): row (n, y, x) is output pixel (y, x) of image n, in the
+        # order of cols' columns. dW.T = cols @ dZ2.T is then a product of two
+        # row-major matrices; dZ2 @ cols.T, both operands read along their rows,
+        # took about 1.2 × as long in OpenBLAS.
+        dZ2_T = _buffer(self, "dZ2_T", (m, *out_hw, self.c_out), W.dtype)
+        np.copyto(dZ2_T, dZ.transpose(0, 2, 3, 1))
+        dZ2_T = dZ2_T.reshape(N, self.c_out)
+        dW_T = _buffer(self, "dW_T", (K, self.c_out), W.dtype)
+        np.dot(cols.reshape(K, N), dZ2_T, out=dW_T)
+        np.copyto(self.grads["W"].reshape(self.c_out, K), dW_T.T)
         db = self.grads.get("b")
         if db is not None:
             if self._ones.shape != (N,) or self._ones.dtype != W.dtype:
                 self._ones = np.ones(N, dtype=W.dtype)
-            np.dot(dZ2, self._ones, out=db)  # = dZ2.sum(axis=1), at BLAS speed
+            np.dot(self._ones, dZ2_T, out=db)  # = dZ2.sum(axis=1), at BLAS speed
         if not need_dX:
             return None
         return self._input_gradient(dZ, in_shape, out_hw)
