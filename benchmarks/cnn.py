@@ -13,7 +13,7 @@ the same batches:
 - **pytorch**: eager ``nn.Sequential``, ``torch.set_num_threads`` = NumPy's BLAS
   threads (skipped with a note when torch is missing);
 - **products**: only the matrix products of a glassnet step (each conv's
-  W @ cols, dZ @ cols.T and W.T @ dZ, the Dense layer's three), preallocated — the
+  W @ cols, cols @ dZ.T and W.T @ dZ, the Dense layer's three), preallocated — the
   floor that a NumPy CNN built on one GEMM per convolution cannot go below.
 
 Each round times every contender for ``--steps`` steps, in an order rotated from
@@ -106,9 +106,10 @@ def products_step(model: gn.Sequential, m: int) -> Callable[[int], None]:
             W = layer.W.reshape(c_out, K)
             cols = rng.random((K, N), dtype=np.float32)
             dZ = rng.random((c_out, N), dtype=np.float32)
+            dZ_T = np.ascontiguousarray(dZ.T)  # the layer's dZ2.T (N, c_out)
             products += [
                 (W, cols, np.empty((c_out, N), np.float32)),  # Z = W @ cols
-                (dZ, cols.T, np.empty((c_out, K), np.float32)),  # dW
+                (cols, dZ_T, np.empty((K, c_out), np.float32)),  # dW.T
                 (W.T, dZ, np.empty((K, N), np.float32)),  # dcols
             ]
         elif isinstance(layer, gn.Dense):
