@@ -24,7 +24,8 @@ class FakeBlas:
         return self.now
 
     def step(self) -> None:
-        self.now += self.cost[self.num_threads]
+        cost = self.cost[self.num_threads]
+        self.now += cost() if callable(cost) else cost
 
 
 def drive(callback, blas, steps):
@@ -45,8 +46,19 @@ def test_adaptive_threads_keep_the_faster_count(cost, best):
     auto = AdaptiveThreads(window=5, hold=1e9, controller=blas, clock=blas.clock)
     drive(auto, blas, 40)
     assert auto.chosen == [best]
-    assert blas.log[:2] == [2, 1]  # measured both
+    assert blas.log[:2] == [1, 2]  # measured both, one thread first
     assert blas.num_threads == 2  # and put the machine's count back
+
+
+def test_adaptive_threads_count_the_stalls_of_two_threads_on_a_busy_core():
+    # two threads: most steps faster than one, every fifth a scheduler slice late;
+    # a median would pick them, their total is twice one thread's
+    steps = iter(range(10**6))
+    stalling = lambda: 4.5 if next(steps) % 5 == 4 else 0.35  # noqa: E731
+    blas = FakeBlas(2, {1: 0.4, 2: stalling})
+    auto = AdaptiveThreads(window=15, hold=1e9, controller=blas, clock=blas.clock)
+    drive(auto, blas, 60)
+    assert auto.chosen == [1]
 
 
 def test_adaptive_threads_measure_again_when_the_load_changes():

@@ -62,9 +62,15 @@ class AdaptiveThreads(Callback):
     """Keep BLAS on whichever thread count makes steps faster now.
 
     Every ``hold`` seconds it times ``window`` steps with each count in
-    ``candidates`` (the machine's count and 1), median per count, and keeps the
-    faster until the next round. Switching costs a few µs; timing one step, one
-    clock read.
+    ``candidates`` (the machine's count and 1) and keeps the count whose steps took
+    less time in all, until the next round. The total, not the median: with one
+    core busy, two threads run most steps as fast as one and stall on a few (a
+    4–5 ms scheduler slice), and those stalls are the cost (a median that ignored
+    them chose two threads and an epoch 3 × as long). The first step after a
+    switch (waking or parking a thread) is not counted. One thread is timed first:
+    timed right after two-thread products, one thread stalled about as often as two
+    (OpenBLAS's second thread spins for a while before it sleeps).
+    Switching costs a few µs; timing one step, one clock read.
 
     Attributes:
         chosen: the counts chosen so far, one per round (read by the benchmark).
@@ -89,7 +95,7 @@ class AdaptiveThreads(Callback):
             return
         lib = self.controller.lib_controllers[0]
         self.previous = lib.num_threads
-        self.candidates = sorted({self.previous, 1}, reverse=True)
+        self.candidates = sorted({self.previous, 1})
         self._start_round()
 
     def _start_round(self) -> None:
@@ -122,8 +128,8 @@ class AdaptiveThreads(Callback):
             self._set(self.candidates[self.trying])
             self.last = self.clock()
             return
-        median = {n: sorted(t)[len(t) // 2] for n, t in self.times.items()}
-        best = min(self.candidates, key=median.__getitem__)
+        total = {n: sum(t[1:]) for n, t in self.times.items()}
+        best = min(self.candidates, key=total.__getitem__)
         self._set(best)
         self.chosen.append(best)
         self.trying = None
