@@ -178,13 +178,15 @@ class Conv2D(_Spatial):
         self.cols, self._in_shape = cols, X.shape
         N = m * out_hw[0] * out_hw[1]
         Z = _buffer(self, "Z", (self.c_out, m, *out_hw), W.dtype)
-        np.dot(W.reshape(self.c_out, K), cols.reshape(K, N), out=Z.reshape(-1, N))
-        Y = _buffer(self, "Y", (m, self.c_out, *out_hw), W.dtype)
+        Z2 = Z.reshape(self.c_out, N)
+        np.dot(W.reshape(self.c_out, K), cols.reshape(K, N), out=Z2)
         b = self.params.get("b")
-        if b is None:
-            np.copyto(Y, Z.transpose(1, 0, 2, 3))
-        else:
-            np.add(Z.transpose(1, 0, 2, 3), b[:, None, None], out=Y)
+        if b is not None:
+            # on Z2's rows of m·OH·OW numbers: about half the time of adding b
+            # inside the transposing copy below
+            Z2 += b[:, None]
+        Y = _buffer(self, "Y", (m, self.c_out, *out_hw), W.dtype)
+        np.copyto(Y, Z.transpose(1, 0, 2, 3))
         return Y
 
     def _padded_channels_first(self, X: Array) -> Array:
