@@ -13,8 +13,9 @@ the same batches:
 - **pytorch**: eager ``nn.Sequential``, ``torch.set_num_threads`` = NumPy's BLAS
   threads (skipped with a note when torch is missing);
 - **products**: only the matrix products of a glassnet step (each conv's
-  W @ cols, cols @ dZ.T and W.T @ dZ, the Dense layer's three), preallocated — the
-  floor that a NumPy CNN built on one GEMM per convolution cannot go below.
+  W @ cols, cols @ dZ.T and W.T @ dZ — which the layer runs one kernel offset at a
+  time, the same FLOPs — and the Dense layer's three), preallocated: the floor that a
+  NumPy CNN built on one GEMM per convolution cannot go below.
 
 Each round times every contender for ``--steps`` steps, in an order rotated from
 round to round, after a warm-up round; the machine has fast and slow phases, so the

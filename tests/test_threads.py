@@ -52,7 +52,7 @@ def test_adaptive_threads_keep_the_faster_count(cost, best):
 
 def test_adaptive_threads_count_the_stalls_of_two_threads_on_a_busy_core():
     # two threads: most steps faster than one, every fifth a scheduler slice late;
-    # a median would pick them, their total is twice one thread's
+    # a median would pick them, their total is about three times one thread's
     steps = iter(range(10**6))
     stalling = lambda: 4.5 if next(steps) % 5 == 4 else 0.35  # noqa: E731
     blas = FakeBlas(2, {1: 0.4, 2: stalling})
