@@ -13,9 +13,10 @@ the same batches:
 - **pytorch**: eager ``nn.Sequential``, ``torch.set_num_threads`` = NumPy's BLAS
   threads (skipped with a note when torch is missing);
 - **products**: only the matrix products of a glassnet step (each conv's
-  W @ cols, cols @ dZ.T and W.T @ dZ — which the layer runs one kernel offset at a
-  time, the same FLOPs — and the Dense layer's three), preallocated: the floor that a
-  NumPy CNN built on one GEMM per convolution cannot go below.
+  W2 @ cols, dZ2 @ cols.T and W2.T @ dZ2 — which the layer runs one kernel row at a
+  time, the same FLOPs — and the Dense layer's three), preallocated, with cols in
+  the layer's own layout: the floor that a NumPy CNN built on one GEMM per
+  convolution cannot go below.
 
 Each round times every contender for ``--steps`` steps, in an order rotated from
 round to round, after a warm-up round; the machine has fast and slow phases, so the
@@ -97,28 +98,35 @@ def torch_step(
     return run
 
 
-def products_step(model: gn.Sequential, m: int) -> Callable[[int], None]:
-    """Only the GEMMs of a step, each written into a preallocated output."""
+def products_step(model: gn.Sequential, X: np.ndarray) -> Callable[[int], None]:
+    """Only the GEMMs of a glassnet step on X, each written into a preallocated output.
+
+    A training forward first builds each convolution's cols, so that every product
+    reads its operands in the memory order the layer gives them (cols is stored
+    channels first or channels last: ``Conv2D._im2col``).
+    """
     rng = np.random.default_rng(0)
     products: list[tuple[Any, Any, Any]] = []
-    for layer, shape in zip(model.layers, model.shapes[1:], strict=True):
+    model.forward(X, training=True)
+    m = X.shape[0]
+    for layer in model.layers:
         if isinstance(layer, gn.Conv2D):
-            c_out, K, N = layer.c_out, layer.W[0].size, m * shape[1] * shape[2]
-            W = layer.W.reshape(c_out, K)
-            cols = rng.random((K, N), dtype=np.float32)
-            dZ = rng.random((c_out, N), dtype=np.float32)
-            dZ_T = np.ascontiguousarray(dZ.T)  # the layer's dZ2.T (N, c_out)
+            assert layer.cols is not None
+            cols = layer.cols.copy(order="K")  # (K, N), the layer's memory order
+            (K, N), c_out = cols.shape, layer.c_out
+            W2 = layer.W.transpose(layer._kernel_axes).reshape(c_out, K)
+            dZ2 = rng.random((c_out, N), dtype=np.float32)
             products += [
-                (W, cols, np.empty((c_out, N), np.float32)),  # Z = W @ cols
-                (cols, dZ_T, np.empty((K, c_out), np.float32)),  # dW.T
-                (W.T, dZ, np.empty((K, N), np.float32)),  # dcols
-            ]
+                (W2, cols, np.empty((c_out, N), np.float32)),  # Z2 = W2 @ cols
+                (dZ2, cols.T, np.empty((c_out, K), np.float32)),  # dW2
+                (np.ascontiguousarray(W2.T), dZ2, np.empty((K, N), np.float32)),
+            ]  # the last, dcols, the layer computes one kernel row at a time
         elif isinstance(layer, gn.Dense):
-            X = rng.random((m, layer.n_in), dtype=np.float32)
+            A = rng.random((m, layer.n_in), dtype=np.float32)
             dZ = rng.random((m, layer.n_out), dtype=np.float32)
             products += [
-                (X, layer.W.T, np.empty((m, layer.n_out), np.float32)),
-                (dZ.T, X, np.empty((layer.n_out, layer.n_in), np.float32)),
+                (A, layer.W.T, np.empty((m, layer.n_out), np.float32)),
+                (dZ.T, A, np.empty((layer.n_out, layer.n_in), np.float32)),
                 (dZ, layer.W, np.empty((m, layer.n_in), np.float32)),
             ]
 
@@ -213,7 +221,7 @@ def main(argv: list[str] | None = None) -> None:
         print("pytorch: not installed, skipped")
     else:
         contenders["pytorch"] = ref
-    contenders["products"] = products_step(lenet(), args.batch)
+    contenders["products"] = products_step(lenet(), X)
     names = list(contenders)
     times = interleaved(contenders, args.rounds, args.steps)
     print(

@@ -61,6 +61,59 @@ def test_conv2d_backward_matches_central_differences(case, bias):
     check_layer(conv, rng.normal(size=(m, c_in, H, W)), rng)
 
 
+def naive_conv(X: np.ndarray, W: np.ndarray, b: np.ndarray, s: int, p: int):
+    """Z[n, o, y, x] = b[o] + Σ_{c,i,j} W[o, c, i, j] · Xp[n, c, y·s + i, x·s + j]."""
+    Xp = np.pad(X, ((0, 0), (0, 0), (p, p), (p, p)))
+    _, _, kh, kw = W.shape
+    OH, OW = (Xp.shape[2] - kh) // s + 1, (Xp.shape[3] - kw) // s + 1
+    Z = np.zeros((X.shape[0], W.shape[0], OH, OW)) + b[:, None, None]
+    for i in range(kh):
+        for j in range(kw):
+            window = Xp[
+                :, :, i : i + s * (OH - 1) + 1 : s, j : j + s * (OW - 1) + 1 : s
+            ]
+            Z += np.einsum("oc,ncyx->noyx", W[:, :, i, j], window)
+    return Z
+
+
+@pytest.mark.parametrize(
+    ("c_in", "size", "layout"),
+    [
+        (
+            1,
+            28,
+            (0, 1, 2, 3),
+        ),  # conv 1 of the benchmark: runs of OW = 28, channels first
+        (16, 14, (0, 2, 3, 1)),  # conv 2: runs of kw·c_in = 80, channels last
+    ],
+)
+def test_im2col_takes_the_layout_with_longer_runs_and_both_compute_the_same(
+    c_in, size, layout
+):
+    rng = np.random.default_rng(c_in)
+    conv = gn.Conv2D(c_in, 3, 5, padding=2, rng=rng, dtype=np.float64)
+    conv.b[...] = rng.normal(size=3)
+    X = rng.normal(size=(2, c_in, size, size))
+    Z = conv.forward(X, training=True)
+    assert conv._kernel_axes == layout
+    np.testing.assert_allclose(Z, naive_conv(X, conv.W, conv.b, 1, 2), rtol=1e-12)
+    # with dZ = 1, dW[o, c, i, j] = Σ_{n,y,x} Xp[n, c, y + i, x + j]
+    conv.backward(np.ones_like(Z))
+    Xp = np.pad(X, ((0, 0), (0, 0), (2, 2), (2, 2)))
+    dW = [[[Xp[:, c, i : i + size, j : j + size].sum() for j in range(5)]
+           for i in range(5)] for c in range(c_in)]  # fmt: skip
+    np.testing.assert_allclose(conv.grads["W"], np.array([dW] * 3), rtol=1e-12)
+
+
+def test_the_conv_cases_meet_both_im2col_layouts():
+    layouts = set()
+    for m, c_in, c_out, H, W, k, s, p in CONV_CASES:
+        conv = gn.Conv2D(c_in, c_out, k, stride=s, padding=p, rng=0, dtype=np.float64)
+        conv.forward(np.zeros((m, c_in, H, W)))
+        layouts.add(conv._kernel_axes)
+    assert layouts == {(0, 1, 2, 3), (0, 2, 3, 1)}
+
+
 POOL_CASES = [
     (2, 3, 4, 4, 2, None),  # windows side by side
     (2, 2, 7, 7, 3, 2),  # overlapping windows: a pixel in two windows adds both

@@ -6,15 +6,15 @@ weights at every place. ``Conv2D`` copies the windows into the columns of one ma
 (col2im), adding where windows overlap. ``docs/derivations.md`` ("Convolution")
 derives both.
 
-Both copies take one strided slice per kernel offset (i, j) rather than one per
-window: k·k NumPy operations on large arrays instead of OH·OW small ones. Everything
-inside the layer is channels-major (measured about twice as fast to copy):
-X is first copied, padded, to (c_in, m, H, W); the matrix of windows is (c_in, kh,
-kw, m, OH, OW), so each offset's slice is c_in contiguous blocks; and the product
-comes out as (c_out, m, OH, OW), which one transposing copy turns into the layer's
-(m, c_out, OH, OW). The backward's col2im puts the samples last instead, (c_in, H, W,
-m), so that each of its strided adds runs over rows of OW·m numbers, and computes the
-column gradients one kernel offset at a time (see ``Conv2D._input_gradient``).
+NumPy's cost for a strided copy or add is per contiguous run, not per number, so the
+layouts are chosen for long runs. im2col copies every window out of a padded copy
+of X in one ``np.copyto`` from a sliding-window view, channels first (runs of OW
+pixels) or channels last (runs of kw·c_in numbers), whichever run is longer (see
+``Conv2D._im2col``); the product comes out as (c_out, m, OH, OW), which one
+transposing copy turns into the layer's (m, c_out, OH, OW). The backward's col2im
+puts the samples last instead, (c_in, H, W, m), so that each of its strided adds runs
+over rows of OW·m numbers, and computes the column gradients one kernel row at a time
+(see ``Conv2D._input_gradient``).
 
 >>> import numpy as np
 >>> conv = Conv2D(1, 2, 3, padding=1, rng=0)
@@ -27,6 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from glassnet import init as initializers
@@ -56,7 +57,7 @@ class Conv2D(_Spatial):
 
     Backward, given dZ = dL/dZ as dZ2 = (c_out, m·OH·OW)::
 
-        dW = dZ2 @ cols.T = (cols @ dZ2.T).T   (c_out, c_in, kh, kw) after reshape
+        dW = dZ2 @ cols.T                  (c_out, c_in, kh, kw) after reshape
         db = dZ2.sum(axis=1)               (c_out,)
         dX = col2im(W2.T @ dZ2)            (m, c_in, H, W)
 
@@ -127,6 +128,7 @@ class Conv2D(_Spatial):
             self.grads["b"] = np.zeros(self.c_out, dtype=dtype)
         self.cols: Array | None = None
         self._in_shape: tuple[int, ...] | None = None
+        self._kernel_axes = (0, 1, 2, 3)  # W's axes in the order of cols' rows
         self._ones: Array = np.ones(0, dtype=dtype)  # for db = dZ2 @ ones
 
     @property
@@ -168,18 +170,14 @@ class Conv2D(_Spatial):
     def _forward(self, X: Array, out_hw: Pair) -> Array:
         W = self.params["W"]
         m = X.shape[0]
-        Xc = self._padded_channels_first(X)
-        (kh, kw), K = self.kernel_size, W[0].size
-        cols = _buffer(self, "cols", (self.c_in, kh, kw, m, *out_hw), W.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                # every window's pixel at offset (i, j): one strided block of Xc
-                np.copyto(cols[:, i, j], Xc[_window(i, j, out_hw, self.stride)])
+        cols = self._im2col(X, out_hw)
         self.cols, self._in_shape = cols, X.shape
-        N = m * out_hw[0] * out_hw[1]
+        K, N = cols.shape
+        # W's axes in the order of cols' rows: a view, or a small copy
+        W2 = W.transpose(self._kernel_axes).reshape(self.c_out, K)
         Z = _buffer(self, "Z", (self.c_out, m, *out_hw), W.dtype)
         Z2 = Z.reshape(self.c_out, N)
-        np.dot(W.reshape(self.c_out, K), cols.reshape(K, N), out=Z2)
+        np.dot(W2, cols, out=Z2)
         b = self.params.get("b")
         if b is not None:
             # on Z2's rows of m·OH·OW numbers: about half the time of adding b
@@ -189,18 +187,52 @@ class Conv2D(_Spatial):
         np.copyto(Y, Z.transpose(1, 0, 2, 3))
         return Y
 
-    def _padded_channels_first(self, X: Array) -> Array:
-        """X as (c_in, m, H + 2ph, W + 2pw), zeros around: one copy does both.
+    def _im2col(self, X: Array, out_hw: Pair) -> Array:
+        """The windows of X as the columns of cols, (c_in·kh·kw, m·OH·OW).
 
-        Channels first, the windows of one offset are a single strided block, and
-        im2col copies it about twice as fast as from (m, c_in, ...).
+        Column (n, y, x) is window (y, x) of image n. X is copied once, padded, and
+        the windows are copied out of it in one ``np.copyto`` from a sliding-window
+        view. NumPy's cost for a strided copy is per contiguous run, not per number,
+        so the layer takes whichever of two layouts gives the longer runs:
+
+        - channels first: X padded as (c_in, m, H', W'), cols stored (c_in, kh, kw,
+          m, OH, OW); a run is one row of OW pixels (with stride 1; single numbers
+          with a larger stride). cols' rows are in W's order (c, i, j).
+        - channels last: X padded as (m, H', W', c_in), cols stored (m, OH, OW, kh,
+          kw, c_in) — cols is the transpose of that (N, K) array; a run is one row of
+          a window, kw pixels × c_in channels. cols' rows are in the order (i, j, c),
+          so the product takes W.transpose(0, 2, 3, 1).
+
+        ``self._kernel_axes`` records which. In the benchmark CNN, conv 1 (c_in = 1,
+        OW = 28) copies runs of 28 channels first rather than 5 (3.6 × faster), conv
+        2 (c_in = 16, OW = 14) runs of 80 channels last rather than 14 (2.3–3.9 ×).
         """
-        (ph, pw), (m, c, H, W) = self.padding, X.shape
-        Xc = _buffer(self, "Xc", (c, m, H + 2 * ph, W + 2 * pw), X.dtype)
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        m, c, H, Wd = X.shape
+        run_first = out_hw[1] if sw == 1 else 1
+        channels_last = kw * c > run_first
+        # either way Xp is a view (m, c_in, H', W') of the padded image
+        shape = (
+            (m, H + 2 * ph, Wd + 2 * pw, c)
+            if channels_last
+            else (c, m, H + 2 * ph, Wd + 2 * pw)
+        )
+        Xp = _buffer(self, "Xp", shape, X.dtype)
+        Xp = Xp.transpose(0, 3, 1, 2) if channels_last else Xp.transpose(1, 0, 2, 3)
         if ph or pw:
-            Xc.fill(0)
-        np.copyto(Xc[:, :, ph : ph + H, pw : pw + W], X.transpose(1, 0, 2, 3))
-        return Xc
+            Xp.fill(0)
+        np.copyto(Xp[:, :, ph : ph + H, pw : pw + Wd], X)
+        # windows[n, c, y, x, i, j] = Xp[n, c, y·sh + i, x·sw + j]: a view, no copy
+        windows = sliding_window_view(Xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+        if channels_last:
+            cols = _buffer(self, "cols", (m, *out_hw, kh, kw, c), X.dtype)
+            np.copyto(cols, windows.transpose(0, 2, 3, 4, 5, 1))
+            self._kernel_axes = (0, 2, 3, 1)
+            return cols.reshape(-1, kh * kw * c).T
+        cols = _buffer(self, "cols", (c, kh, kw, m, *out_hw), X.dtype)
+        np.copyto(cols, windows.transpose(1, 4, 5, 0, 2, 3))
+        self._kernel_axes = (0, 1, 2, 3)
+        return cols.reshape(c * kh * kw, -1)
 
     def backward(self, dZ: Array, need_dX: bool = True) -> Array | None:
         """Write dW = dZ2 @ cols.T, db = dZ2.sum(1); return dX = col2im(W2.T @ dZ2)."""
@@ -212,24 +244,24 @@ class Conv2D(_Spatial):
                 "forward(X, training=True) before backward."
             )
         cols, W = self.cols, self.params["W"]
-        m, out_hw = in_shape[0], cols.shape[4:]
+        m, out_hw = in_shape[0], self._out_hw(*in_shape[2:])
         self._check_dY(dZ, (m, self.c_out, *out_hw))
-        K, N = W[0].size, m * out_hw[0] * out_hw[1]
-        # dZ2.T (N, c_out): row (n, y, x) is output pixel (y, x) of image n, in the
-        # order of cols' columns. dW.T = cols @ dZ2.T is then a product of two
-        # row-major matrices; dZ2 @ cols.T, both operands read along their rows,
-        # took about 1.2 × as long in OpenBLAS.
-        dZ2_T = _buffer(self, "dZ2_T", (m, *out_hw, self.c_out), W.dtype)
-        np.copyto(dZ2_T, dZ.transpose(0, 2, 3, 1))
-        dZ2_T = dZ2_T.reshape(N, self.c_out)
-        dW_T = _buffer(self, "dW_T", (K, self.c_out), W.dtype)
-        np.dot(cols.reshape(K, N), dZ2_T, out=dW_T)
-        np.copyto(self.grads["W"].reshape(self.c_out, K), dW_T.T)
+        K, N = cols.shape
+        # dZ2 (c_out, N): column (n, y, x) is output pixel (y, x) of image n, in the
+        # order of cols' columns; a copy of contiguous runs of OH·OW numbers
+        dZ2 = _buffer(self, "dZ2", (self.c_out, m, *out_hw), W.dtype)
+        np.copyto(dZ2, dZ.transpose(1, 0, 2, 3))
+        dZ2 = dZ2.reshape(self.c_out, N)
+        dW2 = _buffer(self, "dW2", (self.c_out, K), W.dtype)
+        np.dot(dZ2, cols.T, out=dW2)
+        # dW2's columns are in cols' row order: W's axes permuted as in the forward
+        dW = self.grads["W"].transpose(self._kernel_axes)
+        np.copyto(dW, dW2.reshape(dW.shape))
         db = self.grads.get("b")
         if db is not None:
             if self._ones.shape != (N,) or self._ones.dtype != W.dtype:
                 self._ones = np.ones(N, dtype=W.dtype)
-            np.dot(self._ones, dZ2_T, out=db)  # = dZ2.sum(axis=1), at BLAS speed
+            np.dot(dZ2, self._ones, out=db)  # = dZ2.sum(axis=1), at BLAS speed
         if not need_dX:
             return None
         return self._input_gradient(dZ, in_shape, out_hw)
@@ -237,21 +269,22 @@ class Conv2D(_Spatial):
     def _input_gradient(
         self, dZ: Array, in_shape: tuple[int, ...], out_hw: Pair
     ) -> Array:
-        """The input gradient dX = col2im(W2.T @ dZ2), one kernel offset at a time.
+        """The input gradient dX = col2im(W2.T @ dZ2), one kernel row at a time.
 
-        The rows of W2.T @ dZ2 for offset (i, j) are W[:, :, i, j].T @ dZ2 (c_in
-        rows): the gradient of every window's pixel at that offset. Each is added
-        onto the pixels it came from right after its product, so the whole
-        (c_in·kh·kw, N) matrix of column gradients is never built (20 MB for conv 2
-        of the benchmark; its product and col2im took about 1.1 × as long as the
-        k·k products and adds of 0.8 MB blocks that stay in the cache).
+        The rows of W2.T @ dZ2 for kernel row i are W[:, :, i, :] (as kw·c_in rows)
+        times dZ2: the gradient of every window's pixels in that row, one block of
+        c_in rows per offset (i, j). They are added onto the pixels they came from
+        right after their product, so the whole (c_in·kh·kw, N) matrix of column
+        gradients is never built (20 MB for conv 2 of the benchmark, which does not
+        stay in the cache). In the benchmark's CNN step, kh products of 4 MB
+        blocks took 0.97–0.98 × the time of k·k products of 0.8 MB (2026-12-02),
+        which took 0.88–0.91 × the time of one product plus col2im.
 
         col2im's cost is per contiguous run of each strided add. With the samples
         last — dZ as (c_out, OH, OW, m), the padded dX as (c_in, H + 2ph, W + 2pw,
         m) — a run is a row of OW·m numbers (m with a stride) instead of OW (1 with
         a stride), and the whole dX path was measured about 20 % faster (conv 16→32
-        5×5, 14×14, batch 64), the two extra transposing copies included. (dW keeps
-        the forward's order: it needs the cols.)
+        5×5, 14×14, batch 64), the two extra transposing copies included.
         """
         W = self.params["W"]
         (kh, kw), (ph, pw), (m, _, H, Wd) = self.kernel_size, self.padding, in_shape
@@ -259,18 +292,20 @@ class Conv2D(_Spatial):
         dZ_last = _buffer(self, "dZ_last", (self.c_out, *out_hw, m), W.dtype)
         np.copyto(dZ_last, dZ.transpose(1, 2, 3, 0))
         dZ2 = dZ_last.reshape(self.c_out, N)
-        W_offsets = np.ascontiguousarray(W.transpose(2, 3, 1, 0))  # W[:, :, i, j].T
-        dcols = _buffer(self, "dcols", (self.c_in, *out_hw, m), W.dtype)  # one offset
+        # W_rows[i] (kw·c_in, c_out): row (j, c) is W[:, c, i, j], a row of W2.T
+        W_rows = np.ascontiguousarray(W.transpose(2, 3, 1, 0))
+        W_rows = W_rows.reshape(kh, kw * self.c_in, self.c_out)
+        dcols = _buffer(self, "dcols", (kw, self.c_in, *out_hw, m), W.dtype)  # one row
         dX_last = _buffer(
             self, "dX_last", (self.c_in, H + 2 * ph, Wd + 2 * pw, m), W.dtype
         )
         dX_last.fill(0)
         for i in range(kh):
+            np.dot(W_rows[i], dZ2, out=dcols.reshape(-1, N))
             for j in range(kw):
-                np.dot(W_offsets[i, j], dZ2, out=dcols.reshape(self.c_in, N))
                 # col2im: each pixel gets back the sum over every window it was in;
                 # _window's rows and columns, without its batch axis in front
-                dX_last[_window(i, j, out_hw, self.stride)[1:]] += dcols
+                dX_last[_window(i, j, out_hw, self.stride)[1:]] += dcols[j]
         dX = _buffer(self, "dX", in_shape, W.dtype)
         np.copyto(dX, dX_last[:, ph : ph + H, pw : pw + Wd].transpose(3, 0, 1, 2))
         return dX
