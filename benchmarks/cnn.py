@@ -40,7 +40,12 @@ from typing import Any
 import numpy as np
 
 import glassnet as gn
-from benchmarks.recurrent import blas_threads, glassnet_step, interleaved
+from benchmarks.recurrent import (
+    blas_description,
+    blas_threads,
+    glassnet_step,
+    interleaved,
+)
 
 
 def lenet(seed: int = 0) -> gn.Sequential:
@@ -229,6 +234,7 @@ def main(argv: list[str] | None = None) -> None:
         f"thread(s) (and as many for torch), {args.rounds} rounds × {args.steps} "
         "steps, interleaved; ratios: median over rounds of the round's ratio"
     )
+    print(f"NumPy's BLAS: {blas_description()}")
     print("contender   ms/step median (min–max)   × pytorch   × products")
 
     def ratio(name: str, other: str) -> str:

@@ -102,6 +102,24 @@ def blas_threads() -> int:
     )
 
 
+def blas_description() -> str:
+    """NumPy's BLAS as threadpoolctl sees it: library, version, kernels, threads.
+
+    The kernels are OpenBLAS's choice for the CPU, or OPENBLAS_CORETYPE's where the
+    environment sets it, and they change the products' speed: every header says them.
+    """
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "BLAS unknown (no threadpoolctl)"
+    pools = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    return ", ".join(
+        f"{i['internal_api']} {i.get('version')} {i.get('architecture')} kernels, "
+        f"{i['num_threads']} thread(s)"
+        for i in pools
+    )
+
+
 def interleaved(
     contenders: dict[str, Callable[[int], None]], rounds: int, steps: int
 ) -> dict[str, list[float]]:
@@ -152,6 +170,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{threads} thread(s) each, {args.rounds} rounds × {args.steps} steps, "
         "interleaved"
     )
+    print(f"NumPy's BLAS: {blas_description()}")
     print("contender   ms/step median (min–max)   × pytorch (median of rounds)")
     for name in names:
         t = times[name]
