@@ -74,6 +74,45 @@ def test_adaptive_threads_measure_again_when_the_load_changes():
     assert auto.chosen[-1] == 1
 
 
+class SpinningBlas(FakeBlas):
+    """After two-thread steps the second thread spins for 0.1 s (OpenBLAS's habit):
+    one-thread steps in that time share their core with it and take 2.5 × as long."""
+
+    def __init__(self, threads: int, cost: dict[int, float]) -> None:
+        super().__init__(threads, cost)
+        self.spins_until = -1.0
+
+    def step(self) -> None:
+        if self.num_threads == 2:
+            super().step()
+            self.spins_until = self.now + 0.1
+        else:
+            slow = self.now < self.spins_until
+            self.now += self.cost[1] * (2.5 if slow else 1)
+
+
+def chosen_after_two_threads(settle: float) -> list[int]:
+    """The counts chosen on a busy core (one thread 2 ms a step, two 4 ms), when the
+    first round starts right after two-thread steps."""
+    blas = SpinningBlas(2, {1: 0.002, 2: 0.004})
+    for _ in range(10):
+        blas.step()
+    auto = AdaptiveThreads(
+        window=15, hold=0.5, controller=blas, clock=blas.clock, settle=settle
+    )
+    drive(auto, blas, 2000)
+    return auto.chosen
+
+
+def test_adaptive_threads_wait_for_the_second_thread_to_stop_spinning():
+    chosen = chosen_after_two_threads(settle=0.1)
+    assert len(chosen) >= 3
+    assert set(chosen) == {1}
+    # counting one thread's steps at once (as before) it saw them as slow as two
+    # threads' (5 against 4 ms), kept two, and the next round started the same way
+    assert set(chosen_after_two_threads(settle=0.0)) == {2}
+
+
 def test_fixed_threads_set_and_restore_the_count():
     blas = FakeBlas(2, {1: 1.0, 2: 1.0})
     drive(FixedThreads(1, controller=blas), blas, 3)

@@ -61,16 +61,22 @@ class FixedThreads(Callback):
 class AdaptiveThreads(Callback):
     """Keep BLAS on whichever thread count makes steps faster now.
 
-    Every ``hold`` seconds it times ``window`` steps with each count in
-    ``candidates`` (the machine's count and 1) and keeps the count whose steps took
-    less time in all, until the next round. The total, not the median: with one
-    core busy, two threads run most steps as fast as one and stall on a few (a
-    4–5 ms scheduler slice), and those stalls are the cost (a median that ignored
-    them chose two threads and an epoch 3 × as long). The first step after a
-    switch (waking or parking a thread) is not counted. One thread is timed first:
-    timed right after two-thread products, one thread stalled about as often as two
-    (OpenBLAS's second thread spins for a while before it sleeps).
-    Switching costs a few µs; timing one step, one clock read.
+    Every ``hold`` seconds it times steps with each count in ``candidates`` (the
+    machine's count and 1) and keeps the count whose steps took less time on
+    average, until the next round. The mean, not the median: with one core busy, two
+    threads run most steps as fast as one and stall on a few (a 4–5 ms scheduler
+    slice), and those stalls are the cost (a median that ignored them chose two
+    threads and an epoch 3 × as long).
+
+    After a switch the first step is not counted (waking or parking a thread), and
+    after a switch to fewer threads neither are the steps of the first ``settle``
+    seconds: after two-thread products OpenBLAS's second thread spins for about 0.1
+    s before it sleeps, so one thread timed at once shares its core with it. (Counting them, a round that followed two
+    busy threads saw one thread as slow as two, kept two threads, and the next round
+    saw the same: 2.5 s epochs instead of 1.0.) Then each count is timed for at
+    least ``window`` steps and ``span`` seconds, enough scheduler slices for the
+    stalls to show. One thread is timed first. Switching costs a few µs; timing one
+    step, one clock read.
 
     Attributes:
         chosen: the counts chosen so far, one per round (read by the benchmark).
@@ -82,8 +88,11 @@ class AdaptiveThreads(Callback):
         hold: float = 5.0,
         controller: Any | None = None,
         clock: Any = time.perf_counter,
+        settle: float = 0.1,
+        span: float = 0.05,
     ) -> None:
         self.window, self.hold, self.clock = window, hold, clock
+        self.settle, self.span = settle, span
         self.controller = controller if controller is not None else blas_controller()
         self.chosen: list[int] = []
         self.previous = 0
@@ -102,12 +111,17 @@ class AdaptiveThreads(Callback):
         self.times: dict[int, list[float]] = {n: [] for n in self.candidates}
         self.trying: int | None = 0  # index into candidates; None while holding
         self._set(self.candidates[0])
-        self.last = self.clock()
 
     def _set(self, n: int) -> None:
         assert self.controller is not None  # only called with a BLAS to control
-        self.controller.lib_controllers[0].set_num_threads(n)
+        lib = self.controller.lib_controllers[0]
+        fewer = n < lib.num_threads
+        lib.set_num_threads(n)
         self.current = n
+        self.last = self.clock()
+        # not counted: the first step, and with fewer threads those of `settle` s
+        self.settled = False
+        self.count_from = self.last + (self.settle if fewer else 0.0)
 
     def on_step_end(self, step: int, model: Sequential, logs: dict[str, float]) -> None:
         """Time the step; move through the round, or start a new one when due."""
@@ -119,17 +133,19 @@ class AdaptiveThreads(Callback):
             if now >= self.hold_until:
                 self._start_round()
             return
+        if not self.settled:  # this step still ran in the switch's wake
+            self.settled = now >= self.count_from
+            return
         samples = self.times[self.current]
         samples.append(elapsed)
-        if len(samples) < self.window:
+        if len(samples) < self.window or sum(samples) < self.span:
             return
         self.trying += 1
         if self.trying < len(self.candidates):
             self._set(self.candidates[self.trying])
-            self.last = self.clock()
             return
-        total = {n: sum(t[1:]) for n, t in self.times.items()}
-        best = min(self.candidates, key=total.__getitem__)
+        mean = {n: sum(t) / len(t) for n, t in self.times.items()}
+        best = min(self.candidates, key=mean.__getitem__)
         self._set(best)
         self.chosen.append(best)
         self.trying = None
