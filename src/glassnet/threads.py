@@ -70,13 +70,14 @@ class AdaptiveThreads(Callback):
 
     After a switch the first step is not counted (waking or parking a thread), and
     after a switch to fewer threads neither are the steps of the first ``settle``
-    seconds: after two-thread products OpenBLAS's second thread spins for about 0.1
-    s before it sleeps, so one thread timed at once shares its core with it. (Counting them, a round that followed two
-    busy threads saw one thread as slow as two, kept two threads, and the next round
-    saw the same: 2.5 s epochs instead of 1.0.) Then each count is timed for at
-    least ``window`` steps and ``span`` seconds, enough scheduler slices for the
-    stalls to show. One thread is timed first. Switching costs a few µs; timing one
-    step, one clock read.
+    seconds: after two-thread products OpenBLAS's second thread spins for a while
+    (about 50 ms measured) before it sleeps, so one thread timed at once shares its
+    core with it. (Counting them, a round that followed two busy threads saw one
+    thread as slow as two, kept two threads, and the next round saw the same: 2.5 s
+    epochs instead of 1.0.) Then each count is timed for at least ``window`` steps
+    and ``span`` seconds, enough scheduler slices for the stalls to show. One thread
+    is timed first. Switching costs a few µs; timing one step, one clock read. On an
+    idle machine a round costs about 0.15 s on one thread (``docs/performance.md``).
 
     Attributes:
         chosen: the counts chosen so far, one per round (read by the benchmark).
