@@ -22,6 +22,7 @@ contenders see the same phase).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -113,9 +114,11 @@ def blas_description() -> str:
     except ImportError:
         return "BLAS unknown (no threadpoolctl)"
     pools = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    note = f" (set by OPENBLAS_CORETYPE={forced})" if forced else ""
     return ", ".join(
-        f"{i['internal_api']} {i.get('version')} {i.get('architecture')} kernels, "
-        f"{i['num_threads']} thread(s)"
+        f"{i['internal_api']} {i.get('version')} {i.get('architecture')} kernels"
+        f"{note}, {i['num_threads']} thread(s)"
         for i in pools
     )
 

@@ -78,6 +78,8 @@ def machine() -> dict[str, Any]:
         "numpy": np.__version__,
         "blas": pools,
         "blas_threads": threads,
+        # set on some machines for old OpenBLAS builds; it picks slower kernels
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     for package in ("torch", "sklearn"):
@@ -239,6 +241,9 @@ def markdown(result: dict[str, Any]) -> str:
         f"({p.get('architecture')}, {p.get('num_threads')} threads)"
         for p in mach["blas"]
     )
+    forced = mach.get("openblas_coretype")
+    if forced:
+        blas += f" (kernels set by OPENBLAS_CORETYPE={forced})"
     lines = [
         f"Machine: {mach['cpu']}, {mach['cores']} cores; Python {mach['python']}, "
         f"NumPy {mach['numpy']} with {blas}; torch {mach['torch']}; "
