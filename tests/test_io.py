@@ -339,6 +339,8 @@ HEADER_CASES = {
     "alpha negative": (set_layer(1, alpha=-1), "alpha must be a finite"),
     "alpha bool": (set_layer(1, alpha=True), "alpha must be a finite"),
     "alpha NaN": (set_layer(1, alpha=float("nan")), "alpha must be a finite"),
+    # save writes 0.0: an int would load and save back as another file (the fuzzer)
+    "alpha int": (set_layer(1, alpha=0), r"written as a float \(0.0, not 0\)"),
     # missing and unknown keys
     "Dense without n_out": (drop_layer_key(0, "n_out"), "missing 'n_out'"),
     "Dense without bias": (drop_layer_key(0, "bias"), "missing 'bias'"),
@@ -531,6 +533,25 @@ def test_save_refuses_metadata_load_could_not_read(tmp_path, metadata):
         io.save(small_model(), tmp_path / "m.safetensors", metadata=metadata)
 
 
+@pytest.mark.parametrize("text", ["NaN", '{"x": Infinity}', "[-Infinity]", "1e999"])
+def test_load_refuses_metadata_that_save_would_refuse(tmp_path, text):
+    # Python's json reads NaN, Infinity and 1e999 (as inf); save writes none of
+    # them, so a file holding one could be loaded but not saved again (found by
+    # the random fuzzer: metadata "NaN")
+    path = tmp_path / "m.safetensors"
+    io.save(small_model(), path, metadata={"x": 1.0})
+    blob = path.read_bytes()
+    (n,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8 : 8 + n])
+    header["__metadata__"]["metadata"] = text
+    raw = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + blob[8 + n :])
+    with pytest.raises(ValueError, match="metadata holds NaN or an infinite"):
+        io.load(path)
+    with pytest.raises(ValueError, match="metadata holds NaN or an infinite"):
+        io.read_metadata(path)
+
+
 def test_save_refuses_a_header_above_the_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(io, "MAX_HEADER_BYTES", 2000)
     with pytest.raises(ValueError, match="above the safetensors limit of 2000"):
@@ -649,6 +670,7 @@ def test_a_cnn_file_loads_into_the_matching_torch_sequential_strictly(tmp_path):
         (set_layer(0, c_out=5), r"tensor '0.weight' has shape \(3, 1, 3, 3\)"),
         (set_layer(2, stride=[2.0, 2]), r"layer 2: stride must be a pair"),
         (set_layer(6, p=1.0), r"layer 6: p must be a number in \[0, 1\)"),
+        (set_layer(6, p=0), r"layer 6: p must .* written as a float"),
         (set_layer(5, start_dim=1), r"unknown key\(s\) 'start_dim'"),
         (set_meta(input_shape="[1, 0, 10]"), r"input_shape must be one sample's"),
         (set_meta(input_shape="[1, 4, 4]"), r"inconsistent architecture: layer"),

@@ -354,6 +354,9 @@ def test_load_refuses_bad_batchnorm_entries(tmp_path):
     arch[1]["momentum"] = 1.5
     with pytest.raises(ValueError, match=r"layer 1: momentum must be a number in"):
         gn.io.load(write(arch))
+    arch[1]["momentum"] = 1  # an int: save writes 1.0
+    with pytest.raises(ValueError, match=r"momentum must .* written as a float"):
+        gn.io.load(write(arch))
     arch[1]["momentum"] = 0.1
     del arch[1]["eps"]
     with pytest.raises(ValueError, match=r"missing 'eps'"):

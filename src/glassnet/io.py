@@ -34,10 +34,12 @@ standardization); this module owns the header, Dense and the activations, and th
 checks that tie the tensors to the architecture.
 
 The first five keys are required, every layer object has exactly its keys
-(``n_in``/``n_out`` integers, ``bias`` a boolean, ``alpha`` a finite number), and
-tensors have exactly the names, shapes and the dtype the architecture implies:
-``load`` refuses anything else with a ValueError naming the file and the field,
-before it allocates a layer. Nothing is cast or defaulted.
+(``n_in``/``n_out`` integers, ``bias`` a boolean, ``alpha`` a finite float), the
+metadata is JSON without NaN or infinities (as save writes it), and tensors have
+exactly the names, shapes and the dtype the architecture implies: ``load`` refuses
+anything else with a ValueError naming the file and the field, before it allocates
+a layer. Nothing is cast or defaulted: a file that loads saves back to the same
+header values and tensors.
 
 Tensor names follow PyTorch's ``nn.Sequential`` state_dict: the Dense layer at position
 i of ``model.layers`` stores ``W`` as ``"i.weight"`` (n_out, n_in) and ``b`` as
@@ -252,9 +254,12 @@ def _parse_layer(spec: Any, i: int, path: Path) -> dict[str, Any]:
     elif kind == "LeakyReLU":
         _check_keys(spec, ("type", "alpha"), where)
         alpha = spec["alpha"]
-        if type(alpha) not in (int, float) or not (math.isfinite(alpha) and alpha >= 0):
+        # a float, as save writes it: an int would load and save back as another
+        # file (0 → 0.0)
+        if type(alpha) is not float or not (math.isfinite(alpha) and alpha >= 0):
             raise ValueError(
-                f"{where}: alpha must be a finite number ≥ 0; got {alpha!r}."
+                f"{where}: alpha must be a finite number ≥ 0, written as a float "
+                f"(0.0, not 0); got {alpha!r}."
             )
     elif isinstance(kind, str) and kind in _IMAGE_LAYERS_NAMES:
         _parse_image_layer(spec, where)
@@ -326,6 +331,13 @@ def _parse(path: Path, meta: dict[str, str]) -> tuple[list[dict[str, Any]], str,
             )
         n = spec["n_out"]
     user = _files.loads_json(meta["metadata"], f"{path}: metadata")
+    try:  # what save refuses, load refuses: the file must save again unchanged
+        json.dumps(user, allow_nan=False)
+    except ValueError:
+        raise ValueError(
+            f"{path}: metadata holds NaN or an infinite number (written as NaN, "
+            "Infinity or too large for a float), which is not JSON."
+        ) from None
     return layers, meta["dtype"], user
 
 

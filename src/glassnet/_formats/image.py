@@ -55,8 +55,11 @@ def _parse_image_layer(spec: dict[str, Any], where: str) -> None:
             _pair_field(spec[field], field, where, 1)
     if kind == "Dropout":
         p = spec["p"]
-        if type(p) not in (int, float) or not 0 <= p < 1:
-            raise ValueError(f"{where}: p must be a number in [0, 1); got {p!r}.")
+        if type(p) is not float or not 0 <= p < 1:  # a float, as save writes it
+            raise ValueError(
+                f"{where}: p must be a number in [0, 1), written as a float (0.0, "
+                f"not 0); got {p!r}."
+            )
 
 
 def _build_image_layer(

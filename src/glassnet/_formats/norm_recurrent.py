@@ -68,11 +68,17 @@ def _parse_more(spec: dict[str, Any], where: str) -> None:
         _check_keys(spec, ("type", "n", "eps", "momentum"), where)
         _size(spec["n"], "n", where)
         eps, momentum = spec["eps"], spec["momentum"]
-        if type(eps) not in (int, float) or not (math.isfinite(eps) and eps > 0):
-            raise ValueError(f"{where}: eps must be a finite number > 0; got {eps!r}.")
-        if type(momentum) not in (int, float) or not 0 <= momentum <= 1:
+        # floats, as save writes them: an int would load and save back as another
+        # file (1 → 1.0)
+        if type(eps) is not float or not (math.isfinite(eps) and eps > 0):
             raise ValueError(
-                f"{where}: momentum must be a number in [0, 1]; got {momentum!r}."
+                f"{where}: eps must be a finite number > 0, written as a float; got "
+                f"{eps!r}."
+            )
+        if type(momentum) is not float or not 0 <= momentum <= 1:
+            raise ValueError(
+                f"{where}: momentum must be a number in [0, 1], written as a float "
+                f"(1.0, not 1); got {momentum!r}."
             )
         return
     _check_keys(spec, ("type", "n_in", "n_hidden", "return_sequences"), where)
