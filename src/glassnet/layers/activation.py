@@ -27,10 +27,13 @@ class ReLU(Layer):
     Backward::  dZ = dA * (Z > 0)      (the kink Z = 0 gets derivative 0)
 
     Shapes: Z, A, dA, dZ all (m, ...).
-    Caches: the mask Z > 0 — all that the derivative needs — as numbers of Z's dtype
-    (1 or 0), so that dA * mask multiplies two arrays of one dtype: NumPy's fast
-    loop, where a boolean mask would need a cast (about 2.5 × as long on a 64 × 25
-    batch).
+    Caches: the mask Z > 0 — all that the derivative needs — as booleans, a quarter
+    of the memory of numbers. Which is faster is close: on 64 × 50, the comparison
+    takes 0.5 µs into booleans against 1.4 µs into numbers of Z's dtype (a cast),
+    and dA * mask 1.4 µs against 0.6 (the cast moves to the backward). In one
+    process, alternating, the boolean mask took 0.978–0.981 × the time of a circles
+    epoch, 0.987 × a CNN step and 0.999 × an MNIST 784-512-256-10 epoch
+    (2026-12-02), with the same bits.
     """
 
     def __init__(self) -> None:
@@ -46,7 +49,7 @@ class ReLU(Layer):
         zeros = self._zeros
         if zeros.shape != Z.shape or zeros.dtype != Z.dtype:
             zeros = self._zeros = np.zeros(Z.shape, dtype=Z.dtype)
-        self.mask = np.greater(Z, zeros, out=self.out("mask", Z.shape, Z.dtype))
+        self.mask = np.greater(Z, zeros, out=self.out("mask", Z.shape, np.bool_))
         return np.maximum(Z, zeros, out=self.out("A", Z.shape, Z.dtype))
 
     def backward(self, dA: Array, need_dX: bool = True) -> Array:
