@@ -45,6 +45,9 @@ ARGS = [
     "--disable-quic",
 ]
 REPO = Path(__file__).resolve().parents[1]
+# The README's screenshot is this test's: GLASSNET_UPDATE_FIGURES=1 writes it there;
+# otherwise it goes to the test's own folder, so that a test run leaves the tree as
+# it found it.
 FIGURE = REPO / "docs" / "figures" / "playground.png"
 
 
@@ -125,7 +128,10 @@ def test_play_circles_edit_the_run_and_export_a_script_that_replays_it(
     pg.get_by_test_id("step-sample").click()
     view = pg.get_by_test_id("sample-view")
     wait_for(lambda: "layer 3" in (view.text_content() or ""), what="sample view")
-    atomic_write_bytes(FIGURE, pg.screenshot(full_page=True))
+    update = os.environ.get("GLASSNET_UPDATE_FIGURES")
+    figure = FIGURE if update else tmp_path / "playground.png"
+    atomic_write_bytes(figure, pg.screenshot(full_page=True))
+    assert figure.stat().st_size > 10_000  # a page, not an empty image
 
     # a new hidden layer: a new run of the deeper network, still playing
     pg.get_by_test_id("add-layer").click()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet.threads import AdaptiveThreads, FixedThreads
+from glassnet.threads import AdaptiveThreads, FixedThreads, thread_callbacks
 
 
 class FakeBlas:
@@ -72,6 +75,60 @@ def test_adaptive_threads_measure_again_when_the_load_changes():
         auto.on_step_end(step, None, {})
     assert auto.chosen[0] == 2
     assert auto.chosen[-1] == 1
+
+
+def test_a_fit_soon_after_another_keeps_its_choice_without_measuring_again():
+    # one-epoch fits in a loop (a notebook, the benchmarks): one round in all, not one
+    # per fit, while the fits come within `hold` seconds of the round
+    blas = FakeBlas(2, {1: 1.0, 2: 4.0})
+    auto = AdaptiveThreads(window=5, hold=100.0, controller=blas, clock=blas.clock)
+    drive(auto, blas, 20)
+    assert auto.chosen == [1]
+    blas.log.clear()
+    for _ in range(3):
+        drive(auto, blas, 10)  # 10 one-thread steps: 10 s of the fake clock each
+    assert auto.chosen == [1]
+    assert blas.log == [1, 2] * 3  # held one thread, put the machine's count back
+
+
+def test_a_round_cut_short_by_the_end_of_a_fit_goes_on_in_the_next():
+    blas = FakeBlas(2, {1: 1.0, 2: 4.0})
+    auto = AdaptiveThreads(window=5, hold=1000.0, controller=blas, clock=blas.clock)
+    for _ in range(
+        8
+    ):  # each fit counts 2 of its 3 steps (not the first after a switch)
+        drive(auto, blas, 3)  # shorter than a window: no fit alone ends the round
+    assert auto.chosen == [1]
+
+
+def test_a_fit_after_the_hold_or_with_another_thread_count_measures_again():
+    blas = FakeBlas(2, {1: 1.0, 2: 0.6})
+    auto = AdaptiveThreads(window=5, hold=10.0, controller=blas, clock=blas.clock)
+    drive(auto, blas, 20)
+    assert auto.chosen == [2]
+    blas.now += 60.0  # a minute later, another program has taken a core
+    blas.cost = {1: 1.0, 2: 4.0}
+    drive(auto, blas, 20)
+    assert auto.chosen == [2, 1]
+    blas.num_threads = 4  # the user gave BLAS more threads: those are the candidates
+    blas.cost[4] = 0.3
+    drive(auto, blas, 20)
+    assert auto.chosen == [2, 1, 4]
+
+
+def test_fit_keeps_one_adaptive_callback_per_model_and_lets_it_go_with_the_model():
+    a = gn.Sequential([gn.Dense(2, 1, rng=0)])
+    b = gn.Sequential([gn.Dense(2, 1, rng=0)])
+    (first,) = thread_callbacks("auto", a)
+    assert thread_callbacks("auto", a) == [first]
+    assert thread_callbacks("auto", b) != [first]
+    X = np.ones((8, 2))
+    a.fit(X, X[:, :1], loss=gn.MSE(), optimizer=gn.SGD(0.1), epochs=1, verbose=0,
+          threads="auto")  # fmt: skip
+    model_gone = weakref.ref(a)
+    del a
+    gc.collect()
+    assert model_gone() is None  # the callback kept neither the model nor its data
 
 
 class SpinningBlas(FakeBlas):

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from glassnet.callbacks import Callback
 
 if TYPE_CHECKING:
     from glassnet.model import Sequential
+    from glassnet.run import Run
 
 __all__ = ["AdaptiveThreads", "FixedThreads", "blas_controller", "thread_callbacks"]
 
@@ -79,6 +81,11 @@ class AdaptiveThreads(Callback):
     is timed first. Switching costs a few µs; timing one step, one clock read. On an
     idle machine a round costs about 0.15 s on one thread (``docs/performance.md``).
 
+    ``fit(threads="auto")`` keeps one of these per model, so a fit that follows
+    another within ``hold`` seconds (one epoch per call, as in a notebook, the live
+    plots or the benchmarks) goes on where the last one stopped: it keeps the count
+    chosen, or finishes the round begun, instead of paying a new round per call.
+
     Attributes:
         chosen: the counts chosen so far, one per round (read by the benchmark).
     """
@@ -97,20 +104,35 @@ class AdaptiveThreads(Callback):
         self.controller = controller if controller is not None else blas_controller()
         self.chosen: list[int] = []
         self.previous = 0
-        self.hold_until = 0.0
+        self.candidates: list[int] = []
+        self.trying: int | None = 0  # index into candidates; None while holding
+        self.round_began = self.hold_until = -float("inf")
+
+    def set_run(self, run: Run) -> None:
+        """Not kept: this callback outlives the fit, whose Run holds model and data."""
 
     def on_train_begin(self, model: Sequential) -> None:
-        """Start the first round of measurements."""
+        """Go on with the last fit's choice or round if it is recent, else measure."""
         if self.controller is None:
             return
         lib = self.controller.lib_controllers[0]
         self.previous = lib.num_threads
-        self.candidates = sorted({self.previous, 1})
-        self._start_round()
+        candidates = sorted({self.previous, 1})
+        now = self.clock()
+        if candidates != self.candidates:  # first fit, or BLAS was changed since
+            self.candidates = candidates
+            self._start_round()
+        elif self.trying is None and now < self.hold_until:
+            self._set(self.chosen[-1])
+        elif self.trying is not None and now < self.round_began + self.hold:
+            self._set(self.candidates[self.trying])
+        else:
+            self._start_round()
 
     def _start_round(self) -> None:
         self.times: dict[int, list[float]] = {n: [] for n in self.candidates}
-        self.trying: int | None = 0  # index into candidates; None while holding
+        self.trying = 0
+        self.round_began = self.clock()
         self._set(self.candidates[0])
 
     def _set(self, n: int) -> None:
@@ -158,12 +180,19 @@ class AdaptiveThreads(Callback):
             self.controller.lib_controllers[0].set_num_threads(self.previous)
 
 
-def thread_callbacks(threads: int | str | None) -> list[Callback]:
+# One AdaptiveThreads per model, so that its measurements outlive one fit call; weak
+# keys, so that it goes with the model.
+_adaptive: WeakKeyDictionary[Sequential, AdaptiveThreads] = WeakKeyDictionary()
+
+
+def thread_callbacks(threads: int | str | None, model: Sequential) -> list[Callback]:
     """The callback that ``fit``'s ``threads`` asks for (None: leave BLAS as it is)."""
     if threads is None:
         return []
     if threads == "auto":
-        return [AdaptiveThreads()]
+        if model not in _adaptive:
+            _adaptive[model] = AdaptiveThreads()
+        return [_adaptive[model]]
     if isinstance(threads, int) and not isinstance(threads, bool) and threads >= 1:
         return [FixedThreads(threads)]
     raise ValueError(

@@ -154,7 +154,7 @@ def fit(
             checkpoint_every=checkpoint_every, resume=resume,
         )  # fmt: skip
     run = start(model, X, Y, loss, optimizer, epochs, batch_size, shuffle, seed)
-    hooks = thread_callbacks(threads) + all_callbacks(
+    hooks = thread_callbacks(threads, model) + all_callbacks(
         run, callbacks, validation_data, verbose, clip_norm, checkpoint,
         checkpoint_every, resume,
     )  # fmt: skip
