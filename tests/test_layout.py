@@ -102,8 +102,12 @@ def core_files() -> list[Path]:
     return files
 
 
-@pytest.mark.parametrize("path", core_files(), ids=lambda p: p.name)
-def test_core_modules_stay_under_400_lines(path):
+@pytest.mark.parametrize(
+    "path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE))
+)
+def test_every_module_stays_under_400_lines(path):
+    # the whole package, not only the core: a reader opens the CLI, the plots and
+    # the file formats too
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= 400, f"{path.name}: {lines} lines; split it by concept"
 

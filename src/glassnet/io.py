@@ -28,10 +28,12 @@ Image layers: ``{"type": "Conv2D", "c_in": 1, "c_out": 16, "kernel_size": [5, 5]
 "Flatten"}``, ``{"type": "Dropout", "p": 0.5}``. A Conv2D's kernels are
 ``"i.weight"`` (c_out, c_in, kh, kw) and its bias ``"i.bias"``, as in ``nn.Conv2d``.
 
-Each family's entries, tensors and rebuilding live in a module of its own under
-``glassnet._formats`` (normalisation and recurrent layers, image layers, frozen
-standardization); this module owns the header, Dense and the activations, and the
-checks that tie the tensors to the architecture.
+The code follows the format's concepts. This module owns the file: its format and
+version, ``save``, ``load`` and ``read_metadata``. ``glassnet._formats.header`` checks
+the header's other keys and ties the tensors to the architecture;
+``glassnet._formats.architecture`` turns layers into architecture entries and back
+(Dense and the activations there, each other family in a module of its own:
+normalisation and recurrent layers, image layers, frozen standardization).
 
 The first five keys are required, every layer object has exactly its keys
 (``n_in``/``n_out`` integers, ``bias`` a boolean, ``alpha`` a finite float), the
@@ -67,7 +69,6 @@ Sequential([Dense(2 → 3), ReLU()])
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -78,89 +79,23 @@ from safetensors.numpy import save as st_save
 
 from glassnet import _files
 from glassnet._files import MAX_HEADER_BYTES, atomic_write_bytes
-from glassnet._formats.fields import (
-    _MAX_AXES,
-    _MAX_WIDTH,
-    _check_keys,
-    _size,
-    check_saved_tensor,
+from glassnet._formats.architecture import _build, _describe
+from glassnet._formats.fields import check_saved_tensor
+from glassnet._formats.frozen import _start_frozen
+from glassnet._formats.header import (
+    _FLOAT_DTYPES,
+    _check_tensors,
+    _input_shape_entry,
+    _parse_contents,
+    _parse_input_shape,
 )
-from glassnet._formats.frozen import (
-    _FROZEN,
-    _build_frozen,
-    _describe_frozen,
-    _parse_frozen,
-    _start_frozen,
-)
-from glassnet._formats.image import (
-    _IMAGE_LAYERS,
-    _IMAGE_LAYERS_NAMES,
-    _build_image_layer,
-    _describe_image_layer,
-    _parse_image_layer,
-)
-from glassnet._formats.norm_recurrent import (
-    _MORE,
-    _build_more,
-    _describe_more,
-    _parse_more,
-    _shapes_more,
-    _start_more,
-    _tensors_of,
-)
-from glassnet.layers import (
-    Conv2D,
-    Dense,
-    Identity,
-    Layer,
-    LeakyReLU,
-    ReLU,
-    Sigmoid,
-    Softmax,
-    Tanh,
-)
+from glassnet._formats.norm_recurrent import _start_more, _tensors_of
+from glassnet.layers import Conv2D, Dense
 from glassnet.model import Sequential
 
 __all__ = ["FORMAT_VERSION", "export_onnx", "load", "read_metadata", "save"]
 
 FORMAT_VERSION = 1
-
-# The metadata keys a glassnet model file has, all required: nothing is defaulted.
-_HEADER_KEYS = ("format", "format_version", "architecture", "dtype", "metadata")
-# The model dtypes and their safetensors codes; other dtypes are refused, never cast.
-_FLOAT_DTYPES = {"float32": "F32", "float64": "F64"}
-# Bound on the layers declared, far above any real model (see fields' _MAX_WIDTH)
-_MAX_LAYERS = 100_000
-_EXAMPLE = '{"type": "Dense", "n_in": 2, "n_out": 25, "bias": true}'
-
-_ACTIVATIONS: dict[str, type[Layer]] = {
-    cls.__name__: cls for cls in (ReLU, Sigmoid, Tanh, Softmax, Identity, LeakyReLU)
-}
-
-
-def _describe(layer: Layer, i: int) -> dict[str, Any]:
-    if isinstance(layer, Dense):
-        return {
-            "type": "Dense",
-            "n_in": layer.n_in,
-            "n_out": layer.n_out,
-            "bias": layer.b is not None,
-        }
-    if isinstance(layer, LeakyReLU):
-        return {"type": "LeakyReLU", "alpha": layer.alpha}
-    more = _describe_more(layer) or _describe_frozen(layer)
-    if more is not None:
-        return more
-    if type(layer) in _IMAGE_LAYERS:
-        return _describe_image_layer(layer)
-    name = type(layer).__name__
-    if _ACTIVATIONS.get(name) is not type(layer):
-        raise TypeError(
-            f"glassnet.io.save cannot store layer {i}, {layer!r}: only Dense, "
-            f"{', '.join(_IMAGE_LAYERS_NAMES)} and the activations "
-            f"{', '.join(sorted(_ACTIVATIONS))} have a file format."
-        )
-    return {"type": name}
 
 
 def save(model: Sequential, path: str | os.PathLike[str], metadata: Any = None) -> None:
@@ -237,49 +172,12 @@ def _json_depth_ok(text: str, path: str | os.PathLike[str]) -> None:
         raise TypeError(f"cannot save {path}: {exc}") from None
 
 
-def _parse_layer(spec: Any, i: int, path: Path) -> dict[str, Any]:
-    """One architecture entry, checked field by field; nothing is allocated."""
-    where = f"{path}: layer {i}"
-    if not isinstance(spec, dict):
-        raise ValueError(f"{where} is {spec!r}; expected an object like {_EXAMPLE}.")
-    kind = spec.get("type")
-    if kind == "Dense":
-        _check_keys(spec, ("type", "n_in", "n_out", "bias"), where)
-        if type(spec["bias"]) is not bool:
-            raise ValueError(
-                f"{where}: bias must be true or false; got {spec['bias']!r}."
-            )
-        _size(spec["n_in"], "n_in", where)
-        _size(spec["n_out"], "n_out", where)
-    elif kind == "LeakyReLU":
-        _check_keys(spec, ("type", "alpha"), where)
-        alpha = spec["alpha"]
-        # a float, as save writes it: an int would load and save back as another
-        # file (0 → 0.0)
-        if type(alpha) is not float or not (math.isfinite(alpha) and alpha >= 0):
-            raise ValueError(
-                f"{where}: alpha must be a finite number ≥ 0, written as a float "
-                f"(0.0, not 0); got {alpha!r}."
-            )
-    elif isinstance(kind, str) and kind in _IMAGE_LAYERS_NAMES:
-        _parse_image_layer(spec, where)
-    elif isinstance(kind, str) and kind in _ACTIVATIONS:
-        _check_keys(spec, ("type",), where)
-    elif isinstance(kind, str) and kind in _MORE:
-        _parse_more(spec, where)
-    elif isinstance(kind, str) and kind in _FROZEN:
-        _parse_frozen(spec, where)
-    else:
-        raise ValueError(
-            f"{where} has unknown type {kind!r}; known: Dense, "
-            f"{', '.join(_IMAGE_LAYERS_NAMES)}, "
-            f"{', '.join(sorted([*_ACTIVATIONS, *_MORE, *_FROZEN]))}."
-        )
-    return spec
-
-
 def _parse(path: Path, meta: dict[str, str]) -> tuple[list[dict[str, Any]], str, Any]:
-    """The checked architecture, dtype name and user metadata of a glassnet header."""
+    """The checked architecture, dtype name and user metadata of a glassnet header.
+
+    The file's identity (format and version, beside ``FORMAT_VERSION``) is checked
+    here; the other keys by ``_formats.header``.
+    """
     if meta.get("format") != "glassnet":
         raise ValueError(
             f"{path}: a safetensors file without a glassnet architecture in its "
@@ -301,105 +199,7 @@ def _parse(path: Path, meta: dict[str, str]) -> tuple[list[dict[str, Any]], str,
             f"{path}: format_version {version!r} was never written by glassnet; this "
             f"glassnet reads version {FORMAT_VERSION}."
         )
-    _check_keys(
-        {k: v for k, v in meta.items() if k not in _OPTIONAL_HEADER_KEYS},
-        _HEADER_KEYS,
-        f"{path}: the metadata",
-    )
-    if meta["dtype"] not in _FLOAT_DTYPES:
-        raise ValueError(
-            f"{path}: dtype must be one of {', '.join(_FLOAT_DTYPES)}; "
-            f"got {meta['dtype']!r}."
-        )
-    architecture = _files.loads_json(meta["architecture"], f"{path}: architecture")
-    if not isinstance(architecture, list) or not 1 <= len(architecture) <= _MAX_LAYERS:
-        raise ValueError(
-            f"{path}: architecture must be a list of 1 to {_MAX_LAYERS} layers like "
-            f"[{_EXAMPLE}, ...]; got {type(architecture).__name__}"
-            + (f" of {len(architecture)}" if isinstance(architecture, list) else "")
-            + "."
-        )
-    layers = [_parse_layer(spec, i, path) for i, spec in enumerate(architecture)]
-    n = None
-    for i, spec in enumerate(layers):
-        if spec["type"] != "Dense":
-            continue
-        if n is not None and spec["n_in"] != n:
-            raise ValueError(
-                f"{path}: inconsistent architecture: layer {i} takes n_in="
-                f"{spec['n_in']} but the previous Dense gives {n}."
-            )
-        n = spec["n_out"]
-    user = _files.loads_json(meta["metadata"], f"{path}: metadata")
-    try:  # what save refuses, load refuses: the file must save again unchanged
-        json.dumps(user, allow_nan=False)
-    except ValueError:
-        raise ValueError(
-            f"{path}: metadata holds NaN or an infinite number (written as NaN, "
-            "Infinity or too large for a float), which is not JSON."
-        ) from None
-    return layers, meta["dtype"], user
-
-
-def _expected_tensors(layers: list[dict[str, Any]]) -> dict[str, tuple[int, ...]]:
-    shapes: dict[str, tuple[int, ...]] = {}
-    for i, spec in enumerate(layers):
-        if spec["type"] == "Dense":
-            shapes[f"{i}.weight"] = (spec["n_out"], spec["n_in"])
-            if spec["bias"]:
-                shapes[f"{i}.bias"] = (spec["n_out"],)
-        elif spec["type"] in _MORE:
-            shapes.update(_shapes_more(spec, i))
-        elif spec["type"] in _FROZEN:
-            shape = tuple(spec["shape"])
-            shapes[f"{i}.mean"] = shapes[f"{i}.std"] = shape
-        elif spec["type"] == "Conv2D":
-            kh, kw = spec["kernel_size"]
-            shapes[f"{i}.weight"] = (spec["c_out"], spec["c_in"], kh, kw)
-            if spec["bias"]:
-                shapes[f"{i}.bias"] = (spec["c_out"],)
-    return shapes
-
-
-def _check_tensors(
-    path: Path,
-    layers: list[dict[str, Any]],
-    dtype: str,
-    infos: dict[str, _files.TensorInfo],
-) -> None:
-    """Names, shapes and dtypes of the stored tensors against the architecture.
-
-    Runs on the header alone, before a byte of tensor data is read or any layer is
-    built: an architecture that declares sizes the file does not hold allocates nothing.
-    """
-    expected = _expected_tensors(layers)
-    code = _FLOAT_DTYPES[dtype]
-    for name, shape in expected.items():
-        if name not in infos:
-            raise ValueError(f"{path}: tensor {name!r} is missing.")
-        info = infos[name]
-        if info.shape != shape:
-            i = int(name.split(".")[0])
-            raise ValueError(
-                f"{path}: tensor {name!r} has shape {info.shape}; layer {i}, "
-                f"{layers[i]}, needs {shape}."
-            )
-        if name.endswith(".num_batches_tracked"):  # a count, int64 as in PyTorch
-            if info.dtype != "I64":
-                raise ValueError(
-                    f"{path}: tensor {name!r} has dtype {info.dtype}; a count of "
-                    "batches is I64 (int64)."
-                )
-        elif info.dtype != code:
-            raise ValueError(
-                f"{path}: tensor {name!r} has dtype {info.dtype}; the model is "
-                f"{dtype} ({code}). glassnet never casts weights on load."
-            )
-    extra = sorted(set(infos) - set(expected))
-    if extra:
-        raise ValueError(
-            f"{path}: tensors {extra} belong to no layer of the stored architecture."
-        )
+    return _parse_contents(path, meta)
 
 
 def read_metadata(path: str | os.PathLike[str]) -> Any:
@@ -471,29 +271,6 @@ def load(path: str | os.PathLike[str]) -> Sequential:
         raise ValueError(f"{path}: inconsistent architecture: {exc}") from None
 
 
-def _build(
-    spec: dict[str, Any], dtype: np.dtype[Any], tensors: dict[str, Any], i: int
-) -> Layer:
-    kind = spec["type"]
-    if kind == "Dense":
-        layer = Dense(
-            spec["n_in"], spec["n_out"], bias=spec["bias"], init="zeros", dtype=dtype
-        )
-        layer.W[...] = tensors[f"{i}.weight"]
-        if layer.b is not None:
-            layer.b[...] = tensors[f"{i}.bias"]
-        return layer
-    if kind == "LeakyReLU":
-        return LeakyReLU(float(spec["alpha"]))
-    if kind in _MORE:
-        return _build_more(spec, dtype, tensors, i)
-    if kind in _FROZEN:
-        return _build_frozen(spec, dtype, tensors, i)
-    if kind in _IMAGE_LAYERS_NAMES:
-        return _build_image_layer(spec, dtype, tensors, i)
-    return _ACTIVATIONS[kind]()
-
-
 def export_onnx(
     model: Sequential, path: str | os.PathLike[str], dtype: DTypeLike = np.float32
 ) -> None:
@@ -521,35 +298,3 @@ def export_onnx(
             'install it with pip install "glassnet[onnx]".'
         ) from None
     export(model, path, dtype)
-
-
-# "input_shape": one sample's shape as a JSON list ([1, 28, 28]), written when the
-# first layer does not fix it (a Conv2D does not know H and W); files without it
-# are the models whose first layer does (Dense: (n_in,)).
-_OPTIONAL_HEADER_KEYS = ("input_shape",)
-
-
-def _input_shape_entry(model: Sequential) -> str | None:
-    """The model's input shape as JSON, when its first layer does not imply it."""
-    first = getattr(model.layers[0], "n_in", None)
-    implied = (first,) if isinstance(first, int) else (None,)
-    if tuple(model.shapes[0]) == implied:
-        return None
-    return json.dumps(list(model.shapes[0]))
-
-
-def _parse_input_shape(path: Path, meta: dict[str, str]) -> tuple[int, ...] | None:
-    text = meta.get("input_shape")
-    if text is None:
-        return None
-    shape = _files.loads_json(text, f"{path}: input_shape")
-    if not (
-        isinstance(shape, list)
-        and 1 <= len(shape) <= _MAX_AXES
-        and all(n is None or (type(n) is int and 1 <= n <= _MAX_WIDTH) for n in shape)
-    ):
-        raise ValueError(
-            f"{path}: input_shape must be one sample's shape, a list of 1 to "
-            f"{_MAX_AXES} sizes (integers ≥ 1 or null) like [1, 28, 28]; got {text!r}."
-        )
-    return tuple(shape)

@@ -1,28 +1,33 @@
-"""Data for the command: the data sets by name, their split and scaling, input files.
+"""Data for the command: the rows that ``predict`` is given, read safely.
 
-``load_data`` generates (or reads, for MNIST) the data of an experiment and splits and
-standardizes it the way training saw it; ``model_and_data`` does the same for a saved
-model, from its metadata; ``read_inputs`` reads the rows that ``predict`` is given.
+``read_inputs`` reads a .npy or .csv file of inputs, refusing (in one line that says
+where) anything that is not a table of finite numbers. The data sets by name, their
+split and scaling (``load_data``) are in ``glassnet.cli.data_sets``, and the data a
+saved model is measured on (``model_and_data``) in ``glassnet.cli.model_data``; both
+are re-exported here, the one place the commands take their data from.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from glassnet import datasets, demos
-from glassnet.cli.errors import UsageError, count
-from glassnet.cli.network import LOSSES, load_model
+from glassnet.cli.data_sets import (
+    DATASETS,
+    Data,
+    check_dataset,
+    load_data,
+    split_and_scale,
+    targets_for,
+)
+from glassnet.cli.errors import UsageError
+from glassnet.cli.model_data import model_and_data, scales
 from glassnet.cli.paths import regular_file
-from glassnet.layers import Dense
-from glassnet.model import Sequential
 
 __all__ = [
     "DATASETS",
@@ -38,254 +43,6 @@ __all__ = [
 ]
 
 Array = NDArray[Any]
-DATASETS = ("circles", "moons", "spirals", "xor", "area", "mnist")
-
-
-def check_dataset(name: str) -> str:
-    """``name`` when it is one of DATASETS; else a UsageError that lists them."""
-    if name not in DATASETS:
-        raise UsageError(
-            f"unknown data set {name!r}; expected one of: {', '.join(DATASETS)}."
-        )
-    return name
-
-
-@dataclass
-class Data:
-    """A train/test split, as the model sees it, plus how it was scaled."""
-
-    X_train: Array
-    y_train: Array
-    X_test: Array
-    y_test: Array
-    classes: int  # 0 for regression
-    description: str
-    x_scale: datasets.Standardizer | None = None
-    y_scale: datasets.Standardizer | None = None
-    # a CSV file's column names and class labels (None for the built-in data)
-    features: tuple[str, ...] | None = None
-    target: str | None = None
-    labels: tuple[str, ...] | None = None
-
-
-def load_data(exp: demos.Experiment, data_dir: str | None = None) -> Data:
-    """Generate or read ``exp.data``, split it, and scale it as ``exp`` says."""
-    name = check_dataset(exp.data)
-    if name == "mnist":
-        (X_tr, y_tr), (X_te, y_te) = datasets.load_mnist(data_dir)
-        if exp.n_samples is not None:
-            X_tr, y_tr = X_tr[: exp.n_samples], y_tr[: exp.n_samples]
-        where = datasets.mnist_dir(data_dir)
-        desc = f"MNIST from {where}: {len(X_tr)} training, {len(X_te)} test images"
-        return Data(X_tr, y_tr, X_te, y_te, 10, desc)
-    n, noise, seed = exp.n_samples, exp.noise, exp.seed
-    kwargs: dict[str, Any] = {"n_samples": n, "noise": noise}
-    kwargs = {k: v for k, v in kwargs.items() if v is not None}
-    if name == "circles":
-        kwargs["factor"] = 0.3
-    kwargs["seed"] = seed
-    maker = getattr(datasets, f"make_{name}")
-    try:
-        X, y = maker(**kwargs)
-    except (ValueError, TypeError) as exc:  # said in the options' terms
-        message = str(exc).replace(f"make_{name}'s", f"the {name} data's")
-        message = message.replace(f"make_{name}", f"the {name} data")
-        message = message.replace("n_samples", "--n-samples").replace(
-            "noise", "--noise"
-        )
-        raise UsageError(message) from None
-    classes = 0 if name == "area" else int(y.max()) + 1
-    args = ", ".join(f"{k}={v}" for k, v in kwargs.items())
-    return split_and_scale(X, y, classes, exp, f"make_{name}({args})", "--n-samples")
-
-
-def split_and_scale(
-    X: Array,
-    y: Array,
-    classes: int,
-    exp: demos.Experiment,
-    description: str,
-    more: str = "rows",
-) -> Data:
-    """Split X, y as ``exp`` says (stratified for classes) and standardize if asked.
-
-    The statistics are those of the training part only; a regression's targets are
-    standardized too. ``more`` names what to give more of when a part is empty.
-    """
-    try:
-        X_tr, X_te, y_tr, y_te = datasets.train_test_split(
-            X, y, test_size=exp.test_size, seed=exp.seed, stratify=classes > 0
-        )
-    except ValueError:
-        raise UsageError(
-            f"--test-size {exp.test_size:g} of {len(X)} samples leaves the training "
-            "or the test part empty (or a class without samples); give more "
-            f"{more} or another --test-size."
-        ) from None
-    desc = (
-        f"{description}; {exp.test_size:.0%} held out → {len(X_tr)} train, "
-        f"{len(X_te)} test"
-    )
-    data = Data(X_tr, y_tr, X_te, y_te, classes, desc)
-    if exp.standardize:
-        data.x_scale = datasets.Standardizer.fit(X_tr)
-        data.X_train = data.x_scale.transform(X_tr)
-        data.X_test = data.x_scale.transform(X_te)
-        data.description += "; inputs standardized"
-        if classes == 0:
-            data.y_scale = datasets.Standardizer.fit(y_tr)
-            data.y_train = data.y_scale.transform(y_tr)
-            data.y_test = data.y_scale.transform(y_te)
-            data.description += " and targets"
-    return data
-
-
-def targets_for(exp: demos.Experiment, data: Data) -> tuple[int, Any]:
-    """The number of outputs and a function mapping labels to the loss's targets."""
-    if exp.loss not in LOSSES:
-        raise UsageError(
-            f"unknown loss {exp.loss!r}; expected one of: {', '.join(LOSSES)}."
-        )
-    k = data.classes
-    if k == 0:
-        if exp.loss != "mse":
-            raise UsageError(
-                f"the {exp.data} data are a regression: use --loss mse, not {exp.loss}."
-            )
-        return 1, lambda y: y
-    if exp.loss == "bce":
-        if k != 2:
-            raise UsageError(
-                f"--loss bce needs two classes; {exp.data} has {k}: use --loss ce "
-                "with --output softmax."
-            )
-        return 1, lambda y: y
-    if exp.loss == "ce":
-        return k, lambda y: y
-    if k == 2:  # mse on two classes: one output regressed onto 0/1
-        return 1, lambda y: y.astype(np.float32)
-    return k, lambda y: datasets.one_hot(y, k)
-
-
-def scales(meta: dict[str, Any]) -> tuple[Any, Any]:
-    """The input and target Standardizers saved in a model's metadata (or None)."""
-
-    def get(key: str) -> datasets.Standardizer | None:
-        s = meta.get(key)
-        return None if s is None else datasets.Standardizer(s["mean"], s["std"])
-
-    return get("x_scale"), get("y_scale")
-
-
-def model_and_data(
-    args: argparse.Namespace,
-) -> tuple[Sequential, demos.Experiment, Data]:
-    """The model file ``args.model`` and the data it is measured on, scaled as saved.
-
-    By default the data set, seed and split it was trained with (from its metadata);
-    ``args.data``, ``args.seed``, ``args.n_samples`` and ``args.test_size`` override.
-    """
-    model, meta = load_model(args.model)
-    saved = meta.get("experiment") or {}
-    known = {f for f in demos.Experiment.__dataclass_fields__}
-    base = (
-        demos.Experiment(**{k: v for k, v in saved.items() if k in known})
-        if (saved)
-        else None
-    )
-    name = args.data or (base.data if base else None)
-    if name is None:
-        raise UsageError(f"{args.model} does not say its data set; pass --data NAME.")
-    from glassnet.cli.tables import is_table  # tables builds on this module
-
-    if is_table(name):
-        exp, data = _table_of_model(args, name, base, meta)
-    else:
-        exp, data = _data_of_model(args, name, base, meta)
-    n_out, _ = targets_for(exp, data)
-    n_in = model.n_in
-    last = next(la for la in reversed(model.layers) if isinstance(la, Dense))
-    if n_in != data.X_test.shape[1] or last.n_out != n_out:
-        raise UsageError(
-            f"{args.model} maps {count(n_in or 0, 'input')} to "
-            f"{count(last.n_out, 'output')}; the {name} data with loss {exp.loss} "
-            f"need {count(data.X_test.shape[1], 'input')} and "
-            f"{count(n_out, 'output')}."
-        )
-    return model, exp, data
-
-
-def _data_of_model(
-    args: argparse.Namespace,
-    name: str,
-    base: demos.Experiment | None,
-    meta: dict[str, Any],
-) -> tuple[demos.Experiment, Data]:
-    """A built-in data set for a saved model, scaled as a file before issue 15 says.
-
-    A model saved since then holds its own Standardize (and Unstandardize): its
-    metadata has no scales, and it takes the data in their own units.
-    """
-    check_dataset(name)
-    if base is None or base.data != name:
-        base = demos.EXPERIMENTS[name].replace(standardize=False)
-    exp = base.replace(
-        seed=args.seed, n_samples=args.n_samples, test_size=args.test_size
-    )
-    exp = exp.replace(standardize=False)
-    data = load_data(exp, args.data_dir)
-    x_scale, y_scale = scales(meta) if base.data == name else (None, None)
-    if x_scale is not None:
-        data.X_train, data.X_test = (
-            x_scale.transform(data.X_train),
-            x_scale.transform(data.X_test),
-        )
-    if y_scale is not None:
-        data.y_scale = y_scale
-        data.y_train, data.y_test = (
-            y_scale.transform(data.y_train),
-            y_scale.transform(data.y_test),
-        )
-    return exp, data
-
-
-def _table_of_model(
-    args: argparse.Namespace,
-    path: str,
-    base: demos.Experiment | None,
-    meta: dict[str, Any],
-) -> tuple[demos.Experiment, Data]:
-    """A CSV file for a saved model: split as in training, in its own units.
-
-    The target is the one the model was trained on (``--target`` overrides); class
-    labels get the ids they had in training, from the model's metadata.
-    """
-    from glassnet.cli.tables import read_table, table_data, table_experiment
-
-    if getattr(args, "n_samples", None) is not None:
-        raise UsageError("--n-samples applies to generated data, not to a CSV file.")
-    target = getattr(args, "target", None) or meta.get("target")
-    labels = meta.get("labels")
-    features = meta.get("features")
-    table = read_table(
-        path,
-        target,
-        None if labels is None else True,
-        None if features is None else list(features),
-    )
-    if labels is not None and table.classes is not None:
-        unknown = sorted(set(table.classes) - set(labels))
-        if unknown:
-            raise UsageError(
-                f"{path}: class labels {unknown} were not in the training data; the "
-                f"model knows {labels}."
-            )
-        ids = np.array([labels.index(c) for c in table.classes], dtype=np.int64)
-        table = table._replace(y=ids[table.y], classes=tuple(labels))
-    if base is None or base.data != path:
-        base = table_experiment(table, path)
-    exp = base.replace(seed=args.seed, test_size=args.test_size, standardize=False)
-    return exp, table_data(table, exp, path)
 
 
 def _csv_problem(path: Path) -> str | None:

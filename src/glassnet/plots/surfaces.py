@@ -1,25 +1,28 @@
 """Gradient descent on a function of two variables, drawn (seed A figure 8, seed B).
 
-Built-in functions (``FUNCTIONS``): seed B's bowl x² + y², an elongated bowl, the
-Rosenbrock valley and a function with two minima. A user's own function is a string
-in x and y, read safely by ``glassnet.plots.expression.parse_expression``.
+``descent_figure`` draws the contour map of f (and its 3-D surface) with the path of
+gradient descent on it; ``animate_descent`` draws the path step by step. The
+functions themselves, built-in or a user's expression, and the path are in
+``glassnet.plots.descent_functions`` (re-exported here).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
-from glassnet.descent import gradient_descent
 from glassnet.plots._common import new_figure, write_animation
-from glassnet.plots.expression import parse_expression
+from glassnet.plots.descent_functions import (
+    FUNCTIONS,
+    Function2D,
+    descent_path,
+    function_2d,
+)
 
 __all__ = [
     "FUNCTIONS",
@@ -32,152 +35,6 @@ __all__ = [
 ]
 
 Array = NDArray[np.float64]
-F2 = Callable[[Array, Array], Array]
-
-
-@dataclass(frozen=True)
-class Function2D:
-    """A function of (x, y) to descend, with sensible defaults for drawing it.
-
-    Attributes:
-        name: short name ("bowl", or the expression itself).
-        formula: the formula as text, for titles.
-        f: f(x, y) on arrays (broadcasting).
-        grad: ∇f(x, y) → (∂f/∂x, ∂f/∂y), or None for central differences.
-        x0: default starting point.
-        lr: default learning rate α.
-        steps: default number of steps.
-        bounds: ((x_min, x_max), (y_min, y_max)) of the drawing.
-        minima: the known local minima (x, y), global first; marked on the map.
-    """
-
-    name: str
-    formula: str
-    f: F2
-    grad: Callable[[float, float], tuple[float, float]] | None
-    x0: tuple[float, float]
-    lr: float
-    steps: int
-    bounds: tuple[tuple[float, float], tuple[float, float]]
-    minima: tuple[tuple[float, float], ...] = ()
-
-    def __call__(self, p: ArrayLike) -> float:
-        """The value f(x, y) at p = (x, y), as ``gradient_descent`` calls it."""
-        p = np.asarray(p, dtype=np.float64)
-        return float(self.f(p[0], p[1]))
-
-
-def _two_minima_minima() -> tuple[tuple[float, float], ...]:
-    """Minima of two_minima: 4x(x² − 1) + 0.3 = 0, 12x² − 4 > 0, y = 0; lowest first."""
-    roots = np.roots([4.0, 0.0, -4.0, 0.3]).real
-    xs = sorted(
-        (float(x) for x in roots if 12 * x**2 - 4 > 0),
-        key=lambda x: (x**2 - 1) ** 2 + 0.3 * x,
-    )
-    return tuple((x, 0.0) for x in xs)
-
-
-FUNCTIONS: dict[str, Function2D] = {
-    "bowl": Function2D(
-        "bowl",
-        "x² + y²",
-        lambda x, y: x**2 + y**2,
-        lambda x, y: (2 * x, 2 * y),
-        (-5.0, -5.0),
-        0.5,
-        10,
-        ((-6.0, 6.0), (-6.0, 6.0)),
-        ((0.0, 0.0),),
-    ),
-    "elongated": Function2D(
-        "elongated",
-        "x² + 10·y²",
-        lambda x, y: x**2 + 10 * y**2,
-        lambda x, y: (2 * x, 20 * y),
-        (-4.5, 1.5),
-        0.09,
-        40,
-        ((-5.0, 5.0), (-2.0, 2.0)),
-        ((0.0, 0.0),),
-    ),
-    "rosenbrock": Function2D(
-        "rosenbrock",
-        "(1 − x)² + 100·(y − x²)²",
-        lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2,
-        lambda x, y: (-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)),
-        (-1.2, 1.0),
-        0.001,
-        4000,
-        ((-2.0, 2.0), (-1.0, 3.0)),
-        ((1.0, 1.0),),
-    ),
-    "two_minima": Function2D(
-        "two_minima",
-        "(x² − 1)² + y² + 0.3·x",
-        lambda x, y: (x**2 - 1) ** 2 + y**2 + 0.3 * x,
-        lambda x, y: (4 * x * (x**2 - 1) + 0.3, 2 * y),
-        (1.6, 1.5),
-        0.05,
-        60,
-        ((-2.0, 2.0), (-2.0, 2.0)),
-        _two_minima_minima(),
-    ),
-}
-
-
-def function_2d(spec: str | Function2D) -> Function2D:
-    """A built-in function by name (see ``FUNCTIONS``) or a user's expression in x, y.
-
-    An expression gets x0 = (1.5, 1.5), lr = 0.1, 50 steps, bounds ±3, and the
-    gradient by central differences.
-
-    >>> function_2d("bowl").formula
-    'x² + y²'
-    >>> function_2d("x**2 + 3*y**2").lr
-    0.1
-    """
-    if isinstance(spec, Function2D):
-        return spec
-    if spec in FUNCTIONS:
-        return FUNCTIONS[spec]
-    try:
-        f = parse_expression(spec)
-    except ValueError as err:
-        raise ValueError(
-            f"{err} (Or name a built-in function: {', '.join(FUNCTIONS)}.)"
-        ) from None
-    return Function2D(spec, spec, f, None, (1.5, 1.5), 0.1, 50, ((-3, 3), (-3, 3)))
-
-
-def descent_path(
-    fn: str | Function2D,
-    x0: ArrayLike | None = None,
-    lr: float | None = None,
-    steps: int | None = None,
-) -> Array:
-    """The points visited by ``glassnet.gradient_descent`` on fn; shape (k + 1, 2).
-
-    Defaults come from the function (seed B's bowl: x0 = (−5, −5), α = 0.5).
-
-    >>> descent_path("bowl")
-    array([[-5., -5.],
-           [ 0.,  0.]])
-    """
-    fn = function_2d(fn)
-    grad = None
-    if fn.grad is not None:
-        g = fn.grad
-
-        def grad(p: Array) -> Array:
-            return np.array(g(float(p[0]), float(p[1])))
-
-    return gradient_descent(
-        fn,
-        fn.x0 if x0 is None else x0,
-        fn.lr if lr is None else lr,
-        fn.steps if steps is None else steps,
-        grad=grad,
-    )
 
 
 def _grid(fn: Function2D, path: Array | None, resolution: int) -> tuple[Array, ...]:
@@ -289,10 +146,27 @@ def descent_figure(
     path = descent_path(fn) if path is None else np.asarray(path, dtype=np.float64)
     if path.ndim != 2 or path.shape[1] != 2 or path.shape[0] == 0:
         raise ValueError(f"the descent path must have shape (k, 2); got {path.shape}.")
-    gx, gy, Z = _grid(fn, path, resolution)
-    levels = _levels(Z)
+    grid = _grid(fn, path, resolution)  # (x, y, f) on a mesh
+    levels = _levels(grid[2])
     fig = new_figure(10.0 if surface else 5.2, 4.8)
     ax = fig.add_subplot(1, 2 if surface else 1, 1)
+    _contour_map(fig, ax, fn, path, grid, levels)
+    if surface:  # added after the map, so that the map keeps the first axes
+        ax3 = fig.add_subplot(1, 2, 2, projection="3d")
+        _surface(ax3, fn, path, grid, levels)
+    return fig
+
+
+def _contour_map(
+    fig: Figure,
+    ax: Any,
+    fn: Function2D,
+    path: Array,
+    grid: tuple[Array, ...],
+    levels: Array,
+) -> None:
+    """Filled contours of f, its minima and the path, titled with where it ends."""
+    gx, gy, Z = grid
     filled = ax.contourf(
         gx, gy, np.ma.masked_invalid(Z), levels=levels, cmap="viridis", extend="both"
     )
@@ -319,39 +193,45 @@ def descent_figure(
     )
     ax.title.set_fontsize(9)
     ax.legend(loc="best", fontsize="x-small")
-    if surface:
-        ax3 = fig.add_subplot(1, 2, 2, projection="3d")
-        top = float(levels[-1])
-        finite = Z[np.isfinite(Z)]
-        width = 0.08 * max(top - float(finite.min()), 1e-12)
-        ax3.plot_surface(
-            gx,
-            gy,
-            soft_clip(Z, top, width),
-            cmap="viridis",
-            alpha=0.75,
-            linewidth=0,
-            rstride=2,
-            cstride=2,
-        )
-        fz = soft_clip(np.array([fn(p) for p in path]), top, width)
-        ax3.plot(
-            path[:, 0],
-            path[:, 1],
-            fz,
-            "o-",
-            color="#d62728",
-            markersize=2.5,
-            linewidth=1.2,
-            zorder=10,
-        )
-        (x_lo, x_hi), (y_lo, y_hi) = (gx[0, 0], gx[0, -1]), (gy[0, 0], gy[-1, 0])
-        ax3.set_box_aspect((1.0, (y_hi - y_lo) / (x_hi - x_lo), 0.7))
-        ax3.set(
-            xlabel="x", ylabel="y", zlabel="f", title="Surface (rounded off at top)"
-        )
-        ax3.title.set_fontsize(9)
-    return fig
+
+
+def _surface(
+    ax3: Any, fn: Function2D, path: Array, grid: tuple[Array, ...], levels: Array
+) -> None:
+    """The surface of f with the path on it, rounded off above the top contour level.
+
+    ``soft_clip`` keeps a steep function (Rosenbrock) from dwarfing the valley the path
+    runs along; the path's heights go through the same rounding, so it stays on it.
+    """
+    gx, gy, Z = grid
+    top = float(levels[-1])
+    finite = Z[np.isfinite(Z)]
+    width = 0.08 * max(top - float(finite.min()), 1e-12)
+    ax3.plot_surface(
+        gx,
+        gy,
+        soft_clip(Z, top, width),
+        cmap="viridis",
+        alpha=0.75,
+        linewidth=0,
+        rstride=2,
+        cstride=2,
+    )
+    fz = soft_clip(np.array([fn(p) for p in path]), top, width)
+    ax3.plot(
+        path[:, 0],
+        path[:, 1],
+        fz,
+        "o-",
+        color="#d62728",
+        markersize=2.5,
+        linewidth=1.2,
+        zorder=10,
+    )
+    (x_lo, x_hi), (y_lo, y_hi) = (gx[0, 0], gx[0, -1]), (gy[0, 0], gy[-1, 0])
+    ax3.set_box_aspect((1.0, (y_hi - y_lo) / (x_hi - x_lo), 0.7))
+    ax3.set(xlabel="x", ylabel="y", zlabel="f", title="Surface (rounded off at top)")
+    ax3.title.set_fontsize(9)
 
 
 def _draw_path(ax: Any, path: Array, upto: int | None = None) -> list[Any]:
