@@ -102,7 +102,9 @@ def defining_path(module: str, name: str) -> str:
 def site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("site")
     done = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(out)],
+        # not -q: mkdocs counts the warnings that --strict turns into errors only
+        # from the messages it logs, and -q logs none
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -66,8 +66,8 @@ from glassnet._checkpoint_tensors import (
     restore,
 )
 from glassnet._files import atomic_write_bytes, read_safetensors
-from glassnet._run_settings import Scalar as Scalar
-from glassnet._run_settings import (
+from glassnet.fit_settings import Scalar as Scalar
+from glassnet.fit_settings import (
     differences,
     fingerprint,
     hyper_parameters,

@@ -152,7 +152,8 @@ def fit(  # noqa: D417 — the arguments not listed are fit's, documented there
         comm: an mpi4py communicator, e.g. ``MPI.COMM_WORLD``.
         timeout: seconds to wait for the other processes in one collective before
             ending the job (default ``GLASSNET_MPI_TIMEOUT`` or 120; None: forever).
-        The others: as ``glassnet.training.fit``.
+
+    The other arguments are those of ``glassnet.training.fit``.
 
     Returns:
         The History, the same on every process.

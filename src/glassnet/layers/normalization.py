@@ -245,7 +245,9 @@ class BatchNorm2D(_BatchNorm):
 
     Args:
         c: number of channels.
-        eps, momentum, dtype: as for ``BatchNorm1D``.
+        eps: as for ``BatchNorm1D``.
+        momentum: as for ``BatchNorm1D``.
+        dtype: as for ``BatchNorm1D``.
 
     >>> import numpy as np
     >>> bn = BatchNorm2D(3)
