@@ -7,11 +7,13 @@ stops training after the current step with one line and status 130. ``main(argv)
 returns the exit status, so tests call it in-process.
 
 The package, one job per module: ``parser`` (commands, help, examples) and
-``options`` (option types, shared option groups); ``network`` and ``data`` (names and
-files → models and data); ``tables`` (your own CSV files); ``experiments`` (one
-training run); ``model_file`` (what --save writes: the scaling inside the model);
-``figures`` (--plots); ``errors`` (UsageError); and one ``cmd_*`` module per group of
-commands.
+``options`` (option types, shared option groups); ``network`` (names → models),
+``data`` (input files), ``data_sets`` (data sets by name, split and scaled) and
+``model_data`` (a saved model with the data it is measured on); ``tables`` (your own
+CSV files); ``experiments`` (one training run) and ``run_callbacks`` (the callbacks
+its options ask for); ``model_file`` (what --save writes: the scaling inside the
+model); ``figures`` (--plots); ``paths`` (files checked before use); ``errors``
+(UsageError); and one ``cmd_*`` module per group of commands.
 """
 
 from __future__ import annotations

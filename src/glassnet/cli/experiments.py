@@ -3,6 +3,8 @@
 ``run_experiment`` turns a ``demos.Experiment`` into a trained model and its numbers
 (a ``Run``), printing the configuration before and ``report`` the results after;
 ``save_run`` writes the model with what ``evaluate`` and ``predict`` need to reuse it.
+The callbacks a run gives ``fit`` (lr decay, the --plots records) are in
+``run_callbacks``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -18,7 +21,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from glassnet import datasets, demos, io
-from glassnet.callbacks import Callback, LearningRateSchedule
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli.data import Data, load_data, targets_for
 from glassnet.cli.errors import UsageError, count
@@ -29,6 +31,7 @@ from glassnet.cli.network import (
     parse_widths,
     read_architecture,
 )
+from glassnet.cli.run_callbacks import training_callbacks
 from glassnet.layers import Dense
 from glassnet.losses import Loss
 from glassnet.model import Sequential
@@ -82,47 +85,6 @@ class Run:
     recorder: Any = None  # a plots.LearningRecorder when the run was recorded
     validation: dict[str, float] = field(default_factory=dict)  # with --validation
     drawing: float = 0.0  # seconds of ``seconds`` spent recording pictures
-
-
-class _Timed(Callback):
-    """A callback that passes every call on to ``inner`` and adds up their time.
-
-    The learning recorder draws pictures during training; its time is reported
-    apart from the training time.
-    """
-
-    def __init__(self, inner: Callback) -> None:
-        self.inner, self.seconds = inner, 0.0
-
-    def _timed(self, method: Any, *args: Any) -> None:
-        start = time.perf_counter()
-        try:
-            method(*args)
-        finally:
-            self.seconds += time.perf_counter() - start
-
-    def set_run(self, run: Any) -> None:
-        """Give the fit's state to this callback and the inner one."""
-        super().set_run(run)
-        self.inner.set_run(run)
-
-    def on_train_begin(self, model: Sequential) -> None:
-        """The inner callback's on_train_begin, timed."""
-        self._timed(self.inner.on_train_begin, model)
-
-    def on_step_end(self, step: int, model: Sequential, logs: dict[str, float]) -> None:
-        """The inner callback's on_step_end, timed."""
-        self._timed(self.inner.on_step_end, step, model, logs)
-
-    def on_epoch_end(
-        self, epoch: int, model: Sequential, logs: dict[str, float]
-    ) -> None:
-        """The inner callback's on_epoch_end, timed."""
-        self._timed(self.inner.on_epoch_end, epoch, model, logs)
-
-    def on_train_end(self, model: Sequential, history: History) -> None:
-        """The inner callback's on_train_end, timed."""
-        self._timed(self.inner.on_train_end, model, history)
 
 
 def describe(exp: demos.Experiment, data: Data, model: Sequential, out: TextIO) -> None:
@@ -242,30 +204,9 @@ def run_experiment(
     loss = LOSSES[exp.loss]()
     optimizer = make_optimizer(exp)
     describe(exp, data, model, out)
-    X_fit, y_fit = data.X_train, data.y_train
-    validation = None
-    if exp.validation:
-        X_fit, X_val, y_fit, y_val = datasets.train_test_split(
-            X_fit, y_fit, test_size=exp.validation, seed=exp.seed
-        )
-        validation = (X_val, to_targets(y_val))
-    callbacks: list[Callback] = []
-    if exp.lr_decay != 1:
-        callbacks.append(LearningRateSchedule.exponential(exp.lr_decay))
-    recorder = None
-    if frames > 0 and data.classes and X_fit.shape[1] == 2:
-        from glassnet import plots  # matplotlib only when figures are asked for
-
-        per_epoch = -(-len(X_fit) // (exp.batch_size or len(X_fit)))
-        every = max(1, -(-exp.epochs * per_epoch // frames))  # ceil: ≤ frames + 1
-        recorder = plots.LearningRecorder(X_fit, every=every, resolution=100)
-    timed = None if recorder is None else _Timed(recorder)
-    if timed is not None:
-        callbacks.append(timed)
-    if frames > 0:  # figures asked for: a test curve beside the training curve
-        from glassnet.plots import HeldOutCurve
-
-        callbacks.append(HeldOutCurve(data.X_test, to_targets(data.y_test), loss))
+    X_fit, y_fit, held = _split_validation(exp, data)
+    validation = None if held is None else (held[0], to_targets(held[1]))
+    callbacks, timed = training_callbacks(exp, data, X_fit, loss, to_targets, frames)
     if resume and checkpoint is not None:
         _resume_learning_rate(exp, checkpoint, model, optimizer, out)
     out.flush()
@@ -295,16 +236,41 @@ def run_experiment(
         again = "the same command" + ("" if resume else " plus --resume")
         raise KeyboardInterrupt(f"{exc}; resume with {again}") from None
     seconds = time.perf_counter() - start
+    recorder = None if timed is None else timed.inner
     run = Run(exp, model, data, history, seconds, recorder=recorder)
     run.drawing = 0.0 if timed is None else timed.seconds
+    _measure(run, loss, to_targets, (X_fit, y_fit), held)
+    return run
+
+
+def _split_validation(
+    exp: demos.Experiment, data: Data
+) -> tuple[Array, Array, tuple[Array, Array] | None]:
+    """The rows to train on, and the --validation rows held out of them (or None)."""
+    if not exp.validation:
+        return data.X_train, data.y_train, None
+    X_fit, X_val, y_fit, y_val = datasets.train_test_split(
+        data.X_train, data.y_train, test_size=exp.validation, seed=exp.seed
+    )
+    return X_fit, y_fit, (X_val, y_val)
+
+
+def _measure(
+    run: Run,
+    loss: Loss,
+    to_targets: Callable[[Array], Array],
+    trained: tuple[Array, Array],
+    held: tuple[Array, Array] | None,
+) -> None:
+    """Fill in the train, validation and test numbers of a finished run."""
+    model, data = run.model, run.data
     # the train line measures the rows trained on: without the validation part
-    run.train = metrics(model, X_fit, y_fit, data, loss, to_targets(y_fit))
-    if validation is not None:
-        run.validation = metrics(model, X_val, y_val, data, loss, validation[1])
+    run.train = metrics(model, *trained, data, loss, to_targets(trained[1]))
+    if held is not None:
+        run.validation = metrics(model, *held, data, loss, to_targets(held[1]))
     run.test = metrics(
         model, data.X_test, data.y_test, data, loss, to_targets(data.y_test)
     )
-    return run
 
 
 def _resume_learning_rate(

@@ -170,6 +170,17 @@ def add_data_source_options(g: Any, noise: bool = False) -> None:
 
 def add_training_options(p: argparse.ArgumentParser) -> None:
     """The options of demo and train: data, network, training, checkpoints, output."""
+    # --help lists the groups in the order they are added
+    _add_data_group(p)
+    _add_network_group(p)
+    _add_training_group(p)
+    _add_checkpoint_group(p)
+    _add_output_group(p)
+    _add_figure_group(p)
+
+
+def _add_data_group(p: argparse.ArgumentParser) -> None:
+    """The ``data`` group: how much is generated, held out and standardized."""
     g = p.add_argument_group("data")
     g.add_argument(
         "--n-samples",
@@ -202,6 +213,10 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
         help="folder with the MNIST files (default $GLASSNET_DATA/mnist, "
         "then ~/.cache/glassnet/mnist)",
     )
+
+
+def _add_network_group(p: argparse.ArgumentParser) -> None:
+    """The ``network`` group: the layers, their activations and initializer."""
     g = p.add_argument_group("network")
     g.add_argument(
         "--layers", metavar="W,W,…", help="hidden layer widths, e.g. 25,50,50,25"
@@ -217,6 +232,10 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--output", choices=ACTIVATIONS, help="output activation")
     g.add_argument("--alpha", type=finite_float, help="LeakyReLU slope (default 0.01)")
     g.add_argument("--init", choices=INITS, help="weight initializer")
+
+
+def _add_training_group(p: argparse.ArgumentParser) -> None:
+    """The ``training`` group: loss, optimizer, schedule, batches, threads."""
     g = p.add_argument_group("training")
     g.add_argument("--loss", choices=tuple(LOSSES), help="loss function")
     g.add_argument("--optimizer", choices=tuple(OPTIMIZERS), help="optimizer")
@@ -252,6 +271,10 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
         "each batch is split across them, one all-reduce of the gradients per step; "
         "only process 0 prints and saves (needs glassnet[mpi])",
     )
+
+
+def _add_checkpoint_group(p: argparse.ArgumentParser) -> None:
+    """The ``checkpoints`` group: save the training state, and resume from it."""
     g = p.add_argument_group("checkpoints")
     g.add_argument(
         "--checkpoint",
@@ -272,6 +295,10 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
         "result is bit-identical to an uninterrupted run); starts afresh when FILE "
         "does not exist yet",
     )
+
+
+def _add_output_group(p: argparse.ArgumentParser) -> None:
+    """The ``output`` group: the saved model and the progress bar."""
     g = p.add_argument_group("output")
     g.add_argument(
         "--save", metavar="FILE", help="save the trained model (.safetensors)"
@@ -281,6 +308,10 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="no progress bar (the report is still printed)",
     )
+
+
+def _add_figure_group(p: argparse.ArgumentParser) -> None:
+    """The ``figures`` group: --plots and the resolution of its figures."""
     g = p.add_argument_group("figures")
     g.add_argument(
         "--plots",

@@ -1,6 +1,8 @@
 """The argparse parser of the ``glassnet`` command: its commands, help and examples.
 
-Every parse error raises UsageError (one line, exit status 2, from ``main``); the
+``build_parser`` makes the top level, then one ``_add_*_parser`` builder per command
+adds its parser (export and playground come with their ``cmd_*`` modules). Every parse
+error raises UsageError (one line, exit status 2, from ``main``); the
 option types and shared option groups are in ``options``.
 """
 
@@ -45,7 +47,6 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of the ``glassnet`` command."""
-    fmt = argparse.RawDescriptionHelpFormatter
     parser = _Parser(
         prog="glassnet",
         description="glassnet: a neural-network engine on NumPy where every formula of "
@@ -64,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         "errors print one line and exit with status 2 (--debug shows the traceback);\n"
         "Ctrl-C stops training after the current step (status 130), saving any "
         "--checkpoint.",
-        formatter_class=fmt,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--version", action="version", version=f"glassnet {__version__}"
@@ -73,7 +74,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", help="show full tracebacks on errors"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    # one builder per command, in the order ``glassnet --help`` lists them
+    _add_demo_parser(sub)
+    _add_train_parser(sub)
+    _add_evaluate_parser(sub)
+    _add_predict_parser(sub)
+    _add_gradcheck_parser(sub)
+    _add_plot_parser(sub)
+    _add_explain_parser(sub)
+    add_export_parser(sub)
+    add_playground_parser(sub)
+    return parser
 
+
+def _add_demo_parser(sub: Any) -> None:
+    """``demo NAME``: a seed experiment with its reference settings."""
     names = [*demos.EXPERIMENTS, "chain", "descent", "overfitting", "cnn", "rnn"]
     p = sub.add_parser(
         "demo",
@@ -87,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  glassnet demo mnist --preset best\n  glassnet demo chain\n"
         "  glassnet demo cnn          # a LeNet-like CNN on MNIST, ≥ 99 %\n"
         "  glassnet demo rnn          # RNN against LSTM on the adding problem",
-        formatter_class=fmt,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("name", choices=names, help=", ".join(names))
     p.add_argument(
@@ -97,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_training_options(p)
 
+
+def _add_train_parser(sub: Any) -> None:
+    """``train --data``: an MLP on a named data set or a CSV file."""
     p = sub.add_parser(
         "train",
         help="train an MLP on a data set",
@@ -110,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  glassnet train --data iris.csv --target species --save iris.safetensors\n"
         "    (your own data: a CSV file with a header; text labels are classes, a\n"
         "    numeric target a regression; the saved model standardizes its inputs)",
-        formatter_class=fmt,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "--data",
@@ -138,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_training_options(p)
 
+
+def _add_evaluate_parser(sub: Any) -> None:
+    """``evaluate MODEL``: a saved model's numbers on a data set."""
     p = sub.add_parser(
         "evaluate",
         help="measure a saved model on a data set",
@@ -146,11 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
         "set, seed and split it was trained with.",
         epilog="example:\n"
         "  glassnet evaluate model.safetensors --data circles --seed 1",
-        formatter_class=fmt,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("model", help="a .safetensors file written by glassnet")
     add_data_source_options(p)
 
+
+def _add_predict_parser(sub: Any) -> None:
+    """``predict MODEL --input``: one prediction per input row."""
     p = sub.add_parser(
         "predict",
         help="predict with a saved model",
@@ -161,13 +185,16 @@ def build_parser() -> argparse.ArgumentParser:
         "  (points.csv: comma-separated numbers, one sample per line, no header;\n"
         "   or a .npy array of shape (m, n_in); for a model trained on a CSV file,\n"
         "   a CSV file with a header, read by the feature columns' names)",
-        formatter_class=fmt,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("model", help="a .safetensors file written by glassnet")
     p.add_argument("--input", required=True, metavar="FILE", help=".csv or .npy")
     p.add_argument("--output", metavar="FILE", help="write to .csv or .npy, not stdout")
     p.add_argument("--proba", action="store_true", help="print the model's outputs")
 
+
+def _add_gradcheck_parser(sub: Any) -> None:
+    """``gradcheck``: backpropagation against central differences."""
     p = sub.add_parser(
         "gradcheck",
         help="check backpropagation against central differences",
@@ -176,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
         "backpropagation and central differences. Exit status 1 when one fails.",
         epilog="example:\n  glassnet gradcheck --layers 5,4 --activation tanh "
         "--output softmax --loss ce",
-        formatter_class=fmt,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "--layers", default="5,4", metavar="W,W,…", help="hidden widths (default 5,4)"
@@ -210,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tol", type=positive_float, default=1e-6, help="tolerance")
     p.add_argument("--seed", type=int, default=0)
 
+
+def _add_plot_parser(sub: Any) -> None:
+    """``plot KIND``: one figure, with an option group per kind."""
     p = sub.add_parser(
         "plot",
         help="draw one figure: activations, descent, data, architecture, "
@@ -227,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  glassnet plot architecture --layers 25,50,50,25 --activation relu "
         "--output sigmoid\n"
         "  glassnet plot boundary --model model.safetensors --out boundary.svg",
-        formatter_class=fmt,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("kind", choices=PLOT_KINDS, help=", ".join(PLOT_KINDS))
     p.add_argument(
@@ -243,6 +273,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="G,G,…",
         help="functions to draw (default sigmoid,tanh,relu,leaky_relu)",
     )
+    _add_descent_options(p)
+    g = p.add_argument_group("data, boundary, confusion")
+    add_data_source_options(g, noise=True)
+    g = p.add_argument_group("architecture, boundary, confusion")
+    add_network_options(p, g)
+
+
+def _add_descent_options(p: argparse.ArgumentParser) -> None:
+    """The ``descent`` group of ``plot``: f(x, y), the start, α, the steps."""
     g = p.add_argument_group("descent")
     g.add_argument(
         "--function",
@@ -267,11 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=80,
         help="the most frames of the animation (default 80)",
     )
-    g = p.add_argument_group("data, boundary, confusion")
-    add_data_source_options(g, noise=True)
-    g = p.add_argument_group("architecture, boundary, confusion")
-    add_network_options(p, g)
 
+
+def _add_explain_parser(sub: Any) -> None:
+    """``explain``: a network's dimension table and equations."""
     p = sub.add_parser(
         "explain",
         help="print a network's dimension table and equations",
@@ -282,7 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  glassnet explain --layers 25,50,50,25 --activation relu "
         "--output sigmoid --batch-size 64\n"
         "  glassnet explain model.safetensors --latex",
-        formatter_class=fmt,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_network_options(p, p, positional=True)
     p.add_argument(
@@ -292,6 +330,3 @@ def build_parser() -> argparse.ArgumentParser:
         help="number of samples m in the shapes (default: the letter m)",
     )
     p.add_argument("--latex", action="store_true", help="print LaTeX instead of text")
-    add_export_parser(sub)
-    add_playground_parser(sub)
-    return parser

@@ -129,6 +129,133 @@ def _column(
     )
 
 
+class _Table(NamedTuple):
+    """The file's cells once read: column names and the data rows, all one width."""
+
+    path: Path
+    names: list[str]
+    rows: list[list[str]]
+    lines: list[int]  # the file line on which each row ends, for messages
+    has_header: bool
+
+
+def _read_rows(path: Path, delimiter: str) -> tuple[list[list[str]], list[int]]:
+    """The file's non-blank rows, cells stripped, and the line each row ends on."""
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f, delimiter=delimiter)
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        for row in reader:
+            if not row or all(not cell.strip() for cell in row):
+                continue  # blank lines carry no data
+            rows.append([cell.strip() for cell in row])
+            lines.append(reader.line_num)
+    return rows, lines
+
+
+def _table(path: Path, delimiter: str, header: bool | None) -> _Table:
+    """The file split into its header (given, guessed or made up) and data rows."""
+    rows, lines = _read_rows(path, delimiter)
+    if not rows:
+        raise ValueError(f"{path}: the file has no rows.")
+    if header is None:
+        header = all(_number(cell) is None for cell in rows[0])
+    width = len(rows[0])
+    if header:
+        names = rows[0]
+        rows, lines = rows[1:], lines[1:]
+        if not rows:
+            raise ValueError(f"{path}: the file has a header row but no data rows.")
+    else:
+        names = [f"column {j}" for j in range(width)]
+    for row, line in zip(rows, lines, strict=True):
+        if len(row) != width:
+            raise ValueError(
+                f"{path}, line {line}: {len(row)} fields, but the "
+                f"{'header' if header else 'first row'} has {width}. Check for a "
+                f"missing or extra {delimiter!r} (or pass delimiter=)."
+            )
+    return _Table(path, names, rows, lines, header)
+
+
+def _columns(
+    table: _Table, target: str | int, features: Sequence[str | int] | None
+) -> tuple[int, list[int]]:
+    """The target's column index and the feature columns' indices, in X's order."""
+    path, names, has_header = table.path, table.names, table.has_header
+    t = _column(target, names, has_header, path, "target")
+    if features is None:
+        cols = [j for j in range(len(names)) if j != t]
+    else:
+        cols = [_column(c, names, has_header, path, "feature") for c in features]
+        if t in cols:
+            raise ValueError(
+                f"{path}: column {names[t]!r} is both the target and a feature."
+            )
+    if not cols:
+        raise ValueError(f"{path}: no feature columns besides the target.")
+    return t, cols
+
+
+def _features(table: _Table, cols: list[int], dtype: np.dtype[Any]) -> Array:
+    """X: the feature columns as numbers, or an error naming the first bad cell."""
+    X = np.empty((len(table.rows), len(cols)), dtype=dtype)
+    for k, j in enumerate(cols):  # by column: errors name the first bad feature first
+        for i, row in enumerate(table.rows):
+            value = _number(row[j])
+            if value is None:
+                shown = "an empty cell" if not row[j] else repr(row[j])
+                raise ValueError(
+                    f"{table.path}, line {table.lines[i]}, column "
+                    f"{table.names[j]!r} (index {j}): {shown} is not a finite "
+                    "number. Features must be numbers; fill in missing values, or "
+                    "leave the column out with features=[...]."
+                )
+            X[i, k] = value
+    return X
+
+
+def _targets(
+    table: _Table, t: int, categorical: bool | None, dtype: np.dtype[Any]
+) -> tuple[Array, tuple[str, ...] | None]:
+    """The targets y and their class labels (None when numeric), from column t."""
+    cells = [row[t] for row in table.rows]
+    numbers = [_number(cell) for cell in cells]
+    numeric = all(v is not None for v in numbers)
+    if categorical is None:
+        categorical = not numeric
+    if categorical:
+        return _class_ids(table, t, cells, numeric)
+    if not numeric:
+        i = next(i for i, v in enumerate(numbers) if v is None)
+        raise ValueError(
+            f"{table.path}, line {table.lines[i]}, target column {table.names[t]!r} "
+            f"(index {t}): {cells[i]!r} is not a finite number, and "
+            "categorical=False. Pass categorical=None to read text labels as classes."
+        )
+    y: Array = np.array(numbers, dtype=dtype)
+    return y, None
+
+
+def _class_ids(
+    table: _Table, t: int, cells: list[str], numeric: bool
+) -> tuple[Array, tuple[str, ...]]:
+    """Class ids 0..k−1 for the labels in sorted order, and the labels in id order."""
+    empty = [i for i, cell in enumerate(cells) if not cell]
+    if empty:
+        raise ValueError(
+            f"{table.path}, line {table.lines[empty[0]]}, target column "
+            f"{table.names[t]!r} (index {t}): an empty class label."
+        )
+    distinct = set(cells)
+    if numeric:  # numeric labels in numeric order: "2" before "10"
+        order = sorted(distinct, key=lambda c: (float(c), c))
+    else:
+        order = sorted(distinct)
+    index = {label: i for i, label in enumerate(order)}
+    return np.array([index[c] for c in cells], dtype=np.int64), tuple(order)
+
+
 def load_csv(
     path: str | os.PathLike[str],
     target: str | int,
@@ -170,95 +297,17 @@ def load_csv(
         raise FileNotFoundError(f"{path}: no such CSV file.")
     if not isinstance(delimiter, str) or len(delimiter) != 1:
         raise ValueError(f"delimiter must be one character; got {delimiter!r}.")
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f, delimiter=delimiter)
-        rows: list[list[str]] = []
-        lines: list[int] = []  # the file line on which each row ends, for messages
-        for row in reader:
-            if not row or all(not cell.strip() for cell in row):
-                continue  # blank lines carry no data
-            rows.append([cell.strip() for cell in row])
-            lines.append(reader.line_num)
-    if not rows:
-        raise ValueError(f"{path}: the file has no rows.")
-    if header is None:
-        header = all(_number(cell) is None for cell in rows[0])
-    width = len(rows[0])
-    if header:
-        names = rows[0]
-        rows, lines = rows[1:], lines[1:]
-        if not rows:
-            raise ValueError(f"{path}: the file has a header row but no data rows.")
-    else:
-        names = [f"column {j}" for j in range(width)]
-    for row, line in zip(rows, lines, strict=True):
-        if len(row) != width:
-            raise ValueError(
-                f"{path}, line {line}: {len(row)} fields, but the "
-                f"{'header' if header else 'first row'} has {width}. Check for a "
-                f"missing or extra {delimiter!r} (or pass delimiter=)."
-            )
-    t = _column(target, names, header, path, "target")
-    if features is None:
-        cols = [j for j in range(width) if j != t]
-    else:
-        cols = [_column(c, names, header, path, "feature") for c in features]
-        if t in cols:
-            raise ValueError(
-                f"{path}: column {names[t]!r} is both the target and a feature."
-            )
-    if not cols:
-        raise ValueError(f"{path}: no feature columns besides the target.")
+    table = _table(path, delimiter, header)
+    t, cols = _columns(table, target, features)
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
         raise TypeError(f"load_csv's dtype must be a floating type; got {dtype}.")
-    X = np.empty((len(rows), len(cols)), dtype=dtype)
-    for k, j in enumerate(cols):
-        for i, row in enumerate(rows):
-            value = _number(row[j])
-            if value is None:
-                shown = "an empty cell" if not row[j] else repr(row[j])
-                raise ValueError(
-                    f"{path}, line {lines[i]}, column {names[j]!r} (index {j}): "
-                    f"{shown} is not a finite number. Features must be numbers; "
-                    "fill in missing values, or leave the column out with "
-                    "features=[...]."
-                )
-            X[i, k] = value
-    cells = [row[t] for row in rows]
-    numbers = [_number(cell) for cell in cells]
-    numeric = all(v is not None for v in numbers)
-    if categorical is None:
-        categorical = not numeric
-    if not categorical:
-        if not numeric:
-            i = next(i for i, v in enumerate(numbers) if v is None)
-            raise ValueError(
-                f"{path}, line {lines[i]}, target column {names[t]!r} (index {t}): "
-                f"{cells[i]!r} is not a finite number, and categorical=False. Pass "
-                "categorical=None to read text labels as classes."
-            )
-        y: Array = np.array(numbers, dtype=dtype)
-        classes = None
-    else:
-        empty = [i for i, cell in enumerate(cells) if not cell]
-        if empty:
-            raise ValueError(
-                f"{path}, line {lines[empty[0]]}, target column {names[t]!r} "
-                f"(index {t}): an empty class label."
-            )
-        distinct = set(cells)
-        if numeric:  # numeric labels in numeric order: "2" before "10"
-            order = sorted(distinct, key=lambda c: (float(c), c))
-        else:
-            order = sorted(distinct)
-        index = {label: i for i, label in enumerate(order)}
-        y = np.array([index[c] for c in cells], dtype=np.int64)
-        classes = tuple(order)
+    X = _features(table, cols, dtype)
+    y, classes = _targets(table, t, categorical, dtype)
     return CSVData(
         X=X,
         y=y,
-        feature_names=tuple(names[j] for j in cols),
-        target_name=names[t],
+        feature_names=tuple(table.names[j] for j in cols),
+        target_name=table.names[t],
         classes=classes,
     )

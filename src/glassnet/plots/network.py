@@ -6,21 +6,27 @@ forward, loss, backward and update steps in the order they run, with shapes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from numpy.typing import NDArray
 
 from glassnet.explain import blocks, input_layers, steps
 from glassnet.layers import Identity, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from glassnet.plots._common import ACTIVATION_COLORS, new_figure
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from glassnet.explain import Step
     from glassnet.losses import Loss
     from glassnet.model import Sequential
 
 __all__ = ["architecture", "computation_order"]
+
+Array = NDArray[Any]
 
 _ACT_NAMES: tuple[tuple[type[Layer], str, str], ...] = (
     (ReLU, "relu", "ReLU"),
@@ -130,6 +136,18 @@ _CHAR_W = 0.62 * _FONT / 72  # DejaVu Sans Mono is 0.602 em wide, plus hinting
 _LINE_H = 1.25 * _FONT / 72
 _PAD = 0.12  # inches between a box's text and its edge
 
+_Key = tuple[str, int]  # a box: (phase, row); row l is layer l, L + 1 the loss
+_Anchor = tuple[float, float, float, float]  # a drawn box's x, top y, width, height
+_PHASES = ("forward", "backward", "update")  # the columns, left to right
+# inches: between the columns, between the rows, around the canvas, for the title
+_GAP, _ROW_GAP, _MARGIN, _TITLE_H = 0.55, 0.32, 0.15, 0.55
+_COLOURS = {  # (face, edge) of a phase's boxes
+    "forward": ("#e8f0fa", "#1f77b4"),
+    "backward": ("#fdeee0", "#ff7f0e"),
+    "update": ("#e6f4e6", "#2ca02c"),
+    "loss": ("#eeeeee", "#555555"),
+}
+
 
 def _one_output_gradient(lines: list[Any], loss: Loss | None) -> list[Any]:
     """The backward steps of the last layer with one formula for dZ[L].
@@ -148,6 +166,141 @@ def _one_output_gradient(lines: list[Any], loss: Loss | None) -> list[Any]:
     if matching:  # drop dA[L] = dL/dA[L] and the chain-rule dZ[L] before it
         return [st for j, st in enumerate(lines) if j == i or not j < i]
     return [st for j, st in enumerate(lines) if j != i]
+
+
+def _step_lines(
+    all_steps: list[Step], phase: str, layer: int, L: int, loss: Loss | None
+) -> list[str]:
+    """The lines of layer ``layer``'s box in ``phase``: each step with its shape."""
+    chosen = [s for s in all_steps if s.phase == phase and s.layer == layer]
+    if phase == "backward" and layer == L:
+        chosen = _one_output_gradient(chosen, loss)
+    out: list[str] = []
+    for st in chosen:
+        shape = "" if not st.shape else "  " + _fmt(st.shape)
+        if st.phase == "update":  # "W := …,  b := …" on two lines
+            out.extend(part.strip() for part in st.text.split(",  "))
+        else:
+            out.append(f"{st.text}{shape}")
+    return out
+
+
+def _box_texts(
+    all_steps: list[Step], L: int, loss: Loss | None
+) -> dict[_Key, list[str]]:
+    """Every box's lines, in drawing order: input, each layer's three, the loss."""
+    boxes = {("forward", 0): _step_lines(all_steps, "forward", 0, L, loss)}
+    for l in range(1, L + 1):  # noqa: E741 — the seeds' l
+        for phase in _PHASES:
+            lines = _step_lines(all_steps, phase, l, L, loss)
+            boxes[phase, l] = [f"{phase}, layer {l}", *lines]
+    loss_lines = [s.text for s in all_steps if s.phase == "loss"]
+    if loss is not None:
+        loss_name = type(loss).__name__
+        loss_lines = [t.replace("loss(", f"{loss_name}(") for t in loss_lines]
+    boxes["loss", L + 1] = loss_lines
+    return boxes
+
+
+def _box_height(lines: list[str]) -> float:
+    """The height of a box holding ``lines``, in inches."""
+    return len(lines) * _LINE_H + 2 * _PAD
+
+
+def _column_width(boxes: dict[_Key, list[str]], phase: str) -> float:
+    """The width of a column: its widest line, in inches."""
+    chars = max(len(t) for (ph, _), ls in boxes.items() if ph == phase for t in ls)
+    return chars * _CHAR_W + 2 * _PAD
+
+
+class _Layout(NamedTuple):
+    """Where the boxes go, in inches: the columns' left edges and widths, rows' tops."""
+
+    col_x: dict[str, float]
+    col_w: dict[str, float]
+    tops: Array  # the top of each row: the input, layers 1 … L, the loss
+    total_w: float
+    total_h: float
+
+
+def _layout(boxes: dict[_Key, list[str]], L: int) -> _Layout:
+    """Columns as wide as their widest line; rows as tall as their tallest box."""
+    col_w = {phase: _column_width(boxes, phase) for phase in _PHASES}
+    col_x = {"forward": _MARGIN}
+    col_x["backward"] = col_x["forward"] + col_w["forward"] + _GAP
+    col_x["update"] = col_x["backward"] + col_w["backward"] + _GAP
+    total_w = col_x["update"] + col_w["update"] + _MARGIN
+    row_h = [_box_height(boxes["forward", 0])]
+    for l in range(1, L + 1):  # noqa: E741
+        row_h.append(max(_box_height(boxes[ph, l]) for ph in _PHASES))
+    row_h.append(_box_height(boxes["loss", L + 1]))
+    tops = np.concatenate([[0.0], -np.cumsum(np.array(row_h) + _ROW_GAP)[:-1]])
+    total_h = -tops[-1] + row_h[-1]
+    return _Layout(col_x, col_w, tops, total_w, total_h)
+
+
+def _draw_boxes(
+    ax: Axes, boxes: dict[_Key, list[str]], layout: _Layout
+) -> dict[_Key, _Anchor]:
+    """Draw each box's text in its rounded frame; return where each box lies."""
+    col_x, col_w = layout.col_x, layout.col_w
+    anchors: dict[_Key, _Anchor] = {}
+    for key, text in boxes.items():
+        phase, row = key
+        w = len(max(text, key=len)) * _CHAR_W + 2 * _PAD
+        if phase == "loss":  # between the columns, left of the backward arrow
+            centre = (col_x["forward"] + col_x["backward"] + col_w["backward"] - w) / 2
+            x = max(_MARGIN, min(centre, col_x["backward"] - 0.1 - w))
+        else:
+            x = col_x[phase]
+        y = layout.tops[row]
+        fc, ec = _COLOURS[phase]
+        ax.text(
+            x + _PAD,
+            y - _PAD,
+            "\n".join(text),
+            family="monospace",
+            fontsize=_FONT,
+            va="top",
+            ha="left",
+            linespacing=1.25 / 1.2,
+            bbox={"boxstyle": f"round,pad={_PAD * 72 / _FONT:.2f}", "fc": fc, "ec": ec},
+        )
+        anchors[key] = (x, y, w, _box_height(text))
+    return anchors
+
+
+def _bottom(anchor: _Anchor) -> tuple[float, float]:
+    """Where an arrow leaves or meets a box's bottom edge."""
+    x, y, _w, h = anchor
+    return x + 0.3, y - h
+
+
+def _top(anchor: _Anchor) -> tuple[float, float]:
+    """Where an arrow leaves or meets a box's top edge."""
+    x, y, _w, _h = anchor
+    return x + 0.3, y
+
+
+def _draw_arrows(ax: Axes, anchors: dict[_Key, _Anchor], L: int) -> None:
+    """The order of computation: down the forward pass, up the backward, across."""
+    arrow = {"arrowstyle": "-|>", "color": "#444444", "lw": 1.0}
+    soft = {"arrowstyle": "-|>", "color": "#2ca02c", "lw": 0.9, "linestyle": "--"}
+    for l in range(1, L + 1):  # noqa: E741
+        forward, below = anchors["forward", l], anchors["forward", l - 1]
+        ax.annotate("", _top(forward), _bottom(below), arrowprops=arrow)
+        if l < L:  # backward runs upwards: layer l + 1 hands dA[l] to layer l
+            backward, above = anchors["backward", l], anchors["backward", l + 1]
+            ax.annotate("", _bottom(backward), _top(above), arrowprops=arrow)
+        xb, yb, wb, hb = anchors["backward", l]
+        xu, yu, _, hu = anchors["update", l]
+        ax.annotate(  # dW[l], db[l] go to the update, which waits for layer 1
+            "", (xu, yu - hu / 2), (xb + wb, yb - hb / 2), arrowprops=soft
+        )
+    xl, yl, wl, hl = anchors["loss", L + 1]
+    last_forward, last_backward = anchors["forward", L], anchors["backward", L]
+    ax.annotate("", (xl, yl - hl / 2), _bottom(last_forward), arrowprops=arrow)
+    ax.annotate("", _bottom(last_backward), (xl + wl, yl - hl / 2), arrowprops=arrow)
 
 
 def computation_order(
@@ -171,121 +324,23 @@ def computation_order(
     """
     all_steps = steps(model, m)
     L = len(blocks(model))
-
-    def lines(phase: str, layer: int) -> list[str]:
-        chosen = [s for s in all_steps if s.phase == phase and s.layer == layer]
-        if phase == "backward" and layer == L:
-            chosen = _one_output_gradient(chosen, loss)
-        out: list[str] = []
-        for st in chosen:
-            shape = "" if not st.shape else "  " + _fmt(st.shape)
-            if st.phase == "update":  # "W := …,  b := …" on two lines
-                out.extend(part.strip() for part in st.text.split(",  "))
-            else:
-                out.append(f"{st.text}{shape}")
-        return out
-
-    loss_name = "loss" if loss is None else type(loss).__name__
-    boxes: dict[tuple[str, int], list[str]] = {("forward", 0): lines("forward", 0)}
-    for l in range(1, L + 1):  # noqa: E741 — the seeds' l
-        boxes["forward", l] = [f"forward, layer {l}", *lines("forward", l)]
-        boxes["backward", l] = [f"backward, layer {l}", *lines("backward", l)]
-        boxes["update", l] = [f"update, layer {l}", *lines("update", l)]
-    loss_lines = [s.text for s in all_steps if s.phase == "loss"]
-    if loss is not None:
-        loss_lines = [t.replace("loss(", f"{loss_name}(") for t in loss_lines]
-    boxes["loss", L + 1] = loss_lines
-
-    def width(phase: str) -> float:
-        chars = max(len(t) for (ph, _), ls in boxes.items() if ph == phase for t in ls)
-        return chars * _CHAR_W + 2 * _PAD
-
-    def height(key: tuple[str, int]) -> float:
-        return len(boxes[key]) * _LINE_H + 2 * _PAD
-
-    gap, margin = 0.55, 0.15
-    col_w = {ph: width(ph) for ph in ("forward", "backward", "update")}
-    col_x = {"forward": margin}
-    col_x["backward"] = col_x["forward"] + col_w["forward"] + gap
-    col_x["update"] = col_x["backward"] + col_w["backward"] + gap
-    total_w = col_x["update"] + col_w["update"] + margin
-    row_h = [height(("forward", 0))]
-    for l in range(1, L + 1):  # noqa: E741
-        row_h.append(max(height((ph, l)) for ph in ("forward", "backward", "update")))
-    row_h.append(height(("loss", L + 1)))
-    row_gap = 0.32
-    tops = np.concatenate([[0.0], -np.cumsum(np.array(row_h) + row_gap)[:-1]])
-    total_h = -tops[-1] + row_h[-1]
-    title_h = 0.55
-    fig = Figure(figsize=(total_w, total_h + title_h + 2 * margin), dpi=100)
+    boxes = _box_texts(all_steps, L, loss)
+    layout = _layout(boxes, L)
+    fig_h = layout.total_h + _TITLE_H + 2 * _MARGIN
+    fig = Figure(figsize=(layout.total_w, fig_h), dpi=100)
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.axis("off")
-    ax.set_xlim(0, total_w)
-    ax.set_ylim(-total_h - margin, title_h + margin)
-    colours = {
-        "forward": ("#e8f0fa", "#1f77b4"),
-        "backward": ("#fdeee0", "#ff7f0e"),
-        "update": ("#e6f4e6", "#2ca02c"),
-        "loss": ("#eeeeee", "#555555"),
-    }
-    anchors: dict[tuple[str, int], tuple[float, float, float, float]] = {}
-    for key, text in boxes.items():
-        phase, row = key
-        w = len(max(text, key=len)) * _CHAR_W + 2 * _PAD
-        if phase == "loss":  # between the columns, left of the backward arrow
-            centre = (col_x["forward"] + col_x["backward"] + col_w["backward"] - w) / 2
-            x = max(margin, min(centre, col_x["backward"] - 0.1 - w))
-        else:
-            x = col_x[phase]
-        y = tops[row]
-        h = height(key)
-        fc, ec = colours[phase]
-        ax.text(
-            x + _PAD,
-            y - _PAD,
-            "\n".join(text),
-            family="monospace",
-            fontsize=_FONT,
-            va="top",
-            ha="left",
-            linespacing=1.25 / 1.2,
-            bbox={"boxstyle": f"round,pad={_PAD * 72 / _FONT:.2f}", "fc": fc, "ec": ec},
-        )
-        anchors[key] = (x, y, w, h)
-    arrow = {"arrowstyle": "-|>", "color": "#444444", "lw": 1.0}
-    soft = {"arrowstyle": "-|>", "color": "#2ca02c", "lw": 0.9, "linestyle": "--"}
-
-    def bottom(key: tuple[str, int]) -> tuple[float, float]:
-        x, y, _w, h = anchors[key]
-        return x + 0.3, y - h
-
-    def top(key: tuple[str, int]) -> tuple[float, float]:
-        x, y, _w, _h = anchors[key]
-        return x + 0.3, y
-
-    for l in range(1, L + 1):  # noqa: E741
-        ax.annotate(
-            "", top(("forward", l)), bottom(("forward", l - 1)), arrowprops=arrow
-        )
-        if l < L:  # backward runs upwards: layer l + 1 hands dA[l] to layer l
-            ax.annotate(
-                "", bottom(("backward", l)), top(("backward", l + 1)), arrowprops=arrow
-            )
-        xb, yb, wb, hb = anchors["backward", l]
-        xu, yu, _, hu = anchors["update", l]
-        ax.annotate(  # dW[l], db[l] go to the update, which waits for layer 1
-            "", (xu, yu - hu / 2), (xb + wb, yb - hb / 2), arrowprops=soft
-        )
-    xl, yl, wl, hl = anchors["loss", L + 1]
-    ax.annotate("", (xl, yl - hl / 2), bottom(("forward", L)), arrowprops=arrow)
-    ax.annotate("", bottom(("backward", L)), (xl + wl, yl - hl / 2), arrowprops=arrow)
+    ax.set_xlim(0, layout.total_w)
+    ax.set_ylim(-layout.total_h - _MARGIN, _TITLE_H + _MARGIN)
+    anchors = _draw_boxes(ax, boxes, layout)
+    _draw_arrows(ax, anchors, L)
     where = "m samples" if m is None else f"m = {m}"
     fig.suptitle(
         f"One training step for a batch of {where}: forward (down), loss, backward "
         "(up), then update W and b\n(plain gradient descent with learning rate α; "
         "other optimizers change only the update)",
         fontsize=9,
-        y=1 - 0.08 / (total_h + title_h + 2 * margin),
+        y=1 - 0.08 / fig_h,
         va="top",
     )
     return fig
