@@ -246,6 +246,35 @@ def test_no_module_of_the_package_can_unpickle():
 # ------------------------------------------------ every file save writes loads back
 
 
+SAVE_TWICE = """
+import sys
+import numpy as np
+import glassnet as gn
+model = gn.Sequential([gn.Dense(2, 4, rng=0), gn.ReLU(), gn.Dense(4, 1, rng=1),
+                       gn.Sigmoid()])
+gn.io.save(model, sys.argv[1] + "/model.safetensors", metadata={"a": 1, "b": [2]})
+X = np.random.default_rng(0).normal(size=(16, 2))
+model.fit(X, X[:, :1] > 0, loss=gn.BinaryCrossEntropy(), optimizer=gn.Adam(0.01),
+          epochs=2, batch_size=4, seed=0, verbose=0,
+          checkpoint=sys.argv[1] + "/run.ckpt")
+"""
+
+
+def test_the_same_model_saved_in_two_processes_is_the_same_file(tmp_path):
+    # safetensors writes its header's keys in a hash map's order, which changes from
+    # process to process; glassnet writes them sorted
+    files = []
+    for i in range(3):
+        out = tmp_path / str(i)
+        out.mkdir()
+        subprocess.run([sys.executable, "-c", SAVE_TWICE, str(out)], check=True)
+        files.append(
+            [(out / n).read_bytes() for n in ("model.safetensors", "run.ckpt")]
+        )
+    assert files[0] == files[1] == files[2]
+    assert gn.io.load(tmp_path / "0" / "model.safetensors").layers[0].W.shape == (4, 2)
+
+
 def test_every_header_length_residue_saves_and_loads_back(tmp_path):
     # safetensors pads headers to 8 bytes, so save reaches the 32 multiples of 8 mod
     # 256; 256 metadata lengths in a row reach them all, 128 included (once refused

@@ -3,17 +3,17 @@
 A model file, a checkpoint or an exported figure is written to a temporary file in the
 target's folder, flushed to disk, then renamed over the target: a crash leaves the old
 file or the new one, never half of either. ``check_writable`` finds a bad path before
-the work that would produce the file.
+the work that would produce the file. ``safetensors_bytes`` makes the bytes of a
+safetensors file, the same bytes every time for the same tensors and metadata.
 
 Reading lives beside this module: the hardened safetensors reader in
 ``glassnet._safetensors`` and the strict JSON reader in ``glassnet._strict_json``.
 Their public names are re-exported here, where the rest of glassnet imports them.
 
 >>> import tempfile, pathlib
->>> from safetensors.numpy import save
 >>> import numpy as np
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.safetensors"
->>> atomic_write_bytes(path, save({"W": np.eye(2, dtype=np.float32)}))
+>>> atomic_write_bytes(path, safetensors_bytes({"W": np.eye(2, dtype=np.float32)}))
 >>> tensors, metadata = read_safetensors(path, "model file")
 >>> tensors["W"].tolist(), metadata
 ([[1.0, 0.0], [0.0, 1.0]], {})
@@ -21,12 +21,13 @@ Their public names are re-exported here, where the rest of glassnet imports them
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import stat
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from glassnet._safetensors import (
     MAX_HEADER_BYTES,
@@ -47,6 +48,7 @@ __all__ = [
     "loads_json",
     "read_safetensors",
     "read_safetensors_header",
+    "safetensors_bytes",
 ]
 
 
@@ -191,6 +193,33 @@ def atomic_write_bytes(
     b'new'
     """
     atomic_write(path, lambda f: f.write(data), what)
+
+
+def safetensors_bytes(
+    tensors: dict[str, Any], metadata: dict[str, str] | None = None
+) -> bytes:
+    """The safetensors file of ``tensors`` (name → NumPy array) and ``metadata``.
+
+    safetensors' own writer lays out the tensors in a fixed order but writes its JSON
+    header's keys in the order of a Rust hash map, which changes from process to
+    process. The header is written again here with its keys sorted, so that the same
+    model saved twice is the same file (a checksum, a diff or a cache can rely on
+    that); the tensors' bytes and offsets are the writer's, untouched.
+
+    >>> import numpy as np
+    >>> a = safetensors_bytes({"W": np.ones(2), "b": np.zeros(1)}, {"y": "1", "x": "2"})
+    >>> a[8 : 8 + int.from_bytes(a[:8], "little")].decode().rstrip()[:40]
+    '{"W":{"data_offsets":[0,16],"dtype":"F64'
+    """
+    from safetensors.numpy import save
+
+    raw = save(tensors, metadata=metadata)
+    n = int.from_bytes(raw[:8], "little")
+    header = json.dumps(
+        json.loads(raw[8 : 8 + n]), sort_keys=True, separators=(",", ":")
+    ).encode()
+    header += b" " * (-len(header) % 8)  # the data starts 8-byte aligned, as written
+    return len(header).to_bytes(8, "little") + header + raw[8 + n :]
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -65,7 +65,7 @@ from glassnet._checkpoint_tensors import (
     model_buffers,
     restore,
 )
-from glassnet._files import atomic_write_bytes, read_safetensors
+from glassnet._files import atomic_write_bytes, read_safetensors, safetensors_bytes
 from glassnet.fit_settings import Scalar as Scalar
 from glassnet.fit_settings import (
     differences,
@@ -278,8 +278,6 @@ class Checkpoint:
         counts its values replaces the old one, so that every checkpoint on disk
         finds all its values.
         """
-        from safetensors.numpy import save
-
         if self.settings is None:
             raise ValueError("Checkpoint.save needs the run's settings (run_settings).")
         per_epoch = -(-self.settings["samples"] // self.settings["batch_size"])
@@ -303,7 +301,7 @@ class Checkpoint:
         # the optimizer's hyper-parameters as they are now: a schedule changes lr
         settings = {**self.settings, **hyper_parameters(optimizer, "optimizer")}
         header = header_json(optimizer, settings, state, keys, total, crc)
-        atomic_write_bytes(self.path, save(tensors, metadata={"glassnet": header}))
+        atomic_write_bytes(self.path, safetensors_bytes(tensors, {"glassnet": header}))
         self._values, self._crc = total, crc
 
     def _append_history(self, new: bytes) -> None:

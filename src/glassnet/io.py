@@ -75,10 +75,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
-from safetensors.numpy import save as st_save
 
 from glassnet import _files
-from glassnet._files import MAX_HEADER_BYTES, atomic_write_bytes
+from glassnet._files import MAX_HEADER_BYTES, atomic_write_bytes, safetensors_bytes
 from glassnet._formats.architecture import _build, _describe
 from glassnet._formats.fields import check_saved_tensor
 from glassnet._formats.frozen import _start_frozen
@@ -153,7 +152,7 @@ def save(model: Sequential, path: str | os.PathLike[str], metadata: Any = None) 
     input_shape = _input_shape_entry(model)
     if input_shape is not None:
         header["input_shape"] = input_shape
-    data = st_save(tensors, metadata=header)
+    data = safetensors_bytes(tensors, header)
     n = int.from_bytes(data[:8], "little")
     if n > MAX_HEADER_BYTES:
         raise ValueError(
