@@ -143,7 +143,7 @@ def _dense_forward(dense: Dense, l: int) -> tuple[str, str]:  # noqa: E741
     """Z[l] = A[l−1] @ W[l].T + b[l] (the row convention's Z = W·A + b)."""
     (Z, Zt), (Ap, Apt) = _sym("Z", l), _sym("A", l - 1)
     (W, Wt), (b, bt) = _sym("W", l), _sym("b", l)
-    has_b = dense.b is not None
+    has_b = "b" in dense.params  # as the table and the update steps decide it
     text = f"{Z} = {Ap} @ {W}.T" + (f" + {b}" if has_b else "")
     latex = f"{Zt} = {Apt} {{{Wt}}}^{{\\top}}" + (f" + {bt}" if has_b else "")
     return text, latex
@@ -237,7 +237,7 @@ def _dense_backward(
             dims[l]["dW"],
         )
     ]
-    if dense.b is not None:
+    if "b" in dense.params:
         out.append(
             Step(
                 "backward",

@@ -60,6 +60,7 @@ __all__ = [
     "dimensions",
     "explain",
     "input_layers",
+    "inside_layers",
     "layer_numbers",
     "steps",
 ]
