@@ -21,6 +21,8 @@ DOCUMENTED = [
     "glassnet",
     "glassnet.activations",
     "glassnet.callbacks",
+    "glassnet.hooks",
+    "glassnet.schedule",
     "glassnet.checkpoint",
     "glassnet.datasets",
     "glassnet.descent",
@@ -132,6 +134,50 @@ def test_every_public_name_has_its_entry(module: str, anchors: set[str]) -> None
         if defining_path(module, name) not in anchors
     ]
     assert missing == []
+
+
+def definition(dotted: str) -> ast.ClassDef | ast.FunctionDef | None:
+    """The class or function that ``dotted`` (module.name) names, read statically."""
+    module, _, name = dotted.rpartition(".")
+    path = module_file(module)
+    if path is None:
+        return None
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and node.name == name:
+            return node
+    return None
+
+
+def has_example(node: ast.ClassDef | ast.FunctionDef) -> bool:
+    """A doctest (>>>) or a literal code block (::) in the docstring; for a class,
+    in its own docstring or one of its public methods'."""
+    nodes: list[ast.AST] = [node]
+    if isinstance(node, ast.ClassDef):
+        nodes += [
+            n
+            for n in node.body
+            if isinstance(n, ast.FunctionDef)
+            and (not n.name.startswith("_") or n.name == "__init__")
+        ]
+    for n in nodes:
+        doc = ast.get_docstring(n) or ""  # type: ignore[arg-type]
+        if ">>>" in doc or re.search(r"::\n\n? +\S", doc):
+            return True
+    return False
+
+
+def test_every_public_function_and_class_has_an_example() -> None:
+    # the project's rule: docs and an example for every public function
+    missing = set()
+    for module in DOCUMENTED:
+        names, _ = public_names(module)
+        for name in names:
+            where = defining_path(module, name)
+            node = definition(where)
+            if node is not None and not has_example(node):
+                missing.add(where)
+    assert sorted(missing) == []
 
 
 def test_every_documented_module_has_a_page(anchors: set[str]) -> None:

@@ -10,6 +10,11 @@ a ``Run`` set before ``on_train_begin``. ``glassnet.callbacks.LivePlot`` is the
 notebook view of ``glassnet.plots.live``, loaded on first use so that importing
 glassnet never imports matplotlib.
 
+This module holds the callbacks ``fit`` builds from its arguments (the divergence
+guard, clipping, validation, the progress bar); the hooks themselves are
+``glassnet.hooks.Callback``, and ``EveryNSteps``, ``LearningRateSchedule`` and
+``EarlyStopping`` live in ``glassnet.schedule``. All are importable from here.
+
 >>> import numpy as np
 >>> import glassnet as gn
 >>> steps = []
@@ -26,15 +31,17 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
-from glassnet._validate import positive_int
-from glassnet.run import DivergenceError, History, Run
+from glassnet.hooks import Callback as Callback
+from glassnet.run import DivergenceError, History
+from glassnet.schedule import EarlyStopping as EarlyStopping
+from glassnet.schedule import EveryNSteps as EveryNSteps
+from glassnet.schedule import LearningRateSchedule as LearningRateSchedule
 
 if TYPE_CHECKING:
     from glassnet.model import Sequential
@@ -55,61 +62,26 @@ __all__ = [
 Array = NDArray[Any]
 
 
-class Callback:
-    """Hooks called by ``fit``; override the ones you need.
-
-    In the order of a fit: ``on_train_begin``; for each epoch ``on_epoch_begin``,
-    then for each batch ``on_backward_end`` (gradients computed, θ not yet changed)
-    and ``on_step_end``; ``on_epoch_end`` (returning True stops training after this
-    epoch); ``on_train_end``. After a step during which Ctrl-C came,
-    ``on_interrupt``, then fit raises KeyboardInterrupt. ``on_exit`` runs last
-    whatever happened (an error, an interrupt). ``self.run`` is the fit's state
-    (``glassnet.run.Run``).
-    """
-
-    run: Run
-
-    def set_run(self, run: Run) -> None:
-        """Give the callback the fit's state (before ``on_train_begin``)."""
-        self.run = run
-
-    def on_train_begin(self, model: Sequential) -> None:
-        """Before the first step."""
-
-    def on_epoch_begin(self, epoch: int, model: Sequential) -> None:
-        """Before the first step of epoch ``epoch`` (1-based)."""
-
-    def on_backward_end(
-        self, step: int, model: Sequential, logs: dict[str, float]
-    ) -> None:
-        """After the backward of step ``step`` (1-based), before the update."""
-
-    def on_step_end(self, step: int, model: Sequential, logs: dict[str, float]) -> None:
-        """After optimizer step ``step`` (1-based); logs has the batch "loss"."""
-
-    def on_epoch_end(
-        self, epoch: int, model: Sequential, logs: dict[str, float]
-    ) -> bool | None:
-        """After epoch ``epoch`` (1-based), with its logs; True stops training."""
-        return None
-
-    def on_train_end(self, model: Sequential, history: History) -> None:
-        """After the last epoch (also after an early stop)."""
-
-    def on_interrupt(self, model: Sequential) -> str | None:
-        """After a step in which Ctrl-C or SIGTERM came; a note for the message."""
-        return None
-
-    def on_exit(self, model: Sequential) -> None:
-        """At the very end of ``fit``, also when it ends with an exception."""
-
-
 class DivergenceGuard(Callback):
     """Stop with ``DivergenceError`` as soon as the loss or a weight is NaN or inf.
 
     The loss is checked after every backward, before the update; the weights once
     an epoch (one pass over θ). The weights are restored to those at the start of
     the epoch (``Run.diverged``).
+
+    ``fit`` always adds one. With a learning rate far too large (w ← w − 10·2.5(w − 3),
+    so w − 3 is multiplied by −24 a step) the float32 loss overflows in epoch 15:
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(1, 1, init=[[0.0]], bias=False)])
+    >>> X = np.array([[1.0], [2.0]])
+    >>> try:
+    ...     model.fit(X, 3 * X, loss=gn.MSE(), optimizer=gn.SGD(10.0), epochs=100,
+    ...               verbose=0)
+    ... except gn.DivergenceError as err:
+    ...     print(err.history.epochs_run, bool(np.isfinite(model.theta).all()))
+    14 True
     """
 
     def on_backward_end(
@@ -132,6 +104,16 @@ class GradientClipping(Callback):
 
     ‖dθ‖ = √(dθ · dθ): all gradients seen as one vector, whose direction is kept
     while its length is capped. A norm that is not finite is a divergence.
+    ``fit(..., clip_norm=0.5)`` adds one for you.
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(1, 1, init=[[0.0]], bias=False)])
+    >>> X = np.array([[1.0], [2.0]])
+    >>> _ = model.fit(X, 3 * X, loss=gn.MSE(), optimizer=gn.SGD(1.0), epochs=2,
+    ...               verbose=0, callbacks=[gn.GradientClipping(0.5)])
+    >>> model.layers[0].W.tolist()  # 2 steps of lr · 0.5; unclipped, one was 7.5
+    [[1.0]]
     """
 
     def __init__(self, max_norm: float) -> None:
@@ -154,6 +136,14 @@ def clip_gradients(model: Sequential, max_norm: float) -> float:
     """Scale dθ by max_norm / ‖dθ‖ when ‖dθ‖ > max_norm; return ‖dθ‖ before.
 
     ‖dθ‖ is inf or NaN when some gradient is not finite (then nothing is scaled).
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(1, 1, init=[[0.0]], bias=False)])
+    >>> X = np.array([[1.0], [2.0]], dtype=np.float32)
+    >>> _ = model.loss_and_gradients(X, 3 * X, gn.MSE())  # the gradients in dθ
+    >>> gn.clip_gradients(model, 1.0), model.dtheta.tolist()
+    (7.5, [-1.0])
     """
     dtheta = model.dtheta
     norm = math.sqrt(float(np.dot(dtheta, dtheta)))
@@ -163,7 +153,20 @@ def clip_gradients(model: Sequential, max_norm: float) -> float:
 
 
 class Validation(Callback):
-    """Evaluate (X_val, Y_val) after each epoch: "val_loss" (and "val_accuracy")."""
+    """Evaluate (X_val, Y_val) after each epoch: "val_loss" (and "val_accuracy").
+
+    ``fit(..., validation_data=(X_val, Y_val))`` adds one, before the History records
+    the epoch:
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(1, 1, init=[[0.0]], bias=False)])
+    >>> X = np.array([[1.0], [2.0]])
+    >>> history = model.fit(X, 3 * X, loss=gn.MSE(), optimizer=gn.SGD(0.1), epochs=2,
+    ...                     verbose=0, validation_data=(X, 2 * X))
+    >>> [round(v, 3) for v in history.history["val_loss"]]
+    [1.953, 0.591]
+    """
 
     def __init__(self, X: Array, Y: Array) -> None:
         self.X, self.Y = X, Y
@@ -177,7 +180,21 @@ class Validation(Callback):
 
 
 class ProgressBar(Callback):
-    """Progress on stderr: a bar with the live loss (verbose 1), a line an epoch (2)."""
+    """Progress on stderr: a bar with the live loss (verbose 1), a line an epoch (2).
+
+    ``fit``'s ``verbose`` makes one; here its lines are sent to stdout to be shown:
+
+    >>> import contextlib, sys
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(1, 1, init=[[0.0]], bias=False)])
+    >>> X = np.array([[1.0], [2.0]])
+    >>> with contextlib.redirect_stderr(sys.stdout):
+    ...     _ = model.fit(X, 3 * X, loss=gn.MSE(), optimizer=gn.SGD(0.1), epochs=2,
+    ...                   verbose=0, callbacks=[gn.ProgressBar(verbose=2)])
+    epoch 1/2  loss 11.2500
+    epoch 2/2  loss 6.3281
+    """
 
     def __init__(self, verbose: int = 1) -> None:
         self.verbose = verbose
@@ -222,114 +239,6 @@ class ProgressBar(Callback):
         """Close the bar."""
         if self.bar is not None:
             self.bar.close()
-
-
-class EveryNSteps(Callback):
-    """Call ``fn(model, step, logs)`` every ``n`` optimizer steps and before training.
-
-    The call before training has step 0 and empty logs, so recordings (the frames of a
-    learning animation, say) start from the initial weights.
-
-    >>> seen = []
-    >>> hook = EveryNSteps(2, lambda model, step, logs: seen.append(step))
-    """
-
-    def __init__(
-        self, n: int, fn: Callable[[Sequential, int, dict[str, float]], None]
-    ) -> None:
-        self.n, self.fn = positive_int(n, "EveryNSteps' n"), fn
-
-    def on_train_begin(self, model: Sequential) -> None:
-        """Call fn at step 0."""
-        self.fn(model, 0, {})
-
-    def on_step_end(self, step: int, model: Sequential, logs: dict[str, float]) -> None:
-        """Call fn on every n-th step."""
-        if step % self.n == 0:
-            self.fn(model, step, logs)
-
-
-class LearningRateSchedule(Callback):
-    """Set the optimizer's lr after each epoch: ``lr = fn(epoch, lr)``.
-
-    ``LearningRateSchedule.exponential(0.6)`` multiplies lr by 0.6 after every epoch
-    (the MNIST demo's schedule).
-
-    >>> schedule = LearningRateSchedule.exponential(0.5)
-    >>> schedule.fn(1, 0.1)
-    0.05
-    """
-
-    def __init__(self, fn: Callable[[int, float], float]) -> None:
-        self.fn = fn
-
-    @classmethod
-    def exponential(cls, factor: float) -> LearningRateSchedule:
-        """Lr × ``factor`` after each epoch."""
-        if not (math.isfinite(factor) and factor > 0):
-            raise ValueError(
-                f"the lr factor must be a finite number > 0; got {factor!r}."
-            )
-        return cls(lambda epoch, lr: lr * factor)
-
-    def on_epoch_end(
-        self, epoch: int, model: Sequential, logs: dict[str, float]
-    ) -> None:
-        """Apply the schedule."""
-        optimizer = self.run.optimizer
-        optimizer.lr = float(self.fn(epoch, optimizer.lr))
-
-
-class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
-
-    A monitor whose name contains "loss" is minimised, any other maximised. With
-    ``restore_best`` the weights of the best epoch are put back at the end.
-    """
-
-    def __init__(
-        self,
-        monitor: str = "val_loss",
-        patience: int = 10,
-        min_delta: float = 0.0,
-        restore_best: bool = True,
-    ) -> None:
-        if patience < 0:
-            raise ValueError(f"EarlyStopping needs patience ≥ 0; got {patience!r}.")
-        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
-        self.restore_best = restore_best
-        self.sign = 1.0 if "loss" in monitor else -1.0
-        self.best = np.inf
-        self.best_epoch = 0
-        self.best_weights: Array | None = None
-        self.wait = 0
-
-    def on_train_begin(self, model: Sequential) -> None:
-        """Forget any earlier fit: the same object can watch several fits in turn."""
-        self.best, self.best_epoch, self.best_weights, self.wait = np.inf, 0, None, 0
-
-    def on_epoch_end(
-        self, epoch: int, model: Sequential, logs: dict[str, float]
-    ) -> bool:
-        """Track the best value; True once patience runs out."""
-        if self.monitor not in logs:
-            raise ValueError(
-                f"EarlyStopping monitors {self.monitor!r}, which fit does not record; "
-                f"recorded: {sorted(logs)}. (val_* needs validation_data.)"
-            )
-        value = self.sign * logs[self.monitor]
-        if value < self.best - self.min_delta:
-            self.best, self.best_epoch, self.wait = value, epoch, 0
-            if self.restore_best:
-                self.best_weights = model.theta.copy()
-            return False
-        self.wait += 1
-        return self.wait >= self.patience  # patience epochs without improvement
-
-    def on_train_end(self, model: Sequential, history: History) -> None:
-        """Put back the best weights."""
-        if self.restore_best and self.best_weights is not None:
-            model.theta[...] = self.best_weights
 
 
 def __getattr__(name: str) -> Any:

@@ -108,6 +108,20 @@ class FitState:
         epoch_start: parameters at the start of this epoch.
         layer_rng_states: the state of each layer's own generator (``Dropout.rng``),
             by the layer's position in ``model.layers``.
+
+    A checkpoint saved at the end of a 2-epoch fit, read back:
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> path = os.path.join(tempfile.mkdtemp(), "run.ckpt")
+    >>> model = gn.Sequential([gn.Dense(1, 1, init=[[0.0]], bias=False)])
+    >>> X = np.array([[1.0], [2.0]])
+    >>> _ = model.fit(X, 3 * X, loss=gn.MSE(), optimizer=gn.SGD(0.1), epochs=2,
+    ...               verbose=0, checkpoint=path)
+    >>> state = load_checkpoint(path, model, gn.SGD(0.1))
+    >>> state.epoch, state.batch, state.step, state.finished, state.history
+    (3, 0, 2, True, {'loss': [11.25, 6.328125]})
     """
 
     epoch: int
@@ -131,6 +145,14 @@ def check_writable(path: str | os.PathLike[str]) -> None:
     Called before the first step, so that a typo in the folder fails at once rather
     than after hours of training. Writing (and removing) a probe file is the only
     test that tells the truth for every file system and user (root included).
+
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> check_writable(os.path.join(folder, "run.ckpt"))  # writable: returns None
+    >>> check_writable(os.path.join(folder, "typo", "run.ckpt"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: checkpoint ...run.ckpt: folder ...typo does not exist. Create it ...
     """
     path = Path(path)
     folder = path.parent
@@ -324,5 +346,22 @@ def load_checkpoint(
     Raises:
         ValueError: the file is not a glassnet checkpoint of this version, was altered,
             or does not fit the model, the optimizer or the settings; nothing changed.
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> path = os.path.join(tempfile.mkdtemp(), "run.ckpt")
+    >>> X = np.array([[1.0], [2.0]])
+    >>> _ = gn.Sequential([gn.Dense(1, 1, init=[[0.0]], bias=False)]).fit(
+    ...     X, 3 * X, loss=gn.MSE(), optimizer=gn.SGD(0.1), epochs=2, verbose=0,
+    ...     checkpoint=path)
+    >>> fresh = gn.Sequential([gn.Dense(1, 1, init=[[0.0]], bias=False)])
+    >>> state = load_checkpoint(path, fresh, gn.SGD(0.1))
+    >>> fresh.layers[0].W.tolist(), state.step  # the trained weight, after 2 steps
+    ([[1.3125]], 2)
+    >>> load_checkpoint(path, fresh, gn.Adam(0.1))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: ...run.ckpt was written with optimizer SGD; resuming needs the same ...
     """
     return Checkpoint(path, settings).load(model, optimizer)

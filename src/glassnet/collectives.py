@@ -36,6 +36,14 @@ class DistributedError(RuntimeError):
 
     Attributes:
         agreed: every process raises it at the same point (no need to abort).
+
+    Example (``GLASSNET_MPI_TIMEOUT=3 mpiexec -n 2 python3 train.py``, process 1
+    stops answering after step 3): process 0 raises it, and ``fit`` ends the job
+    with one line on stderr (wrapped here)::
+
+        glassnet: process 0 of 2 failed: DistributedError: no answer from the other
+        processes for 3 s in the all-reduce of dθ at step 4: one of them stopped or
+        hangs; stopping all 2 processes.
     """
 
     def __init__(self, message: str, agreed: bool = False) -> None:
@@ -61,6 +69,13 @@ class Waiter:
     Each operation is started non-blocking (``Iallreduce``, ``Ibcast``) and polled
     until done or until the deadline, when a DistributedError says which operation
     at which step waited in vain. ``timeout=None`` waits forever.
+
+    Example (``mpiexec -n 2 python3 job.py``; every process runs it)::
+
+        from glassnet.distributed import Waiter, world
+        comm = world()
+        waiter = Waiter(comm, timeout=10.0)
+        waiter.total([comm.Get_rank() + 1.0])   # array([3.]) on both: 1 + 2
     """
 
     def __init__(self, comm: Any, timeout: float | None) -> None:
@@ -109,6 +124,16 @@ class AllReduceGradients(Callback):
     process got Ctrl-C/SIGTERM, so that every process stops after the same step.
     It runs before the divergence guard and the clipping: both then see the batch's
     loss and dθ, and decide the same on every process.
+    ``glassnet.distributed.explain_step`` writes this sum out, with numbers, without
+    MPI.
+
+    Example (``mpiexec -n 2 python3 train.py``; ``fit`` with ``comm`` adds it)::
+
+        from mpi4py import MPI
+        model.fit(X, Y, loss=gn.MSE(), optimizer=gn.SGD(0.1), epochs=1,
+                  batch_size=5, comm=MPI.COMM_WORLD)
+        # a batch of B = 5 rows: process 0 takes rows [0, 3), process 1 rows [3, 5);
+        # both step with dθ = (3/5)·g_0 + (2/5)·g_1, the whole batch's gradient
     """
 
     def __init__(self, waiter: Waiter, signals: Iterable[int]) -> None:
@@ -173,6 +198,16 @@ class ShareStart(Callback):
     epoch's order. So the initial weights are process 0's, a resume needs the
     checkpoint on process 0's machine only, and even ``seed=None`` gives every
     process the same order of the samples.
+
+    Example (``mpiexec -n 2 python3 train.py``; ``fit`` with ``comm`` adds it)::
+
+        from mpi4py import MPI
+        comm = MPI.COMM_WORLD
+        seed = comm.Get_rank()                  # other weights on each process...
+        model = gn.Sequential([gn.Dense(2, 1, rng=seed)])
+        model.fit(X, Y, loss=gn.MSE(), optimizer=gn.SGD(0.1), epochs=2,
+                  batch_size=5, comm=comm)
+        # ...but both start from process 0's weights, and end with the same θ
     """
 
     def __init__(self, waiter: Waiter) -> None:

@@ -29,6 +29,15 @@ class DescentError(FloatingPointError):
 
     It left the finite numbers, or its numerical gradient vanished where f still
     decreases. ``kind`` is "diverged" or "stalled".
+
+    >>> import glassnet as gn
+    >>> from glassnet.descent import DescentError
+    >>> try:                        # lr 10 on x²: every step multiplies x by −19
+    ...     gn.gradient_descent(lambda x: x[0] ** 2, [1.0], lr=10.0, steps=1000,
+    ...                         grad=lambda x: 2 * x)
+    ... except DescentError as error:
+    ...     print(error.kind, isinstance(error, FloatingPointError))
+    diverged True
     """
 
     def __init__(self, message: str, kind: str) -> None:
@@ -83,6 +92,15 @@ def gradient_descent(
             finite (lr too large: the descent diverged), or a numerical gradient is
             exactly zero where f still decreases nearby (h = 1e-4 is below what f's
             float64 values resolve there, far from any minimum).
+
+    >>> import glassnet as gn
+    >>> def f(x):
+    ...     return (x[0] - 3.0) ** 2
+    >>> path = gn.gradient_descent(f, [0.0], lr=0.25, steps=20)   # numerical ∇f
+    >>> path.shape, round(float(path[-1, 0]), 4)
+    ((21, 1), 3.0)
+    >>> len(gn.gradient_descent(f, [0.0], lr=0.25, steps=100, tol=1e-3))  # stops early
+    14
     """
     if not (np.isfinite(lr) and lr > 0):
         raise ValueError(f"gradient_descent needs a finite lr > 0; got {lr!r}.")

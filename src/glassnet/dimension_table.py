@@ -45,6 +45,12 @@ class Block:
     its channels); ``activations`` are then all the layers up to the next map,
     pooling and Flatten included. ``first`` is the position in ``model.layers`` of
     the block's first layer (after the input's layers, which belong to no block).
+
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(2, 3, rng=0), gn.ReLU(), gn.Dense(3, 1, rng=1)])
+    >>> block = blocks(model)[0]
+    >>> block.index, block.n_in, block.n_out, block.activations, block.has_bias
+    (1, 2, 3, [ReLU()], True)
     """
 
     index: int
@@ -85,7 +91,17 @@ def layer_numbers(model: Sequential) -> list[int]:
 
 
 def input_layers(model: Sequential) -> list[Layer]:
-    """The layers before layer 1, which prepare the input A[0] (l = 0; often none)."""
+    """The layers before layer 1, which prepare the input A[0] (l = 0; often none).
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> from glassnet.dimension_table import input_layers
+    >>> scale = gn.Standardize(np.zeros(2), np.ones(2))
+    >>> input_layers(gn.Sequential([scale, gn.Dense(2, 1)]))
+    [Standardize(2)]
+    >>> input_layers(gn.Sequential([gn.Dense(2, 1)]))
+    []
+    """
     numbers = layer_numbers(model)
     return [layer for layer, n in zip(model.layers, numbers, strict=True) if n == 0]
 
@@ -95,6 +111,15 @@ def blocks(model: Sequential) -> list[Block]:
 
     The input's layers (l = 0) form no block: ``input_layers`` gives them. A layer
     with parameters but no W[l] (an RNN) opens a block without a Dense.
+
+    >>> import glassnet as gn
+    >>> from glassnet.dimension_table import blocks
+    >>> model = gn.Sequential([gn.Dense(4, 8), gn.ReLU(), gn.Dropout(0.5),
+    ...                        gn.Dense(8, 2)])
+    >>> for block in blocks(model):
+    ...     print(block.index, block.dense, block.activations)
+    1 Dense(4 → 8) [ReLU(), Dropout(p=0.5)]
+    2 Dense(8 → 2) []
     """
     out: list[Block] = []
     n: int | None = model.n_in
@@ -130,6 +155,15 @@ def dimensions(model: Sequential, m: int | None = None) -> list[dict[str, Shape]
     Entry 0 has only "A" (the input X, after the input's layers when there are
     some). Entry l ≥ 1 has "W", "b" (when the layer has a bias), "Z", "A", "dW",
     "db", "dZ", "dA". ``m`` None gives the symbol "m".
+
+    >>> import glassnet as gn
+    >>> from glassnet.dimension_table import dimensions
+    >>> model = gn.Sequential([gn.Dense(4, 8), gn.ReLU(), gn.Dense(8, 2, bias=False)])
+    >>> table = dimensions(model)
+    >>> table[0], table[1]["W"], table[1]["b"], table[1]["Z"]
+    ({'A': ('m', 4)}, (8, 4), (8,), ('m', 8))
+    >>> sorted(table[2])                        # bias=False: no b[2], no db[2]
+    ['A', 'W', 'Z', 'dA', 'dW', 'dZ']
     """
     bl = blocks(model)
     table: list[dict[str, Shape]] = [

@@ -77,7 +77,14 @@ DEFAULT_TIMEOUT = 120.0
 
 
 def world() -> Any:
-    """``MPI.COMM_WORLD``: every process ``mpiexec`` started (imports mpi4py)."""
+    """``MPI.COMM_WORLD``: every process ``mpiexec`` started (imports mpi4py).
+
+    Example (``mpiexec -n 2 python3 job.py``)::
+
+        from glassnet.distributed import world
+        comm = world()
+        print(comm.Get_rank(), "of", comm.Get_size())   # "0 of 2" and "1 of 2"
+    """
     return _mpi().COMM_WORLD
 
 
@@ -102,6 +109,17 @@ def abort(comm: Any, err: BaseException) -> NoReturn:
     ``MPI_Abort`` with status 2 for bad input (ValueError, TypeError, OSError), 130 for
     Ctrl-C, 1 otherwise. Any other process first waits a second: when all fail
     alike, process 0's line comes alone.
+
+    Example (``mpiexec -n 2 python3 job.py`` without a data.npy; exit status 2)::
+
+        from glassnet.distributed import abort, world
+        comm = world()
+        try:
+            X = np.load("data.npy", allow_pickle=False)
+        except BaseException as err:
+            abort(comm, err)
+        # stderr, one line: glassnet: process 0 of 2 failed: FileNotFoundError:
+        # [Errno 2] No such file or directory: 'data.npy'; stopping all 2 processes.
     """
     rank, size = comm.Get_rank(), comm.Get_size()
     if rank != 0:  # when all fail alike, process 0's line comes first and alone

@@ -45,6 +45,12 @@ class Step:
     ``phase`` is "forward", "loss", "backward" or "update"; ``note`` says when the
     step applies (the fused output gradient) or why one is skipped; ``layer`` is the
     l the step belongs to (0 for the input, L for the loss).
+
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(2, 3, rng=0), gn.ReLU(), gn.Dense(3, 1, rng=1)])
+    >>> step = steps(model, m=4)[1]
+    >>> step.phase, step.text, step.shape, step.layer
+    ('forward', 'Z[1] = A[0] @ W[1].T + b[1]', (4, 3), 1)
     """
 
     phase: str
@@ -62,6 +68,17 @@ def steps(model: Sequential, m: int | None = None) -> list[Step]:
     backward l = L..1 (the output gradient first, fused when the last activation is
     Sigmoid or Softmax), down to dA[0], which no one needs (an input's Standardize
     has no parameters); then the update of every W and b.
+
+    >>> import glassnet as gn
+    >>> from glassnet.equations import steps
+    >>> model = gn.Sequential([gn.Dense(2, 4), gn.Tanh(), gn.Dense(4, 1)])
+    >>> for step in steps(model, m=8):
+    ...     if step.phase == "backward" and step.layer == 1:
+    ...         print(step.text, step.shape)
+    dZ[1] = dA[1] * (1 − A[1]²) (8, 4)
+    dW[1] = dZ[1].T @ A[0] (4, 2)
+    db[1] = dZ[1].sum(axis=0) (4,)
+    dA[0] = dZ[1] @ W[1] (8, 2)
     """
     dims = dimensions(model, m)
     bl = blocks(model)

@@ -77,6 +77,14 @@ def explain(model: Sequential, m: int | None = None, latex: bool = False) -> str
 
     Returns:
         The text, ready to print.
+
+    >>> import glassnet as gn
+    >>> text = gn.explain(gn.Sequential([gn.Dense(2, 1), gn.Sigmoid()]), m=4)
+    >>> for line in text.splitlines()[3:6]:        # the table of dimensions
+    ...     print(line)
+      l  n[l]  W[l]    b[l]  Z[l]    A[l]    dW[l]   db[l]
+      0  2     —       —     —       (4, 2)  —       —
+      1  1     (1, 2)  (1,)  (4, 1)  (4, 1)  (1, 2)  (1,)
     """
     if m is not None and (isinstance(m, bool) or not isinstance(m, int) or m < 1):
         raise ValueError(

@@ -104,6 +104,15 @@ def run_settings(
     ``epochs`` is not a setting: a resumed fit may ask for more epochs than the first
     run did (training goes on), never fewer than it has started (see
     ``Checkpoint.load``).
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(2, 1, rng=0)])
+    >>> X, Y = np.zeros((4, 2), np.float32), np.zeros((4, 1), np.float32)
+    >>> settings = run_settings(model, X, Y, loss=gn.MSE(), optimizer=gn.SGD(0.1),
+    ...                         batch_size=2, shuffle=True, seed=0, clip_norm=None)
+    >>> settings["data X"], settings["architecture"], settings["optimizer lr"]
+    ('float32 4×2 crc32 190a55ad', ['Dense(2 → 1)'], 0.1)
     """
     settings: dict[str, Any] = {
         "data X": fingerprint(X),

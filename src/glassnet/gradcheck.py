@@ -34,7 +34,28 @@ Array = NDArray[Any]
 
 
 class GradientCheckError(AssertionError):
-    """Backpropagation and central differences disagree beyond the tolerance."""
+    """Backpropagation and central differences disagree beyond the tolerance.
+
+    ``check_gradients`` raises it, with the table of relative errors as its message:
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> class ForgetfulTanh(gn.Tanh):           # a bug: backward drops (1 − A²)
+    ...     def backward(self, dA, need_dX=True):
+    ...         return dA
+    >>> model = gn.Sequential([gn.Dense(2, 3, rng=0), ForgetfulTanh(),
+    ...                        gn.Dense(3, 1, rng=1)])
+    >>> X, Y = np.random.default_rng(0).normal(size=(4, 2)), np.zeros((4, 1))
+    >>> try:
+    ...     gn.check_gradients(model, gn.MSE(), X, Y)
+    ... except gn.GradientCheckError as error:
+    ...     for line in str(error).splitlines()[:4]:
+    ...         print(line)
+    gradient check failed:
+    parameter  relative error  ok (< 1e-06)
+    0.W  W[1]       2.385e-01  NO
+    0.b  b[1]       2.448e-01  NO
+    """
 
 
 def numerical_gradient(f: Callable[[Array], float], x: Array, h: float = 1e-4) -> Array:
@@ -42,6 +63,15 @@ def numerical_gradient(f: Callable[[Array], float], x: Array, h: float = 1e-4) -
 
     ``x`` is a float array that is perturbed in place one entry at a time and restored
     exactly; ``f(x)`` must return a scalar. The result has the shape of x, in float64.
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> W = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> gn.numerical_gradient(lambda W: float(np.sum(W ** 3)), W).round(4)  # 3 W²
+    array([[ 3., 12.],
+           [27., 48.]])
+    >>> W.tolist()                              # perturbed in place, then restored
+    [[1.0, 2.0], [3.0, 4.0]]
     """
     if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
         raise TypeError("numerical_gradient needs x as a floating NumPy array.")
@@ -81,7 +111,7 @@ def relative_error(a: ArrayLike, b: ArrayLike) -> float:
 def format_report(
     errors: dict[str, float], tol: float, seed_names: dict[str, str] | None = None
 ) -> str:
-    """The per-parameter table that ``check_gradients`` prints and raises with.
+    """The per-parameter table that ``check_gradients`` raises with, as its error.
 
     ``seed_names`` adds the seeds' numbering beside each name ("0.W  W[1]").
     """
@@ -118,6 +148,14 @@ def check_gradients(
 
     Raises:
         GradientCheckError: some error is ≥ tol; the message is the whole table.
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(2, 3, rng=0), gn.Tanh(), gn.Dense(3, 1, rng=1)])
+    >>> X, Y = np.random.default_rng(0).normal(size=(4, 2)), np.zeros((4, 1))
+    >>> errors = gn.check_gradients(model, gn.MSE(), X, Y)
+    >>> sorted(errors), all(error < 1e-6 for error in errors.values())
+    (['0.W', '0.b', '2.W', '2.b'], True)
     """
     model64 = copy.deepcopy(model).astype(np.float64)
     loss64 = copy.deepcopy(loss)

@@ -117,6 +117,14 @@ def save(model: Sequential, path: str | os.PathLike[str], metadata: Any = None) 
             not JSON-serialisable.
         ValueError: NaN/inf weights, parameters of different dtypes, a header too big.
         OSError: the folder is missing or not writable (see ``_files.check_writable``).
+
+    >>> import pathlib, tempfile
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(2, 1, rng=0), gn.Sigmoid()])
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.safetensors"
+    >>> gn.save(model, path, metadata={"epochs": 10})
+    >>> sorted(p.name for p in path.parent.iterdir())   # no temporary file left over
+    ['model.safetensors']
     """
     if not isinstance(model, Sequential):
         raise TypeError(f"save expected a glassnet Sequential; got {type(model)}.")
@@ -209,6 +217,17 @@ def read_metadata(path: str | os.PathLike[str]) -> Any:
     Raises:
         FileNotFoundError: no such file.
         ValueError: as ``load``.
+
+    >>> import pathlib, tempfile
+    >>> import glassnet as gn
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.safetensors"
+    >>> model = gn.Sequential([gn.Dense(2, 1, rng=0)])
+    >>> gn.save(model, path, metadata={"mean": [0.5, 2]})
+    >>> gn.io.read_metadata(path)
+    {'mean': [0.5, 2]}
+    >>> gn.save(model, path)                      # no metadata given
+    >>> print(gn.io.read_metadata(path))
+    None
     """
     path = Path(path)
     infos, meta = _files.read_safetensors_header(path, "model file")
@@ -233,6 +252,16 @@ def load(path: str | os.PathLike[str]) -> Sequential:
             invalid format version; a missing, unknown or mistyped field (``n_in``
             "2" or 2.7, ``bias`` "false"); an unknown layer; tensors missing, extra,
             of the wrong shape or of a dtype other than the model's; NaN/inf weights.
+
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(3, 2, rng=0), gn.Tanh()])
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.safetensors"
+    >>> gn.save(model, path)
+    >>> again = gn.load(path)
+    >>> again, again.dtype, bool(np.array_equal(again.layers[0].W, model.layers[0].W))
+    (Sequential([Dense(3 → 2), Tanh()]), dtype('float32'), True)
     """
     path = Path(path)
     parsed: list[tuple[list[dict[str, Any]], str]] = []
@@ -286,6 +315,16 @@ def export_onnx(
     Raises:
         ImportError: the onnx extra is not installed (with the command to install it).
         TypeError: a layer type ONNX export does not know (named), or a bad dtype.
+
+    >>> import importlib.util, pathlib, tempfile
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(2, 1, rng=0), gn.Sigmoid()])
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.onnx"
+    >>> if importlib.util.find_spec("onnx"):    # the optional extra, glassnet[onnx]
+    ...     gn.io.export_onnx(model, path)
+    ...     import onnx
+    ...     ops = [node.op_type for node in onnx.load(path).graph.node]
+    ...     assert ops == ["Gemm", "Sigmoid"], ops
     """
     try:
         from glassnet.onnx import export_onnx as export

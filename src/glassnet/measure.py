@@ -31,6 +31,16 @@ def check_data(
     """X converted to the model's dtype and Y, both checked: the O(data) checks, once.
 
     ``what`` names the data in messages ("fit's X", "validation_data's X", ...).
+
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(2, 1, rng=0)])
+    >>> X, Y = check_data(model, [[1, 2], [3, 4]], [0.5, 1.5], "fit's")
+    >>> X.dtype, Y.dtype  # float targets follow the model's dtype too
+    (dtype('float32'), dtype('float32'))
+    >>> check_data(model, [1, 2], [0.5], "fit's")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: fit's X must have one sample per row, ... needs X.reshape(1, -1).
     """
     X = as_float_array(X, model.dtype, f"{what} X")
     Y = np.asarray(Y)
@@ -63,6 +73,19 @@ def checked_targets(model: Sequential, loss: Loss, X: Array, Y: Array) -> Array:
 
     Once for a whole data set, before its batches go through the loss (see
     ``Loss.checked_targets``): an error then names the data set, not a batch.
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> X = np.zeros((2, 2), np.float32)
+    >>> regressor = gn.Sequential([gn.Dense(2, 1, rng=0)])
+    >>> checked_targets(regressor, gn.MSE(), X, np.array([0.5, 2.0])).tolist()
+    [[0.5], [2.0]]
+    >>> classifier = gn.Sequential([gn.Dense(2, 3, rng=0), gn.Softmax()])
+    >>> checked_targets(classifier, gn.CrossEntropy(), X, np.array([0, 3]))
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: CrossEntropy expected class ids in [0, 3) for 3 outputs; got ...
     """
     sample = model.shapes[-1]
     if None in sample:  # a size only a forward pass tells
@@ -90,6 +113,12 @@ def count_correct(Y_hat: Array, Y: Array, loss: Loss) -> float:
 
     A count rather than a mean, so that an epoch sums it over batches without a
     division and a multiplication per step.
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> Y_hat = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])  # argmax: 1, 0, 1
+    >>> count_correct(Y_hat, np.array([1, 1, 1]), gn.CrossEntropy())
+    2.0
     """
     if isinstance(loss, CrossEntropy):
         labels = Y if Y.ndim == 1 else Y.argmax(axis=1)
@@ -112,6 +141,13 @@ def evaluate(
     Computed ``batch_size`` rows at a time (None: ``model.inference_batch_size()``,
     which bounds a batch's activations), with the fused, stable loss when the model
     ends in the matching activation.
+
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(1, 1, init=[[1.0]], bias=False), gn.Sigmoid()])
+    >>> result = gn.evaluate(model, [[-2.0], [1.0], [3.0]], [0, 1, 0],
+    ...                      loss=gn.BinaryCrossEntropy())
+    >>> {key: round(value, 3) for key, value in result.items()}
+    {'loss': 1.163, 'accuracy': 0.667}
     """
     X, Y = check_data(model, X, Y, "evaluate's")
     Y = checked_targets(model, loss, X, Y)

@@ -157,6 +157,15 @@ def to_onnx(model: Sequential, dtype: DTypeLike = np.float32) -> onnx.ModelProto
     Raises:
         TypeError: not a Sequential, a layer type without an ONNX form, or a dtype
             other than float32 or float64.
+
+    >>> import glassnet as gn
+    >>> from glassnet.onnx import to_onnx
+    >>> model = gn.Sequential([gn.Dense(2, 3, rng=0), gn.ReLU(), gn.Dense(3, 1, rng=1)])
+    >>> proto = to_onnx(model)
+    >>> [node.op_type for node in proto.graph.node]
+    ['Gemm', 'Relu', 'Gemm']
+    >>> [weight.name for weight in proto.graph.initializer]
+    ['0.weight', '0.bias', '2.weight', '2.bias']
     """
     if not isinstance(model, Sequential):
         raise TypeError(
@@ -219,5 +228,15 @@ def export_onnx(
 
     Raises:
         TypeError: a layer type ONNX export does not know (named), or a bad dtype.
+
+    >>> import pathlib, tempfile
+    >>> import onnx
+    >>> import glassnet as gn
+    >>> from glassnet.onnx import export_onnx
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.onnx"
+    >>> export_onnx(gn.Sequential([gn.Dense(4, 2, rng=0), gn.Softmax()]), path)
+    >>> graph = onnx.load(path).graph
+    >>> graph.input[0].name, [node.op_type for node in graph.node], graph.output[0].name
+    ('X', ['Gemm', 'Softmax'], 'Y')
     """
     atomic_write_bytes(path, to_onnx(model, dtype).SerializeToString())

@@ -61,6 +61,18 @@ class Optimizer:
 
     An optimizer belongs to the first model it steps: its state means nothing for
     another one, so stepping a second model raises a ValueError.
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> class SignSGD(gn.Optimizer):             # θ −= lr · sign(g)
+    ...     def rule(self, theta, g):
+    ...         theta -= self.lr * np.sign(g)
+    >>> model = gn.Sequential([gn.Dense(1, 1, init=[[1.0]], dtype=np.float64)])
+    >>> model.dtheta[...] = [0.5, -2.0]          # dW, db
+    >>> optimizer = SignSGD(lr=0.1)
+    >>> optimizer.step(model)
+    >>> model.theta.tolist(), optimizer.t        # W: 1 − 0.1, b: 0 + 0.1
+    ([0.9, 0.1], 1)
     """
 
     slots: tuple[str, ...] = ()  # state vectors, e.g. ("m", "v") for Adam
@@ -147,6 +159,17 @@ class SGD(Optimizer):
     Update::  θ := θ − lr · dθ
 
     Matches ``torch.optim.SGD(lr=lr, weight_decay=wd)``.
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(2, 1, init=[[1.0, -1.0]], dtype=np.float64)])
+    >>> _ = model.loss_and_gradients(np.array([[1.0, 2.0]]), [[1.0]], gn.MSE())
+    >>> theta, dtheta = model.theta.copy(), model.dtheta.copy()
+    >>> theta.tolist(), dtheta.tolist()          # (W, b) and (dW, db)
+    ([1.0, -1.0, 0.0], [-2.0, -4.0, -2.0])
+    >>> gn.SGD(lr=0.1).step(model)
+    >>> model.theta.tolist(), bool(np.array_equal(model.theta, theta - 0.1 * dtheta))
+    ([1.2, -0.6, 0.2], True)
     """
 
     def rule(self, theta: Array, g: Array) -> None:

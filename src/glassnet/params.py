@@ -37,7 +37,18 @@ Array = NDArray[Any]
 
 @dataclass(frozen=True)
 class ParameterSlot:
-    """Where one named parameter lies in θ: ``theta[start:stop].reshape(shape)``."""
+    """Where one named parameter lies in θ: ``theta[start:stop].reshape(shape)``.
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(2, 3, rng=0)])
+    >>> slot = model.vector.slots[0]
+    >>> slot.name, slot.key, slot.start, slot.stop, slot.shape
+    ('0.W', 'W', 0, 6, (3, 2))
+    >>> W = model.theta[slot.start : slot.stop].reshape(slot.shape)
+    >>> bool(np.shares_memory(W, slot.layer.W))          # the layer's W is this view
+    True
+    """
 
     name: str
     layer: Layer
@@ -57,6 +68,16 @@ class ParameterVector:
     Args:
         layers: the layers, in order.
         dtype: the dtype of θ and dθ (every parameter gets it).
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> from glassnet.params import ParameterVector
+    >>> layers = [gn.Dense(2, 3, rng=0), gn.ReLU(), gn.Dense(3, 1, rng=1)]
+    >>> vector = ParameterVector(layers, np.dtype(np.float64))
+    >>> [p.name for p in vector.slots], vector.theta.size    # 6 + 3 + 3 + 1
+    (['0.W', '0.b', '2.W', '2.b'], 13)
+    >>> vector.views(vector.dtheta)["2.W"].shape, layers[2].W.dtype, vector.holds()
+    ((1, 3), dtype('float64'), True)
     """
 
     def __init__(self, layers: Sequence[Layer], dtype: np.dtype[Any]) -> None:
@@ -116,7 +137,17 @@ class ParameterVector:
 
 
 def own_dicts(layer: Layer) -> None:
-    """Make the layer's params and grads ParameterDicts (a plain dict is wrapped)."""
+    """Make the layer's params and grads ParameterDicts (a plain dict is wrapped).
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> from glassnet.params import own_dicts
+    >>> layer = gn.Layer()
+    >>> layer.params, layer.grads = {"w": np.ones(2)}, {"w": np.zeros(2)}  # plain dicts
+    >>> own_dicts(layer)
+    >>> type(layer.params).__name__, layer.params["w"].tolist()
+    ('ParameterDict', [1.0, 1.0])
+    """
     for name in ("params", "grads"):
         table = getattr(layer, name, None)
         if isinstance(table, ParameterDict):

@@ -72,6 +72,16 @@ class L1Penalty(Callback):
     Args:
         lam: λ ≥ 0, the strength (0 adds nothing, but still records l1_penalty).
         biases: also penalise biases and BatchNorm's γ, β (default: weights only).
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(2, 1, init=[[0.5, -2.0]], dtype=np.float64)])
+    >>> penalty = gn.L1Penalty(0.1)
+    >>> penalty.value(model)                   # 0.1 · (|0.5| + |−2|)
+    0.25
+    >>> penalty.add_gradient(model)            # dθ += 0.1 · sign(θ), the bias left out
+    >>> model.dtheta.tolist()                  # (dW, db), from dθ = 0
+    [0.1, -0.1, 0.0]
     """
 
     def __init__(self, lam: float, *, biases: bool = False) -> None:

@@ -37,6 +37,26 @@ class Interrupts(Callback):
     and raises KeyboardInterrupt.
     A second Ctrl-C stops at once. Python delivers signals to the main thread only,
     so elsewhere this does nothing.
+
+    ``fit`` always adds one. Here a callback sends Ctrl-C (SIGINT) to the process
+    during step 2: that step still ends (the optimizer makes its update), then fit
+    stops:
+
+    >>> import signal
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> class CtrlC(gn.Callback):
+    ...     def on_backward_end(self, step, model, logs):
+    ...         if step == 2:
+    ...             signal.raise_signal(signal.SIGINT)
+    >>> model = gn.Sequential([gn.Dense(1, 1, init=[[0.0]], bias=False)])
+    >>> X, sgd = np.array([[1.0], [2.0]]), gn.SGD(0.1)
+    >>> try:
+    ...     model.fit(X, 3 * X, loss=gn.MSE(), optimizer=sgd, epochs=3, batch_size=1,
+    ...               verbose=0, callbacks=[CtrlC()])
+    ... except KeyboardInterrupt as err:
+    ...     print(f"{err}; {sgd.t} updates")
+    training interrupted after step 2 (epoch 1); 2 updates
     """
 
     def __init__(self, catch_term: bool = False) -> None:
@@ -78,6 +98,25 @@ class BackupAndRestore(Callback):
     Raises:
         ValueError: the folder of ``path`` is missing or not writable (at once, so
             that a typo fails before any training).
+
+    Two epochs saved, then a fresh model resumes from the file for a third: it ends
+    where a 3-epoch fit never interrupted ends. (``fit(..., checkpoint=path,
+    resume=True)`` adds this callback for you.)
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> path = os.path.join(tempfile.mkdtemp(), "run.ckpt")
+    >>> X = np.array([[1.0], [2.0]])
+    >>> def weight_after(epochs, *callbacks):
+    ...     model = gn.Sequential([gn.Dense(1, 1, init=[[0.0]], bias=False)])
+    ...     model.fit(X, 3 * X, loss=gn.MSE(), optimizer=gn.SGD(0.1), epochs=epochs,
+    ...               verbose=0, callbacks=callbacks)
+    ...     return model.layers[0].W.tolist()
+    >>> weight_after(2, gn.BackupAndRestore(path))
+    [[1.3125]]
+    >>> weight_after(3, gn.BackupAndRestore(path, resume=True)), weight_after(3)
+    ([[1.734375]], [[1.734375]])
     """
 
     def __init__(

@@ -44,10 +44,24 @@ Array = NDArray[Any]
 
 
 class DivergenceError(FloatingPointError):
-    """The loss became NaN or infinite; the weights were restored to the last good ones.
+    """Training stopped: the loss, a weight or the gradient became NaN or infinite.
+
+    The weights were restored to those at the start of the epoch (the last good ones).
 
     Attributes:
         history: the History up to the last finished epoch.
+
+    ``fit`` raises it; here a learning rate far too large overflows the loss:
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(1, 1, init=[[0.0]], bias=False)])
+    >>> X = np.array([[1.0], [2.0]])
+    >>> model.fit(X, 3 * X, loss=gn.MSE(), optimizer=gn.SGD(10.0), epochs=100,
+    ...           verbose=0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    glassnet.run.DivergenceError: training diverged: the loss became inf at step 15 ...
     """
 
     def __init__(self, message: str, history: History) -> None:
@@ -139,6 +153,20 @@ class Run:
             (None: the whole batch); see ``Shard``.
         measured: the current step's (loss, Σ loss over its rows, correct count),
             taken by ``measure`` and added by ``record``.
+
+    A callback reads it as ``self.run``:
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> class Where(gn.callbacks.Callback):
+    ...     def on_epoch_end(self, epoch, model, logs):
+    ...         print(f"epoch {epoch}: {self.run.step} steps, {len(self.run.X)} rows")
+    >>> X = np.linspace(-1, 1, 8).reshape(8, 1)
+    >>> model = gn.Sequential([gn.Dense(1, 1, rng=0)])
+    >>> _ = model.fit(X, 2 * X, loss=gn.MSE(), optimizer=gn.SGD(0.1), epochs=2,
+    ...               batch_size=4, seed=0, verbose=0, callbacks=[Where()])
+    epoch 1: 2 steps, 8 rows
+    epoch 2: 4 steps, 8 rows
     """
 
     model: Sequential

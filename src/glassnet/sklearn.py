@@ -209,6 +209,15 @@ class GlassnetClassifier(ClassifierMixin, _GlassnetMLP):
         model_: the trained glassnet ``Sequential``; ``model_.predict(X)`` gives
             ``predict_proba(X)``.
         n_features_in_: number of input features seen in ``fit``.
+
+    >>> import glassnet as gn
+    >>> from glassnet.sklearn import GlassnetClassifier
+    >>> X, y = gn.datasets.make_moons(n_samples=200, noise=0.1, seed=0)
+    >>> clf = GlassnetClassifier(hidden_layer_sizes=(16,), epochs=100, random_state=0)
+    >>> clf.fit(X, y).model_
+    Sequential([Dense(2 → 16), ReLU(), Dense(16 → 2), Softmax()])
+    >>> clf.predict(X[:3]).tolist(), y[:3].tolist(), bool(clf.score(X, y) > 0.95)
+    ([0, 1, 1], [0, 1, 1], True)
     """
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> GlassnetClassifier:

@@ -32,7 +32,12 @@ __all__ = ["AdaptiveThreads", "FixedThreads", "blas_controller", "thread_callbac
 
 
 def blas_controller() -> Any | None:
-    """The threadpoolctl controller of NumPy's BLAS (None without threadpoolctl)."""
+    """The threadpoolctl controller of NumPy's BLAS (None without threadpoolctl).
+
+    >>> blas = blas_controller()  # this example needs threadpoolctl (else: None)
+    >>> type(blas).__name__, blas.lib_controllers[0].user_api
+    ('ThreadpoolController', 'blas')
+    """
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:
@@ -42,7 +47,21 @@ def blas_controller() -> Any | None:
 
 
 class FixedThreads(Callback):
-    """Run the fit's products on ``n`` BLAS threads; put the count back afterwards."""
+    """Run the fit's products on ``n`` BLAS threads; put the count back afterwards.
+
+    ``fit(..., threads=1)`` adds one; here its two hooks are called by hand. (This
+    example needs threadpoolctl.)
+
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(2, 1, rng=0)])
+    >>> hook = FixedThreads(1)
+    >>> hook.on_train_begin(model)  # what fit calls before the first step
+    >>> hook.controller.lib_controllers[0].num_threads
+    1
+    >>> hook.on_exit(model)  # and at the very end: the count it found is back
+    >>> hook.controller.lib_controllers[0].num_threads == hook.previous[0]
+    True
+    """
 
     def __init__(self, n: int, controller: Any | None = None) -> None:
         self.n, self.controller = n, controller or blas_controller()
@@ -88,6 +107,29 @@ class AdaptiveThreads(Callback):
 
     Attributes:
         chosen: the counts chosen so far, one per round (read by the benchmark).
+
+    A fake BLAS and clock stand for a busy machine, where a step takes 1 ms on one
+    thread and 3 ms on two; with short windows one round takes 8 steps:
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> class BusyMachine:  # threadpoolctl's controller and a clock, faked
+    ...     num_threads, now = 2, 0.0
+    ...     lib_controllers = property(lambda self: [self])
+    ...     def set_num_threads(self, n):
+    ...         self.num_threads = n
+    ...     def clock(self):
+    ...         self.now += 0.001 if self.num_threads == 1 else 0.003
+    ...         return self.now
+    >>> busy = BusyMachine()
+    >>> hook = AdaptiveThreads(window=3, span=0.0, settle=0.0, controller=busy,
+    ...                        clock=busy.clock)
+    >>> model = gn.Sequential([gn.Dense(1, 1, init=[[0.0]], bias=False)])
+    >>> X = np.arange(8.0).reshape(8, 1)
+    >>> _ = model.fit(X, 3 * X, loss=gn.MSE(), optimizer=gn.SGD(0.01), epochs=1,
+    ...               batch_size=1, verbose=0, callbacks=[hook])
+    >>> hook.chosen, busy.num_threads  # 1 thread chosen; the 2 put back at the end
+    ([1], 2)
     """
 
     def __init__(
@@ -186,7 +228,16 @@ _adaptive: WeakKeyDictionary[Sequential, AdaptiveThreads] = WeakKeyDictionary()
 
 
 def thread_callbacks(threads: int | str | None, model: Sequential) -> list[Callback]:
-    """The callback that ``fit``'s ``threads`` asks for (None: leave BLAS as it is)."""
+    """The callback that ``fit``'s ``threads`` asks for (None: leave BLAS as it is).
+
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(2, 1, rng=0)])
+    >>> thread_callbacks(None, model), type(thread_callbacks(2, model)[0]).__name__
+    ([], 'FixedThreads')
+    >>> auto = thread_callbacks("auto", model)[0]  # one per model, kept between fits
+    >>> type(auto).__name__, auto is thread_callbacks("auto", model)[0]
+    ('AdaptiveThreads', True)
+    """
     if threads is None:
         return []
     if threads == "auto":

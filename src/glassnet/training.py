@@ -137,6 +137,16 @@ def fit(
             weights are restored to those at the start of the epoch.
         KeyboardInterrupt: Ctrl-C (or SIGTERM while checkpointing) stopped training
             between two steps, after saving the checkpoint if one was asked for.
+
+    Per-sample SGD, 3 epochs of 2 steps (``model.fit(X, Y, ...)`` is the same call):
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(1, 1, init=[[0.0]], bias=False)])
+    >>> X = np.array([[1.0], [2.0]])
+    >>> gn.fit(model, X, 3 * X, loss=gn.MSE(), optimizer=gn.SGD(0.1), epochs=3,
+    ...        batch_size=1, seed=0, verbose=0)
+    History(3 epochs, 6 steps; last: loss 0.8112)
     """
     if comm is not None:  # data-parallel over MPI: the same loop on every process
         if threads is not None:
@@ -170,6 +180,15 @@ def train(run: Run, hooks: list[Callback]) -> History:
     dθ), the hooks' ``on_backward_end``, the optimizer's step, the record, the hooks'
     ``on_step_end``. ``fit`` is ``start`` + ``all_callbacks`` + ``train``; a variant
     of fit (``glassnet.distributed``) changes the Run or the hooks, not the loop.
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(1, 1, init=[[0.0]], bias=False)])
+    >>> X = np.array([[1.0], [2.0]])
+    >>> run = start(model, X, 3 * X, gn.MSE(), gn.SGD(0.1), 3, None, False, 0)
+    >>> history = train(run, [gn.DivergenceGuard()])  # only the guard: no epoch records
+    >>> history, [round(L, 2) for L in history.step_loss]
+    (History(0 epochs, 3 steps), [11.25, 6.33, 3.56])
     """
     model, loss, optimizer = run.model, run.loss, run.optimizer
     for cb in hooks:

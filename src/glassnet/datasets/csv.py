@@ -39,7 +39,7 @@ Array = NDArray[Any]
 
 
 class CSVData(NamedTuple):
-    """What ``load_csv`` read: the arrays, the column names and the class mapping.
+    r"""What ``load_csv`` read: the arrays, the column names and the class mapping.
 
     Attributes:
         X: features, shape (m, n), one row per data line.
@@ -49,6 +49,17 @@ class CSVData(NamedTuple):
         target_name: the target column's name.
         classes: the class labels in id order (``classes[id]`` is the label), or None
             for a numeric target.
+
+    >>> import pathlib, tempfile
+    >>> import glassnet as gn
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "iris.csv"
+    >>> _ = path.write_text("length,width,species\n5.1,3.5,setosa\n6.3,3.3,virginica\n")
+    >>> data = gn.datasets.load_csv(path, target="species")
+    >>> data.feature_names, data.target_name, data.classes
+    (('length', 'width'), 'species', ('setosa', 'virginica'))
+    >>> X, y, *_ = data                         # a NamedTuple: it unpacks
+    >>> X.shape, data.decode(y).tolist()
+    ((2, 2), ['setosa', 'virginica'])
     """
 
     X: Array
@@ -291,6 +302,14 @@ def load_csv(
         ValueError: an empty file, a row with the wrong number of fields, a missing
             or non-numeric feature value (naming its line and column), an unknown
             column, or a target that ``categorical=False`` cannot read as numbers.
+
+    >>> import pathlib, tempfile
+    >>> import glassnet as gn
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "area.csv"
+    >>> _ = path.write_text("2,3,6\n4,5,20\n")   # all numbers: no header row
+    >>> data = gn.datasets.load_csv(path, target=-1)
+    >>> data.feature_names, data.y.tolist(), data.classes    # a numeric target
+    (('column 0', 'column 1'), [6.0, 20.0], None)
     """
     path = Path(path)
     if not path.is_file():

@@ -155,6 +155,15 @@ def read_idx(path: str | os.PathLike[str]) -> Array:
         FileNotFoundError: the file does not exist.
         ValueError: the file is not a regular file, not valid IDX or not valid gzip,
             or declares more data than it holds (the message names it).
+
+    >>> import gzip, pathlib, tempfile
+    >>> import glassnet as gn
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny-idx2-ubyte.gz"
+    >>> header = bytes([0, 0, 0x08, 2, 0, 0, 0, 2, 0, 0, 0, 3])  # uint8, shape (2, 3)
+    >>> _ = path.write_bytes(gzip.compress(header + bytes(range(6))))
+    >>> gn.datasets.read_idx(path)
+    array([[0, 1, 2],
+           [3, 4, 5]], dtype=uint8)
     """
     path = Path(path)
     try:
@@ -176,6 +185,12 @@ def mnist_dir(path: str | os.PathLike[str] | None = None) -> Path:
     """Where ``load_mnist`` looks: ``path``, else $GLASSNET_DATA/mnist, else the cache.
 
     The cache is $XDG_CACHE_HOME/glassnet/mnist (default ~/.cache/glassnet/mnist).
+
+    >>> import glassnet as gn
+    >>> gn.datasets.mnist_dir("my_digits").name        # a folder given is the folder
+    'my_digits'
+    >>> gn.datasets.mnist_dir().name                   # else …/mnist, env or cache
+    'mnist'
     """
     if path is not None:
         return Path(path)
@@ -209,6 +224,20 @@ def load_mnist(
     Raises:
         FileNotFoundError: files are missing; the message lists which and where.
         ValueError: a file is truncated or corrupt, or images and labels disagree.
+
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> folder = pathlib.Path(tempfile.mkdtemp())    # 3 white training images, 1 test
+    >>> for split, n in (("train", 3), ("t10k", 1)):
+    ...     header = np.array([0x803, n, 28, 28], ">u4").tobytes()   # uint8, 3 dims
+    ...     images = header + bytes([255] * 784 * n)
+    ...     labels = np.array([0x801, n], ">u4").tobytes() + bytes(range(n))
+    ...     _ = (folder / f"{split}-images-idx3-ubyte").write_bytes(images)
+    ...     _ = (folder / f"{split}-labels-idx1-ubyte").write_bytes(labels)
+    >>> (X_train, y_train), (X_test, y_test) = gn.datasets.load_mnist(folder)
+    >>> X_train.shape, float(X_train.max()), y_train.tolist(), X_test.shape
+    ((3, 784), 1.0, [0, 1, 2], (1, 784))
     """
     folder = mnist_dir(path)
     found = {key: _find(folder, base) for key, base in MNIST_FILES.items()}

@@ -47,6 +47,15 @@ def make_adding(
 
     Returns:
         (X, y): X (m, T, 2) float32 — X[i, t] = (number, marker) — and y (m,) float32.
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> X, y = gn.datasets.make_adding(n_samples=2, length=6, seed=0)
+    >>> X.shape, y.shape
+    ((2, 6, 2), (2,))
+    >>> marked_sum = (X[:, :, 0] * X[:, :, 1]).sum(axis=1)   # number × marker, summed
+    >>> bool(np.allclose(marked_sum, y))
+    True
     """
     n = _check_samples(n_samples, 1, "make_adding")
     if isinstance(length, bool) or not isinstance(length, (int, np.integer)):

@@ -74,6 +74,13 @@ def make_circles(
 
     Returns:
         X (m, 2) float32 and y (m,) int64 in {0, 1}.
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> X, y = gn.datasets.make_circles(n_samples=8, noise=0.0, factor=0.5, seed=0)
+    >>> radius = np.hypot(X[:, 0], X[:, 1])
+    >>> sorted({(label, round(r, 3)) for label, r in zip(y.tolist(), radius.tolist())})
+    [(0, 1.0), (1, 0.5)]
     """
     m = _check_samples(n_samples, 2, "make_circles")
     noise = _check_noise(noise, "make_circles")
@@ -102,6 +109,13 @@ def make_moons(
 
     Returns:
         X (m, 2) float32 and y (m,) int64 in {0, 1}.
+
+    >>> import glassnet as gn
+    >>> X, y = gn.datasets.make_moons(n_samples=6, noise=0.0, seed=0)
+    >>> sorted(X[y == 0].round(2).tolist())    # the upper half circle
+    [[-1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]
+    >>> sorted(X[y == 1].round(2).tolist())    # the lower one, shifted by (1, 0.5)
+    [[0.0, 0.5], [1.0, -0.5], [2.0, 0.5]]
     """
     m = _check_samples(n_samples, 2, "make_moons")
     noise = _check_noise(noise, "make_moons")
@@ -133,6 +147,14 @@ def make_spirals(
 
     Returns:
         X (m, 2) float32 and y (m,) int64 in {0, …, n_arms − 1}.
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> X, y = gn.datasets.make_spirals(n_samples=9, n_arms=3, seed=0)
+    >>> np.bincount(y).tolist()                # three points on each arm
+    [3, 3, 3]
+    >>> sorted({round(r, 3) for r in np.hypot(X[:, 0], X[:, 1]).tolist()})
+    [0.05, 0.525, 1.0]
     """
     m = _check_samples(n_samples, 1, "make_spirals")
     noise = _check_noise(noise, "make_spirals")
@@ -165,6 +187,14 @@ def make_xor(
 
     Returns:
         X (m, 2) float32 and y (m,) int64 in {0, 1}.
+
+    >>> import glassnet as gn
+    >>> X, y = gn.datasets.make_xor(n_samples=8, seed=0)
+    >>> X.shape, y.tolist()
+    ((8, 2), [0, 1, 1, 0, 1, 0, 0, 1])
+    >>> exactly_one_positive = (X[:, 0] > 0) != (X[:, 1] > 0)
+    >>> bool((y == exactly_one_positive).all())
+    True
     """
     m = _check_samples(n_samples, 1, "make_xor")
     noise = _check_noise(noise, "make_xor")

@@ -42,7 +42,18 @@ Shape = tuple[int | None, ...]
 
 
 def as_float_array(X: ArrayLike, dtype: DTypeLike, what: str) -> Array:
-    """``X`` as an array of ``dtype``; a TypeError naming ``what`` for non-numbers."""
+    """``X`` as an array of ``dtype``; a TypeError naming ``what`` for non-numbers.
+
+    An array that already has ``dtype`` is returned as it is (no copy).
+
+    >>> import numpy as np
+    >>> from glassnet.layers.base import as_float_array
+    >>> as_float_array([1, 2], np.float32, "X")
+    array([1., 2.], dtype=float32)
+    >>> as_float_array(["1.5"], np.float32, "the input X")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    TypeError: the input X must hold numbers; got an array of dtype <U3. Convert ...
+    """
     arr = np.asarray(X)
     if arr.dtype.kind not in "biuf":
         raise TypeError(
@@ -60,6 +71,17 @@ class ParameterDict(dict[str, Array]):
     and its optimizer update. A value of another shape is refused: replacing the
     array instead would silently detach the parameter from the model. A new name is
     stored as a C-ordered copy.
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> layer = gn.Dense(2, 1, rng=0)         # its params and grads are ParameterDicts
+    >>> W = layer.params["W"]
+    >>> layer.params["W"] = [[1.0, 2.0]]      # copied into W: same array, same dtype
+    >>> layer.params["W"] is W, W.tolist(), W.dtype
+    (True, [[1.0, 2.0]], dtype('float32'))
+    >>> layer.params["W"] = np.zeros((2, 2))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: parameter 'W' has shape (1, 2); got an array of shape (2, 2). ...
     """
 
     def __setitem__(self, key: str, value: ArrayLike) -> None:
@@ -95,6 +117,25 @@ class Layer:
     into it (``out=self.grads["W"]``). A new dict assigned to ``self.params`` or
     ``self.grads`` is taken into θ the next time the model steps (its values are
     copied), so no parameter is ever left behind.
+
+    A layer without parameters needs only ``forward`` and ``backward``:
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> class Square(gn.Layer):                  # A = X², dX = 2 · X · dA
+    ...     def forward(self, X, training=False):
+    ...         self.X = X                       # cache what backward needs
+    ...         return X * X
+    ...     def backward(self, dY, need_dX=True):
+    ...         return 2 * self.X * dY
+    >>> square = Square()
+    >>> square.forward(np.array([[1.0, -3.0]])).tolist()
+    [[1.0, 9.0]]
+    >>> square.backward(np.array([[1.0, 1.0]])).tolist()
+    [[2.0, -6.0]]
+    >>> model = gn.Sequential([gn.Dense(2, 1, init=[[0.5, 1.0]]), Square()])
+    >>> sorted(gn.check_gradients(model, gn.MSE(), np.ones((3, 2)), np.zeros(3)))
+    ['0.W', '0.b']
     """
 
     # None: results are new arrays. While a model trains (Sequential.reusing), a

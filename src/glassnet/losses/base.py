@@ -59,6 +59,17 @@ class Loss:
 
     A loss that fuses with the model's last activation (``fuses_with``) also has
     ``forward_logits(Z, Y)``, ``backward_logits()`` and ``output``.
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> loss = gn.BinaryCrossEntropy()       # forward gives L, backward dL/dŶ
+    >>> Y_hat, Y = np.array([[0.5], [0.8]]), [1, 0]
+    >>> round(loss.forward(Y_hat, Y), 4)     # −(log 0.5 + log 0.2) / 2
+    1.1513
+    >>> loss.backward().round(4).tolist()    # (Ŷ − Y) / (Ŷ (1 − Ŷ)) / m
+    [[-1.0], [2.5]]
+    >>> loss.fuses_with(gn.Sigmoid()), gn.MSE().fuses_with(gn.Sigmoid())
+    (True, False)
     """
 
     # True inside ``checked_targets``: forward then takes its targets as they are

@@ -26,6 +26,14 @@ class MSE(Loss):
 
     Shapes: Y_hat, Y (m, n_out); a 1-D Y is read as one column when n_out = 1.
     Caches: Y_hat − Y.
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> mse = gn.MSE()
+    >>> mse.forward(np.array([[2.0], [4.0]]), [1.0, 1.0])   # (1² + 3²) / (2 · 2)
+    2.5
+    >>> mse.backward().tolist()                             # (Ŷ − Y) / m
+    [[0.5], [1.5]]
     """
 
     def __init__(self) -> None:

@@ -43,7 +43,14 @@ ACTIVATION_COLORS = {
 
 
 def class_color(k: int) -> str:
-    """The colour of class ``k`` (cycles after ten classes)."""
+    """The colour of class ``k`` (cycles after ten classes).
+
+    >>> import glassnet as gn
+    >>> gn.plots.class_color(1)
+    '#ff7f0e'
+    >>> gn.plots.class_color(11) == gn.plots.class_color(1)  # ten colours, then again
+    True
+    """
     return CLASS_COLORS[int(k) % len(CLASS_COLORS)]
 
 
@@ -117,6 +124,14 @@ def save(fig: Figure, path: str | os.PathLike[str], dpi: float | None = None) ->
 
     Returns:
         The path written.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import glassnet as gn
+    >>> fig = gn.plots.scatter_data([[0, 0], [1, 1]], [0, 1])
+    >>> path = gn.plots.save(fig, Path(tempfile.mkdtemp()) / "data.png", dpi=30)
+    >>> path.name, path.exists()
+    ('data.png', True)
     """
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()

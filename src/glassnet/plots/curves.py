@@ -67,6 +67,13 @@ def activation_functions(
 
     Returns:
         A Figure with two axes, one line per function in each.
+
+    >>> import glassnet as gn
+    >>> fig = gn.plots.activation_functions(["sigmoid", "relu"])
+    >>> [ax.get_title() for ax in fig.axes]
+    ['Activation functions g(z)', "Derivatives g'(z)"]
+    >>> [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    ['sigmoid σ(z)', 'ReLU max(0, z)']
     """
     unknown = [n for n in names if n not in ACTIVATIONS]
     if unknown or not names:
@@ -180,6 +187,14 @@ def training_curves(
     Returns:
         A Figure with one axes for the loss, one for the accuracy when recorded, and
         one for the per-step loss when ``steps`` and recorded.
+
+    >>> import glassnet as gn
+    >>> logs = {"loss": [0.9, 0.5, 0.3], "val_loss": [1.0, 0.7, 0.8]}  # or a History
+    >>> fig = gn.plots.training_curves(logs)
+    >>> [ax.get_title() for ax in fig.axes]  # no accuracy, no steps: one panel
+    ['Loss per epoch']
+    >>> [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    ['train', 'validation']
     """
     if isinstance(history, History):
         logs: Mapping[str, Sequence[float]] = history.history

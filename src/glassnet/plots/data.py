@@ -32,6 +32,11 @@ def scatter_data(
 
     Returns:
         A Figure with one axes.
+
+    >>> import glassnet as gn
+    >>> fig = gn.plots.scatter_data([[0, 0], [1, 0], [0, 1]], [0, 1, 1])
+    >>> len(fig.axes), fig.axes[0].get_title()
+    (1, 'Training data (3 points)')
     """
     X = check_points(X, "scatter_data")
     labels = class_ids(y)
@@ -69,6 +74,13 @@ def scatter_target(
 
     Returns:
         A Figure with the scatter axes and its colour bar.
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> X = np.array([[2.0, 3.0], [4.0, 5.0]])  # two tables' length a and width b
+    >>> fig = gn.plots.scatter_target(X, X[:, 0] * X[:, 1], target="area a·b (m²)")
+    >>> len(fig.axes), fig.axes[1].get_ylabel()  # the scatter and its colour bar
+    (2, 'area a·b (m²)')
     """
     X = check_points(X, "scatter_target")
     values = np.asarray(t, dtype=np.float64).reshape(-1)
@@ -115,6 +127,13 @@ def digit_grid(
 
     Returns:
         A Figure with one axes per image shown.
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> images = np.zeros((4, 3, 3)); images[:, 1, 1] = 1.0  # four tiny 3×3 images
+    >>> fig = gn.plots.digit_grid(images, [0, 1, 2, 3], predicted=[0, 1, 2, 7])
+    >>> len(fig.axes), fig.axes[3].get_title()  # a 2 × 2 grid; the last one is wrong
+    (4, 'pred 7 / true 3')
     """
     images = np.asarray(images)
     if images.ndim == 2:

@@ -56,6 +56,17 @@ class DecisionGrid:
             largest output of each point; (ny, nx).
         outputs: the model's number of outputs.
         values: every output at every point, (ny, nx, outputs); None when not kept.
+
+    ``decision_grid`` and ``predict_grid`` make one from a model; by hand:
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> grid = gn.plots.DecisionGrid(xs=np.array([0.0, 1.0]), ys=np.array([0.0]),
+    ...     classes=np.array([[0, 1]]), score=np.array([[0.2, 0.9]]), outputs=1)
+    >>> grid.points().tolist()
+    [[0.0, 0.0], [1.0, 0.0]]
+    >>> grid.confidence().round(2).tolist()  # |2p − 1|
+    [[0.6, 0.8]]
     """
 
     xs: Array
@@ -106,7 +117,13 @@ def grid_points(xs: Array, ys: Array) -> Array:
 def grid_axes(
     X: ArrayLike, resolution: int = 150, margin: float = 0.1
 ) -> tuple[Array, Array]:
-    """Grid coordinates covering the points X (m, 2), widened by ``margin`` × range."""
+    """Grid coordinates covering the points X (m, 2), widened by ``margin`` × range.
+
+    >>> import glassnet as gn
+    >>> xs, ys = gn.plots.grid_axes([[0, 0], [1, 2]], resolution=3)
+    >>> xs.round(2).tolist(), ys.round(2).tolist()  # 10 % of the range beyond the data
+    ([-0.1, 0.5, 1.1], [-0.2, 1.0, 2.2])
+    """
     X = check_points(X, "grid_axes")
     if resolution < 2:
         raise ValueError(f"grid_axes needs resolution ≥ 2; got {resolution!r}.")
@@ -118,7 +135,16 @@ def grid_axes(
 
 
 def predict_grid(model: Sequential, xs: Array, ys: Array) -> DecisionGrid:
-    """Predicted classes (rule of ``glassnet.accuracy``) at every point of the grid."""
+    """Predicted classes (rule of ``glassnet.accuracy``) at every point of the grid.
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> layer = gn.Dense(2, 1, bias=False, init=[[1.0, -1.0]])  # Ŷ = σ(x₁ − x₂)
+    >>> model = gn.Sequential([layer, gn.Sigmoid()])
+    >>> grid = gn.plots.predict_grid(model, np.array([0.0, 1.0]), np.array([0.0, 1.0]))
+    >>> grid.classes.tolist(), grid.score.round(2).tolist()  # row i is ys[i]
+    ([[1, 1], [0, 1]], [[0.5, 0.73], [0.27, 0.5]])
+    """
     if model.n_in is not None and model.n_in != 2:
         raise ValueError(
             f"a decision boundary needs a model with 2 inputs; this one takes "
@@ -136,7 +162,17 @@ def predict_grid(model: Sequential, xs: Array, ys: Array) -> DecisionGrid:
 def decision_grid(
     model: Sequential, X: ArrayLike, *, resolution: int = 200, margin: float = 0.1
 ) -> DecisionGrid:
-    """The model's predicted class on a resolution × resolution grid over X (m, 2)."""
+    """The model's predicted class on a resolution × resolution grid over X (m, 2).
+
+    >>> import glassnet as gn
+    >>> layer = gn.Dense(2, 1, bias=False, init=[[1.0, -1.0]])  # Ŷ = σ(x₁ − x₂)
+    >>> model = gn.Sequential([layer, gn.Sigmoid()])
+    >>> grid = gn.plots.decision_grid(model, [[0, 0], [1, 1]], resolution=3)
+    >>> grid.xs.round(2).tolist()
+    [-0.1, 0.5, 1.1]
+    >>> grid.classes.tolist()  # class 1 where x₁ ≥ x₂; row i is ys[i]
+    [[1, 1, 1], [0, 1, 1], [0, 0, 1]]
+    """
     xs, ys = grid_axes(X, resolution, margin)
     return predict_grid(model, xs, ys)
 
@@ -158,6 +194,13 @@ def region_colors(grid: DecisionGrid) -> Array:
     RGB = 1 − (1 − class colour) · s, with s from 0.06 on the boundary to 0.45 where
     the model is sure (``grid.confidence()``): one hue per class, its depth the
     confidence.
+
+    >>> import glassnet as gn
+    >>> layer = gn.Dense(2, 1, bias=False, init=[[1.0, -1.0]])  # Ŷ = σ(x₁ − x₂)
+    >>> model = gn.Sequential([layer, gn.Sigmoid()])
+    >>> image = gn.plots.region_colors(gn.plots.decision_grid(model, [[0, 0], [1, 1]]))
+    >>> image.shape, bool(image.min() >= 0 and image.max() <= 1)
+    ((200, 200, 3), True)
     """
     base = np.array([to_rgb(class_color(k)) for k in range(max(grid.outputs, 2, 10))])
     depth = _LIGHTEST + (_DEEPEST - _LIGHTEST) * grid.confidence()
@@ -245,6 +288,14 @@ def decision_boundary(
     Returns:
         A Figure with one axes; its first image is ``region_colors`` of
         ``decision_grid(model, X, resolution=resolution)``.
+
+    >>> import glassnet as gn
+    >>> layer = gn.Dense(2, 1, bias=False, init=[[1.0, -1.0]])  # Ŷ = σ(x₁ − x₂)
+    >>> model = gn.Sequential([layer, gn.Sigmoid()])
+    >>> fig = gn.plots.decision_boundary(model, [[1, 0], [0, 1]], [1, 0], resolution=20)
+    >>> print(fig.axes[0].get_title())
+    Decision boundary
+    training accuracy 100.00 %
     """
     X = check_points(X, "decision_boundary")
     labels = class_ids(y)

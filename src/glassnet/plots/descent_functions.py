@@ -43,6 +43,14 @@ class Function2D:
         steps: default number of steps.
         bounds: ((x_min, x_max), (y_min, y_max)) of the drawing.
         minima: the known local minima (x, y), global first; marked on the map.
+
+    >>> import glassnet as gn
+    >>> fn = gn.plots.Function2D("oval", "x² + 4·y²", lambda x, y: x**2 + 4 * y**2,
+    ...     grad=None, x0=(2.0, 1.0), lr=0.1, steps=20, bounds=((-3, 3), (-2, 2)))
+    >>> fn((1.0, 1.0))  # f(1, 1), as gradient_descent calls it
+    5.0
+    >>> gn.plots.descent_path(fn).shape  # x0 and 20 steps
+    (21, 2)
     """
 
     name: str

@@ -32,6 +32,15 @@ def layer_statistics(
     Runs one forward pass (recording each layer's output A[l]) and one backward pass
     (``loss_and_gradients``), which leaves the gradients in the layers but changes
     no weight.
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(2, 3, rng=0), gn.Tanh(),
+    ...                        gn.Dense(3, 1, rng=1), gn.Sigmoid()])
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0]]); y = np.array([0, 1])
+    >>> stats = gn.plots.layer_statistics(model, X, y, gn.BinaryCrossEntropy())
+    >>> [{key: value.shape for key, value in layer.items()} for layer in stats]
+    [{'A': (2, 3), 'W': (3, 2), 'dW': (3, 2)}, {'A': (2, 1), 'W': (1, 3), 'dW': (1, 3)}]
     """
     groups = blocks(model)
     A = np.asarray(X, dtype=model.dtype)
@@ -79,6 +88,15 @@ def layer_histograms(
 
     Returns:
         A Figure with three axes per layer (weights, activations, gradients).
+
+    >>> import numpy as np
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(2, 3, rng=0), gn.Tanh(),
+    ...                        gn.Dense(3, 1, rng=1), gn.Sigmoid()])
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0]]); y = np.array([0, 1])
+    >>> fig = gn.plots.layer_histograms(model, X, y, gn.BinaryCrossEntropy(), bins=5)
+    >>> fig.get_suptitle(), len(fig.axes)  # 2 layers × (W, A, dW)
+    ('Inside the network (batch of 2)', 6)
     """
     stats = layer_statistics(model, X, Y, loss)
     L = len(stats)

@@ -72,6 +72,13 @@ def architecture(
     Returns:
         A Figure with one axes: one scatter collection of neurons per column (input
         first) and one LineCollection of weights per Dense layer.
+
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(2, 3, rng=0), gn.Tanh(),
+    ...                        gn.Dense(3, 1, rng=1), gn.Sigmoid()])
+    >>> fig = gn.plots.architecture(model)
+    >>> fig.axes[0].get_title()  # (2·3 + 3) + (3·1 + 1) parameters
+    'Network 2 → 3 → 1 (13 parameters)'
     """
     if max_neurons < 3:
         raise ValueError(f"architecture needs max_neurons ≥ 3; got {max_neurons!r}.")
@@ -321,6 +328,14 @@ def computation_order(
     Returns:
         A Figure with one axes holding 3·L + 2 boxed texts (input, L forward boxes,
         the loss, L backward boxes, L update boxes).
+
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(2, 3, rng=0), gn.Tanh(),
+    ...                        gn.Dense(3, 1, rng=1), gn.Sigmoid()])
+    >>> fig = gn.plots.computation_order(model, m=4)
+    >>> texts = fig.axes[0].texts  # the boxes, and the arrows between them
+    >>> sum(text.get_bbox_patch() is not None for text in texts)  # 3·L + 2, L = 2
+    8
     """
     all_steps = steps(model, m)
     L = len(blocks(model))

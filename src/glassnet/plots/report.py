@@ -60,6 +60,16 @@ def write_training_figures(
 
     Returns:
         The paths written, in that order.
+
+    >>> import tempfile
+    >>> import glassnet as gn
+    >>> model = gn.Sequential([gn.Dense(2, 1, rng=0), gn.Sigmoid()])
+    >>> history = model.fit([[0, 0], [1, 1]], [0, 1], loss=gn.BinaryCrossEntropy(),
+    ...                     optimizer=gn.SGD(0.5), epochs=2, verbose=0)
+    >>> paths = gn.plots.write_training_figures(tempfile.mkdtemp(), model,
+    ...                                         history=history, dpi=30)
+    >>> [path.name for path in paths]
+    ['architecture.png', 'computation.png', 'history.png']
     """
     out = Path(directory)
     written: list[Path] = []

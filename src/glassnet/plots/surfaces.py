@@ -140,7 +140,16 @@ def descent_figure(
         resolution: grid points per axis.
 
     Returns:
-        A Figure with one axes (contours), or two with ``surface``.
+        A Figure: the contour map with its colour bar, and the 3-D surface beside
+        them with ``surface``.
+
+    >>> import glassnet as gn
+    >>> fig = gn.plots.descent_figure("bowl")  # seed B: x0 = (−5, −5), α = 0.5
+    >>> print(fig.axes[0].get_title())
+    f = x² + y²
+    1 step, end (0, 0), f = 0
+    >>> fig.axes[-1].get_title()
+    'Surface (rounded off at top)'
     """
     fn = function_2d(fn)
     path = descent_path(fn) if path is None else np.asarray(path, dtype=np.float64)
@@ -281,6 +290,16 @@ def animate_descent(
 
     Returns:
         The path written (.gif; .mp4 needs ffmpeg).
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from PIL import Image
+    >>> import glassnet as gn
+    >>> path = gn.plots.descent_path("bowl", lr=0.25, steps=3)  # x0 and 3 steps
+    >>> gif = Path(tempfile.mkdtemp()) / "bowl.gif"
+    >>> with Image.open(gn.plots.animate_descent("bowl", path, gif, dpi=30)) as image:
+    ...     image.n_frames
+    4
     """
     fn = function_2d(fn)
     path = descent_path(fn) if path is None else np.asarray(path, dtype=np.float64)
