@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import glassnet as gn
@@ -44,3 +45,18 @@ def test_an_unknown_name_is_still_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="has no attribute 'LivePlots'"):
         _ = gn.callbacks.LivePlots  # type: ignore[attr-defined]
     assert not hasattr(gn.callbacks, "NoSuchCallback")
+
+
+def test_a_validation_callback_of_the_users_reaches_the_history_as_validation_data():
+    # Keras habit: the validation as a callback; fit measures it before the History
+    X = np.array([[1.0], [2.0]])
+
+    def run(**kwargs):
+        model = gn.Sequential([gn.Dense(1, 1, init=[[0.0]], bias=False)])
+        return model.fit(X, 3 * X, loss=gn.MSE(), optimizer=gn.SGD(0.1), epochs=2,
+                         verbose=0, **kwargs).history  # fmt: skip
+
+    by_argument = run(validation_data=(X, 2 * X))
+    by_callback = run(callbacks=[gn.Validation(X, 2 * X)])
+    assert by_callback == by_argument
+    assert len(by_callback["val_loss"]) == 2

@@ -156,7 +156,7 @@ class Validation(Callback):
     """Evaluate (X_val, Y_val) after each epoch: "val_loss" (and "val_accuracy").
 
     ``fit(..., validation_data=(X_val, Y_val))`` adds one, before the History records
-    the epoch:
+    the epoch; one passed in ``callbacks`` is run there too, with the same result:
 
     >>> import numpy as np
     >>> import glassnet as gn
