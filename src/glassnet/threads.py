@@ -59,24 +59,26 @@ class FixedThreads(Callback):
     >>> hook.controller.lib_controllers[0].num_threads
     1
     >>> hook.on_exit(model)  # and at the very end: the count it found is back
-    >>> hook.controller.lib_controllers[0].num_threads == hook.previous[0]
+    >>> hook.controller.lib_controllers[0].num_threads == hook.previous
     True
     """
 
     def __init__(self, n: int, controller: Any | None = None) -> None:
-        self.n, self.controller = n, controller or blas_controller()
-        self.previous: list[int] = []
+        self.n = n
+        self.controller = controller if controller is not None else blas_controller()
+        self.previous = 0  # the count the fit found (0: not set yet)
 
     def on_train_begin(self, model: Sequential) -> None:
         """Set the count."""
         if self.controller is not None:
-            self.previous = [c.num_threads for c in self.controller.lib_controllers]
-            self.controller.lib_controllers[0].set_num_threads(self.n)
+            lib = self.controller.lib_controllers[0]  # NumPy's BLAS, as AdaptiveThreads
+            self.previous = lib.num_threads
+            lib.set_num_threads(self.n)
 
     def on_exit(self, model: Sequential) -> None:
         """Restore the count the fit found."""
         if self.controller is not None and self.previous:
-            self.controller.lib_controllers[0].set_num_threads(self.previous[0])
+            self.controller.lib_controllers[0].set_num_threads(self.previous)
 
 
 class AdaptiveThreads(Callback):
