@@ -139,6 +139,11 @@ class ParameterVector:
 def own_dicts(layer: Layer) -> None:
     """Make the layer's params and grads ParameterDicts (a plain dict is wrapped).
 
+    Raises:
+        TypeError: the layer has no params/grads dict (its ``__init__`` did not call
+            ``super().__init__()``), or they are read-only properties, so the model
+            could not keep them in θ; the message says how to write the layer.
+
     >>> import numpy as np
     >>> import glassnet as gn
     >>> from glassnet.params import own_dicts
