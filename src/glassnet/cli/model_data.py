@@ -42,10 +42,10 @@ def model_and_data(
     """
     model, meta = load_model(args.model)
     saved = meta.get("experiment") or {}
-    known = {f for f in demos.Experiment.__dataclass_fields__}
+    known = set(demos.Experiment.__dataclass_fields__)
     base = (
         demos.Experiment(**{k: v for k, v in saved.items() if k in known})
-        if (saved)
+        if saved
         else None
     )
     name = args.data or (base.data if base else None)
