@@ -274,3 +274,31 @@ def test_the_failure_table_shows_the_seeds_numbering_beside_the_position():
     rows = {line.split()[0]: line for line in str(err.value).splitlines()[2:]}
     assert rows["2.W"].split()[1:] == ["W[2]", rows["2.W"].split()[2], "NO"]
     assert rows["0.W"].split()[1] == "W[1]"
+
+
+class Square(gn.Layer):
+    """A = X² (dX = 2·X·dA), or with ``wrong`` the bug dX = 3·X·dA."""
+
+    def __init__(self, wrong: bool = False) -> None:
+        super().__init__()
+        self.factor = 3.0 if wrong else 2.0
+
+    def forward(self, X, training=False):
+        self.X = X
+        return X * X
+
+    def backward(self, dY, need_dX=True):
+        return self.factor * self.X * dY
+
+
+def test_a_right_backward_on_a_loss_curved_near_eps_passes_a_wrong_one_fails():
+    # Z = −0.0064 here and L = ½·mean(Z⁴): at h = 1e-4 the central difference is off
+    # by about h²/Z² = 2.4e-4 of the gradient, so correct code failed the check; the
+    # error of a right backward shrinks as h does, a wrong one's stays
+    X, Y = np.ones((3, 2)), np.zeros(3)
+    right = gn.Sequential([gn.Dense(2, 1, rng=0), Square()])
+    assert max(gn.check_gradients(right, gn.MSE(), X, Y).values()) < 1e-7
+    wrong = gn.Sequential([gn.Dense(2, 1, rng=0), Square(wrong=True)])
+    # |3 − 2| / (3 + 2) = 0.2 at every h
+    with pytest.raises(gn.GradientCheckError, match=r"W\[1\]       1\.99\de-01  NO"):
+        gn.check_gradients(wrong, gn.MSE(), X, Y)

@@ -2,7 +2,8 @@
 
 The central difference (f(x + h) − f(x − h)) / 2h has an error of order h², against
 order h for the one-sided difference (seed C, seed D). With h = 1e-4 in float64 a
-correct backward agrees to about 1e-8 or better.
+correct backward agrees to about 1e-8 or better, unless the loss curves on a scale
+near h; ``check_gradients`` then tries h/10 and h/100 before it reports a failure.
 
 >>> import numpy as np
 >>> numerical_gradient(lambda x: float((x ** 2).sum()), np.array([1.0, -2.0]))
@@ -141,10 +142,14 @@ def check_gradients(
 
     Works on a float64 copy of the model and loss, so the caller's model is neither
     converted nor updated; the gradients are those before any update. Uses the same
-    forward/backward as training (fused output gradients included).
+    forward/backward as training (fused output gradients included). A parameter
+    whose error is ≥ tol at ``eps`` is measured again at eps/10 and eps/100: the
+    error of a right backward shrinks with h (as h², until round-off), that of a
+    wrong one does not.
 
     Returns:
-        {parameter name: relative error} (see ``relative_error``).
+        {parameter name: relative error} (the smallest over the h tried; see
+        ``relative_error``).
 
     Raises:
         GradientCheckError: some error is ≥ tol; the message is the whole table.
@@ -172,10 +177,18 @@ def check_gradients(
     def L(_: Array) -> float:
         return model64.loss_and_gradients(X64, Y_arr, loss64)[0]
 
-    errors = {
-        name: relative_error(analytic[name], numerical_gradient(L, W, eps))
-        for name, W, _ in model64.parameters()
-    }
+    # A right backward agrees better as h shrinks (the difference's error is of
+    # order h²) until round-off; a wrong one stays as wrong. So a parameter that
+    # misses tol at eps is measured again at eps/10 and eps/100, and its smallest
+    # error counts: a loss that curves on a scale near eps (Z⁴ at Z = 0.006, say)
+    # would otherwise fail correct code.
+    errors: dict[str, float] = {}
+    for name, W, _ in model64.parameters():
+        for h in (eps, eps / 10, eps / 100):
+            error = relative_error(analytic[name], numerical_gradient(L, W, h))
+            errors[name] = min(error, errors.get(name, error))
+            if error < tol:
+                break
     if any(not err < tol for err in errors.values()):
         raise GradientCheckError(
             "gradient check failed:\n" + format_report(errors, tol, model.seed_names())
