@@ -12,10 +12,13 @@ seed. A benchmark, not a test: the numbers depend on the machine and its load.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from benchmarks.contenders import GlassnetContender
@@ -67,19 +70,55 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="epochs per setting")
     parser.add_argument("--quick", action="store_true", help="12 000 MNIST samples")
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated")
+    parser.add_argument("--json", type=Path, help="also write the rows to this file")
     args = parser.parse_args(argv)
     print(f"{time.strftime('%Y-%m-%d %H:%M')}, rounds {args.rounds}")
-    print("| model | idle s/epoch | busy, BLAS threads | busy, auto | auto ÷ idle |")
-    print("|---|---|---|---|---|")
+    print("\n".join(TABLE_HEAD))
+    rows = {}
     for name in args.models.split(","):
-        r = bench(name, args.rounds, args.quick)
-        ratio = r["busy, auto"] / r["idle"]
-        print(
-            f"| {r['model']} | {r['idle']:.3f} | {r['busy, BLAS threads']:.3f} | "
-            f"{r['busy, auto']:.3f} | {ratio:.2f} |",
-            flush=True,
-        )
+        rows[name] = bench(name, args.rounds, args.quick)
+        print(table_row(rows[name]), flush=True)
+    if args.json is not None:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
     return 0
+
+
+def in_own_process(names: list[str], rounds: int, quick: bool) -> dict[str, Any]:
+    """``bench`` for each model in a fresh Python process, as ``python -m benchmarks``
+    runs it.
+
+    After PyTorch has trained in a process, glassnet's one-thread epochs there with a
+    core busy took 2–3 × as long as in a fresh one (0.43 against 0.17 s, 784-50-10,
+    2026-12-02), so the busy rows are timed where no other contender ran.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "busy.json"
+        argv = ["--rounds", str(rounds), "--models", ",".join(names)]
+        argv += ["--json", str(out), *(["--quick"] * quick)]
+        subprocess.run(
+            [sys.executable, "-m", "benchmarks.busy", *argv],
+            cwd=Path(__file__).resolve().parents[1],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        rows: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+        return rows
+
+
+# The table, here and in ``python -m benchmarks`` (which runs ``bench`` too).
+TABLE_HEAD = [
+    "| model | idle s/epoch | busy, BLAS threads | busy, auto | auto ÷ idle |",
+    "|---|---|---|---|---|",
+]
+
+
+def table_row(r: dict[str, Any]) -> str:
+    """One model's row: the three medians and the ratio of the unrounded times."""
+    ratio = r["busy, auto"] / r["idle"]
+    return (
+        f"| {r['model']} | {r['idle']:.3f} | {r['busy, BLAS threads']:.3f} | "
+        f"{r['busy, auto']:.3f} | {ratio:.2f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -291,6 +291,17 @@ def markdown(result: dict[str, Any]) -> str:
             f"epochs in {b['wall_s']:.1f} s wall "
             f"({'reached' if b['reached_98'] else 'NOT reached'}).",
         ]
+    if result.get("busy"):
+        from benchmarks.busy import TABLE_HEAD, table_row
+
+        lines += [
+            "",
+            "With one core kept busy by another process (`benchmarks.busy`): "
+            "glassnet's epochs, median s; issue 11's target is auto ÷ idle ≤ 1.5.",
+            "",
+            *TABLE_HEAD,
+            *(table_row(r) for r in result["busy"].values()),
+        ]
     notes = [n for res in result["models"].values() for n in res["notes"]]
     lines += [""] + [f"- {n}" for n in notes] if notes else []
     return "\n".join(lines) + "\n"
@@ -333,6 +344,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="timed epochs per contender (default 5, --quick 2)",
     )
+    parser.add_argument(
+        "--busy-rounds",
+        type=int,
+        default=3,
+        help="epochs per setting of the busy-core rows (benchmarks.busy); 0 skips them",
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.models.split(",") if n.strip()]
@@ -358,6 +375,12 @@ def main(argv: list[str] | None = None) -> int:
     if "best" in names:
         print(f"{BEST.title}, until 98 %", file=sys.stderr)
         result["best"] = best_run(3 if args.quick else 15, args.quick)
+    if args.busy_rounds > 0:
+        from benchmarks.busy import in_own_process  # busy imports this module
+
+        print("one core busy (benchmarks.busy, its own process)", file=sys.stderr)
+        models = [n for n in names if n != "best"]
+        result["busy"] = in_own_process(models, args.busy_rounds, args.quick)
     result["max_rss_MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
     text = markdown(result)
     write_atomic(args.out / "results.json", json.dumps(result, indent=2) + "\n")

@@ -54,8 +54,8 @@ def test_profile_command_writes_a_table_in_step_order(tmp_path):
 
 
 def test_benchmark_command_runs_a_model_and_writes_its_tables(tmp_path):
-    argv = ["--models", "tiny", "--epochs", "1", "--out", str(tmp_path)]
-    assert run.main(argv) == 0
+    argv = ["--models", "tiny", "--epochs", "1", "--busy-rounds", "1"]
+    assert run.main([*argv, "--out", str(tmp_path)]) == 0
     result = json.loads((tmp_path / "results.json").read_text())
     tiny = result["models"]["tiny"]
     contenders = tiny["contenders"]
@@ -69,6 +69,10 @@ def test_benchmark_command_runs_a_model_and_writes_its_tables(tmp_path):
     assert len(tiny["notes"]) == len(skipped)  # a note for each contender left out
     table = (tmp_path / "results.md").read_text()
     assert "| 2-8-8-1 tanh, sgd, batch 32 | glassnet |" in table
+    busy = result["busy"]["tiny"]  # the busy-core row is part of the one run
+    assert min(busy["idle"], busy["busy, auto"], busy["busy, BLAS threads"]) > 0
+    busy_table = table.split("With one core kept busy")[1]
+    assert busy_table.count("| 2-8-8-1 tanh, sgd, batch 32 |") == 1
 
 
 def test_busy_benchmark_prints_a_row_per_model(capsys):
