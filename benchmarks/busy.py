@@ -87,9 +87,10 @@ def in_own_process(names: list[str], rounds: int, quick: bool) -> dict[str, Any]
     """``bench`` for each model in a fresh Python process, as ``python -m benchmarks``
     runs it.
 
-    After PyTorch has trained in a process, glassnet's one-thread epochs there with a
-    core busy took 2–3 × as long as in a fresh one (0.43 against 0.17 s, 784-50-10,
-    2026-12-02), so the busy rows are timed where no other contender ran.
+    After PyTorch had trained in a process, glassnet's one-thread epochs there with a
+    core busy took 2–3 × as long as in a fresh one in two of three tries (0.43
+    against 0.17 s, 784-50-10, 2026-12-02; cause not found), so the busy rows are
+    timed where no other contender ran.
     """
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "busy.json"
