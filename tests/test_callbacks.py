@@ -1,4 +1,4 @@
-"""glassnet.callbacks: LivePlot is reached through it, matplotlib loaded only then."""
+"""glassnet.callbacks: LivePlot loaded when asked for; the order callbacks run in."""
 
 from __future__ import annotations
 
@@ -60,3 +60,76 @@ def test_a_validation_callback_of_the_users_reaches_the_history_as_validation_da
     by_callback = run(callbacks=[gn.Validation(X, 2 * X)])
     assert by_callback == by_argument
     assert len(by_callback["val_loss"]) == 2
+
+
+class _AddsWeight(gn.Callback):
+    """Puts the weight at each epoch's end into the logs (a key fit does not make)."""
+
+    def on_epoch_end(self, epoch, model, logs):
+        logs["weight"] = float(model.layers[0].W[0, 0])
+
+
+def _line_fit(epochs, callbacks, **kwargs):
+    model = gn.Sequential([gn.Dense(1, 1, init=[[0.0]], bias=False)])
+    X = np.array([[1.0], [2.0]])
+    history = model.fit(
+        X, 3 * X, loss=gn.MSE(), optimizer=gn.SGD(0.1), epochs=epochs, verbose=0,
+        callbacks=callbacks, **kwargs,
+    )  # fmt: skip
+    return model, history
+
+
+def test_a_key_a_callback_adds_to_the_logs_reaches_the_history():
+    model, history = _line_fit(3, [_AddsWeight()])
+    assert history.history["weight"] == [0.75, 1.3125, 1.734375]
+    assert history.history["weight"][-1] == model.layers[0].W[0, 0]
+
+
+def test_the_progress_line_shows_a_key_a_callback_adds(capsys):
+    model = gn.Sequential([gn.Dense(1, 1, init=[[0.0]], bias=False)])
+    X = np.array([[1.0], [2.0]])
+    model.fit(X, 3 * X, loss=gn.MSE(), optimizer=gn.SGD(0.1), epochs=1, verbose=2,
+              callbacks=[_AddsWeight()])  # fmt: skip
+    out = capsys.readouterr()
+    assert "weight" in out.out + out.err
+
+
+@pytest.mark.parametrize("where", ["fit's checkpoint", "the user's, first"])
+def test_a_checkpoint_saves_and_resumes_a_key_a_callback_adds(tmp_path, where):
+    # checkpoints run after every other callback, also one passed in callbacks=
+    # before the callback that adds the key: it saves each epoch complete
+    path = tmp_path / "run.ckpt"
+
+    def callbacks(resume):
+        if where == "fit's checkpoint":
+            return [_AddsWeight()], {"checkpoint": path, "resume": resume}
+        return [gn.BackupAndRestore(path, resume=resume), _AddsWeight()], {}
+
+    cbs, kwargs = callbacks(False)
+    _line_fit(2, cbs, **kwargs)
+    cbs, kwargs = callbacks(True)
+    _, resumed = _line_fit(3, cbs, **kwargs)
+    _, whole = _line_fit(3, [_AddsWeight()])
+    assert resumed.history == whole.history
+    assert resumed.history["weight"] == [0.75, 1.3125, 1.734375]
+    assert resumed.step_loss == whole.step_loss
+
+
+def test_a_held_out_curve_resumed_from_a_checkpoint_covers_every_epoch(tmp_path):
+    X = np.linspace(-1, 1, 8).reshape(8, 1)
+
+    def fit(epochs, resume):
+        model = gn.Sequential([gn.Dense(1, 1, rng=0)])
+        curve = gn.plots.HeldOutCurve(X, -X, gn.MSE())
+        history = model.fit(
+            X, 2 * X, loss=gn.MSE(), optimizer=gn.SGD(0.1), epochs=epochs, seed=0,
+            verbose=0, callbacks=[curve], checkpoint=tmp_path / "c.ckpt",
+            resume=resume,
+        )  # fmt: skip
+        return history.history
+
+    fit(2, resume=False)
+    resumed = fit(4, resume=True)
+    assert len(resumed["test_loss"]) == len(resumed["loss"]) == 4
+    (tmp_path / "c.ckpt").unlink()
+    assert resumed == fit(4, resume=False)

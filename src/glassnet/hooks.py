@@ -30,17 +30,25 @@ class Callback:
     whatever happened (an error, an interrupt). ``self.run`` is the fit's state
     (``glassnet.run.Run``).
 
+    A value your ``on_epoch_end`` puts into ``logs`` reaches the History (and the
+    progress line and checkpoints): they run after your callbacks, as in Keras. So
+    read the epoch's numbers from ``logs``; ``self.run.history`` gets them after
+    every callback has seen the epoch.
+
     >>> import numpy as np
     >>> import glassnet as gn
     >>> class PrintLoss(gn.Callback):
     ...     def on_epoch_end(self, epoch, model, logs):
     ...         print(epoch, round(logs["loss"], 3))
+    ...         logs["weight"] = float(model.layers[0].W[0, 0])  # into the History
     >>> model = gn.Sequential([gn.Dense(1, 1, init=[[0.0]], bias=False)])
     >>> X = np.array([[1.0], [2.0]])
-    >>> _ = model.fit(X, 3 * X, loss=gn.MSE(), optimizer=gn.SGD(0.1), epochs=2,
-    ...               verbose=0, callbacks=[PrintLoss()])
+    >>> history = model.fit(X, 3 * X, loss=gn.MSE(), optimizer=gn.SGD(0.1),
+    ...                     epochs=2, verbose=0, callbacks=[PrintLoss()])
     1 11.25
     2 6.328
+    >>> history.history["weight"]
+    [0.75, 1.3125]
     """
 
     run: Run

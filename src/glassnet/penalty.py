@@ -133,10 +133,8 @@ class L1Penalty(Callback):
     def on_epoch_end(
         self, epoch: int, model: Sequential, logs: dict[str, float]
     ) -> None:
-        """Record λ·Σ|W| at the epoch's end as "l1_penalty" in the history."""
-        value = self.value(model)
-        logs["l1_penalty"] = value
-        self.run.history.history.setdefault("l1_penalty", []).append(value)
+        """Add λ·Σ|W| at the epoch's end to its logs as "l1_penalty" (the history)."""
+        logs["l1_penalty"] = self.value(model)
 
     def __repr__(self) -> str:
         extra = ", biases=True" if self.biases else ""

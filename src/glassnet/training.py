@@ -269,10 +269,11 @@ def all_callbacks(
     """The user's ``callbacks`` among those fit's arguments ask for, in run order.
 
     Interrupts first (it marks the step), then the guard and clipping (before the
-    update), validation (adds val_* to the epoch's logs; the user's Validation
-    callbacks too), the History, progress, the user's other callbacks, and the
-    checkpoint last: it saves what the others recorded and
-    changed (a schedule's new learning rate, say).
+    update), validation (adds val_* to the epoch's logs), the user's callbacks in
+    their order, the History (it records the logs every callback before it has
+    added to, as in Keras), progress, and checkpoints last, the user's
+    ``BackupAndRestore`` too: they save what the others recorded and changed (a
+    schedule's new learning rate, say).
     """
     if checkpoint is None and (checkpoint_every is not None or resume):
         raise ValueError("fit's checkpoint_every and resume need a checkpoint path.")
@@ -296,16 +297,14 @@ def all_callbacks(
         Yv = checked_targets(run.model, run.loss, Xv, Yv)
         hooks.append(Validation(Xv, Yv))
         run.validation = (Xv, Yv)
-    # a Validation of the user's measures where fit's own does, before the History,
-    # so that its val_* reach the history too (Keras users pass one this way)
     callbacks = list(callbacks)
-    hooks += [cb for cb in callbacks if isinstance(cb, Validation)]
+    saves = [cb for cb in callbacks if isinstance(cb, BackupAndRestore)]
+    hooks += [cb for cb in callbacks if not isinstance(cb, BackupAndRestore)]
     hooks.append(_RecordHistory())
     hooks.append(ProgressBar(verbose))
-    hooks += [cb for cb in callbacks if not isinstance(cb, Validation)]
     if checkpoint is not None:
         hooks.append(BackupAndRestore(checkpoint, checkpoint_every, resume, clip_norm))
-    return hooks
+    return hooks + saves
 
 
 class _RecordHistory(Callback):

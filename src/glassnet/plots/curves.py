@@ -110,8 +110,9 @@ def activation_functions(
 class HeldOutCurve(Callback):
     """A callback for ``fit``: the loss (and accuracy) on held-out data every epoch.
 
-    After training it adds ``"<name>_loss"`` (and ``"<name>_accuracy"`` for a
-    classification loss) to the History, one value per epoch run, which
+    Each epoch it adds ``"<name>_loss"`` (and ``"<name>_accuracy"`` for a
+    classification loss) to the epoch's logs, so the History holds one value per
+    epoch run (a checkpoint saves them with the rest), which
     ``training_curves`` draws beside the training curve. Unlike ``validation_data``
     it changes nothing in training: use it to watch the test set without choosing
     anything by it.
@@ -141,22 +142,13 @@ class HeldOutCurve(Callback):
                 f"'test_loss'; expected a word, got {name!r}."
             )
         self.X, self.Y, self.loss, self.name = X, Y, loss, name
-        self.values: dict[str, list[float]] = {}
-
-    def on_train_begin(self, model: Sequential) -> None:
-        """Start a new curve for this fit."""
-        self.values = {}
 
     def on_epoch_end(
         self, epoch: int, model: Sequential, logs: dict[str, float]
     ) -> None:
         """Measure the held-out data with the weights at the end of the epoch."""
         for key, value in evaluate(model, self.X, self.Y, loss=self.loss).items():
-            self.values.setdefault(f"{self.name}_{key}", []).append(float(value))
-
-    def on_train_end(self, model: Sequential, history: History) -> None:
-        """Put the curve into the History ``fit`` returns."""
-        history.history.update(self.values)
+            logs[f"{self.name}_{key}"] = float(value)
 
 
 # key prefix → (legend label, line style, colour) of a curve in training_curves
