@@ -4,7 +4,7 @@ For each benchmark model, glassnet trains epochs in three settings, interleaved 
 one process: the machine as it is ("idle"), and with a second process spinning on
 one core ("busy"), once with BLAS's own thread count (``threads=None``) and once with
 ``threads="auto"`` (``glassnet.threads.AdaptiveThreads``). It prints the median time
-per epoch of each and the ratio busy ÷ idle; issue 8's target is ≤ 1.5 for "auto".
+per epoch of each and the ratio busy ÷ idle; issue 11's target is ≤ 1.5 for "auto".
 Each model gets a warm-up epoch per setting (not counted), and each epoch a fresh
 seed. A benchmark, not a test: the numbers depend on the machine and its load.
 """

@@ -64,6 +64,22 @@ def test_adaptive_threads_count_the_stalls_of_two_threads_on_a_busy_core():
     assert auto.chosen == [1]
 
 
+def test_a_round_stops_timing_two_threads_once_they_have_lost():
+    # one core busy: two threads take 4 s a step of the fake clock, one thread 1 s.
+    # One thread's window is 5 s; two threads pass that in their second timed step
+    blas = FakeBlas(2, {1: 1.0, 2: 4.0})
+    auto = AdaptiveThreads(window=5, hold=1e9, controller=blas, clock=blas.clock)
+    on_two = 0
+    auto.on_train_begin(None)
+    for step in range(1, 41):
+        on_two += blas.num_threads == 2
+        blas.step()
+        auto.on_step_end(step, None, {})
+    assert auto.chosen == [1]
+    assert on_two == 3  # one not counted after the switch, two timed (the full
+    # window, as before, ran 6 steps there: 12 s more of the slow count)
+
+
 def test_adaptive_threads_measure_again_when_the_load_changes():
     blas = FakeBlas(2, {1: 1.0, 2: 0.6})
     auto = AdaptiveThreads(window=5, hold=50.0, controller=blas, clock=blas.clock)

@@ -99,8 +99,11 @@ class AdaptiveThreads(Callback):
     thread as slow as two, kept two threads, and the next round saw the same: 2.5 s
     epochs instead of 1.0.) Then each count is timed for at least ``window`` steps
     and ``span`` seconds, enough scheduler slices for the stalls to show. One thread
-    is timed first. Switching costs a few µs; timing one step, one clock read. On an
-    idle machine a round costs about 0.15 s on one thread (``docs/performance.md``).
+    is timed first; the other count's timing ends early once its steps have taken as
+    long as one thread's whole window (fewer steps, more time: it has lost), which
+    on a busy core cuts the slow part of the round to one window's time. Switching
+    costs a few µs; timing one step, one clock read. On an idle machine a round
+    costs about 0.15 s on one thread (``docs/performance.md``).
 
     ``fit(threads="auto")`` keeps one of these per model, so a fit that follows
     another within ``hold`` seconds (one epoch per call, as in a notebook, the live
@@ -111,7 +114,9 @@ class AdaptiveThreads(Callback):
         chosen: the counts chosen so far, one per round (read by the benchmark).
 
     A fake BLAS and clock stand for a busy machine, where a step takes 1 ms on one
-    thread and 3 ms on two; with short windows one round takes 8 steps:
+    thread and 3 ms on two; with short windows one round takes 6 steps (one not
+    counted and three timed on one thread, one not counted and one on two threads,
+    whose 3 ms are one thread's whole window: lost):
 
     >>> import numpy as np
     >>> import glassnet as gn
@@ -205,7 +210,11 @@ class AdaptiveThreads(Callback):
             return
         samples = self.times[self.current]
         samples.append(elapsed)
-        if len(samples) < self.window or sum(samples) < self.span:
+        timed = len(samples) >= self.window and sum(samples) >= self.span
+        # a later count that has taken as long as the first count's whole window,
+        # in fewer steps, has lost already: stop paying for its slow steps
+        lost = self.trying > 0 and sum(samples) >= sum(self.times[self.candidates[0]])
+        if not (timed or lost):
             return
         self.trying += 1
         if self.trying < len(self.candidates):
