@@ -125,8 +125,9 @@ __all__ = [
     "save",
 ]
 
-# Submodules loaded on first use: plots pulls in matplotlib, which most runs never need.
-_LAZY = ("datasets", "plots", "io")
+# Submodules loaded on first use: plots pulls in matplotlib, which most runs never need
+# (distributed imports mpi4py only when it is called).
+_LAZY = ("datasets", "plots", "io", "distributed")
 
 
 def __getattr__(name: str) -> Any:
