@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
+from fresh_python import run_fresh
 from glassnet.distributed import explain_step
 from glassnet.run import Shard
 
@@ -306,22 +307,11 @@ def test_explain_step_sums_the_weighted_shard_gradients_into_the_batch_gradient(
 
 
 def test_gn_distributed_is_loaded_on_first_use_without_importing_mpi4py():
-    code = "\n".join(
-        [
-            "import sys",
-            "import glassnet as gn",
-            "assert 'glassnet.distributed' not in sys.modules",
-            "fit = gn.distributed.fit  # as gn.plots: no import statement needed",
-            "assert fit is sys.modules['glassnet.distributed'].fit",
-            "assert 'mpi4py' not in sys.modules",
-        ]
+    run_fresh(
+        "import sys",
+        "import glassnet as gn",
+        "assert 'glassnet.distributed' not in sys.modules",
+        "fit = gn.distributed.fit  # as gn.plots: no import statement needed",
+        "assert fit is sys.modules['glassnet.distributed'].fit",
+        "assert 'mpi4py' not in sys.modules",
     )
-    src = str(Path(gn.__file__).resolve().parents[1])
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, "PYTHONPATH": src},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr

@@ -14,6 +14,7 @@ import pytest
 from safetensors.numpy import load_file, save_file
 
 import glassnet as gn
+from fresh_python import run_fresh
 from glassnet import io
 
 
@@ -709,28 +710,17 @@ def test_load_refuses_a_bad_cnn_header_naming_the_field(tmp_path, change, match)
 
 
 def test_export_onnx_is_in_io_and_imports_onnx_only_when_called(tmp_path) -> None:
-    code = "\n".join(
-        [
-            "import sys",
-            "import glassnet as gn",
-            "assert 'onnx' not in sys.modules and 'glassnet.onnx' not in sys.modules",
-            "sys.modules['onnx'] = None  # as where the onnx extra is not installed",
-            "model = gn.Sequential([gn.Dense(2, 1, rng=0)])",
-            "try:",
-            f"    gn.io.export_onnx(model, {str(tmp_path / 'm.onnx')!r})",
-            "except ImportError as error:",
-            "    print(error)",
-        ]
+    done = run_fresh(
+        "import sys",
+        "import glassnet as gn",
+        "assert 'onnx' not in sys.modules and 'glassnet.onnx' not in sys.modules",
+        "sys.modules['onnx'] = None  # as where the onnx extra is not installed",
+        "model = gn.Sequential([gn.Dense(2, 1, rng=0)])",
+        "try:",
+        f"    gn.io.export_onnx(model, {str(tmp_path / 'm.onnx')!r})",
+        "except ImportError as error:",
+        "    print(error)",
     )
-    src = str(Path(gn.__file__).resolve().parents[1])  # this checkout's glassnet
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, "PYTHONPATH": src},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
     assert "needs the onnx package" in done.stdout
     assert 'pip install "glassnet[onnx]"' in done.stdout
     assert not (tmp_path / "m.onnx").exists()

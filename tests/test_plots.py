@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import builtins
 import itertools
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +14,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 import glassnet as gn
+from fresh_python import run_fresh
 from glassnet import plots
 from glassnet.plots._common import write_animation
 
@@ -866,12 +863,9 @@ def test_write_training_figures_writes_what_the_inputs_allow(trained, data, tmp_
 
 
 def test_glassnet_never_imports_pyplot_and_loads_matplotlib_lazily():
-    code = (
-        "import sys, glassnet as gn;"
-        "assert 'matplotlib' not in sys.modules;"
-        "gn.plots.activation_functions();"
-        "assert 'matplotlib.pyplot' not in sys.modules"
+    run_fresh(
+        "import sys, glassnet as gn",
+        "assert 'matplotlib' not in sys.modules",
+        "gn.plots.activation_functions()",
+        "assert 'matplotlib.pyplot' not in sys.modules",
     )
-    src = str(Path(gn.__file__).resolve().parents[1])  # this checkout's glassnet
-    env = {**os.environ, "PYTHONPATH": src}
-    subprocess.run([sys.executable, "-c", code], check=True, env=env)
