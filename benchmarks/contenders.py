@@ -213,6 +213,7 @@ class MatmulLimit:
     """
 
     name = "matmul limit"
+    matmul: Callable[..., Any] = staticmethod(np.matmul)
 
     def __init__(self, spec: Spec, X: np.ndarray, y: np.ndarray) -> None:
         rng = np.random.default_rng(0)
@@ -229,18 +230,41 @@ class MatmulLimit:
         self.dA = [np.empty((bs, i), np.float32) for i in sizes[:-1]]
 
     def epoch(self, seed: int) -> None:
-        L = len(self.W)
+        L, matmul = len(self.W), self.matmul
         A, W, dW, dA = self.A, self.W, self.dW, self.dA
         for _ in range(self.steps):
             for i in range(L):
-                np.matmul(A[i], W[i].T, out=A[i + 1])
+                matmul(A[i], W[i].T, out=A[i + 1])
             for i in range(L - 1, -1, -1):
-                np.matmul(A[i + 1].T, A[i], out=dW[i])  # A[i+1] stands in for dZ
+                matmul(A[i + 1].T, A[i], out=dW[i])  # A[i+1] stands in for dZ
                 if i:
-                    np.matmul(A[i + 1], W[i], out=dA[i])
+                    matmul(A[i + 1], W[i], out=dA[i])
 
     def accuracy(self, X: np.ndarray, y: np.ndarray) -> float | None:
         return None
+
+
+class TorchMatmulLimit(MatmulLimit):
+    """The same products in PyTorch (its BLAS: MKL on x86), on the same arrays.
+
+    PyTorch's step can be no faster than this, as glassnet's no faster than the NumPy
+    limit: the two limits side by side tell how much of a ratio glassnet ÷ PyTorch
+    is the two libraries' BLAS rather than the code around the products.
+    """
+
+    name = "pytorch matmul limit"
+
+    def __init__(self, spec: Spec, X: np.ndarray, y: np.ndarray, threads: int) -> None:
+        import torch
+
+        super().__init__(spec, X, y)
+        torch.set_num_threads(threads)
+        self.matmul = torch.matmul
+        # from_numpy shares the memory: the same numbers as the NumPy limit's
+        self.A, self.W, self.dW, self.dA = (
+            [torch.from_numpy(a) for a in arrays]
+            for arrays in (self.A, self.W, self.dW, self.dA)
+        )
 
 
 def timed(fn: Callable[[], None]) -> float:

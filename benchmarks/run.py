@@ -29,6 +29,7 @@ from benchmarks.contenders import (
     SklearnContender,
     Spec,
     TorchContender,
+    TorchMatmulLimit,
     glassnet_model,
     glassnet_optimizer,
     timed,
@@ -106,10 +107,15 @@ def contenders(spec: Spec, X: np.ndarray, y: np.ndarray, notes: list[str]) -> li
     """Every contender that can run ``spec`` here; a note for each one skipped."""
     out: list[Any] = [GlassnetContender(spec, X, y)]
     try:
-        out.append(TorchContender(spec, X, y, blas_threads()[0]))
+        threads = blas_threads()[0]
+        out += [
+            TorchContender(spec, X, y, threads),
+            TorchMatmulLimit(spec, X, y, threads),
+        ]
     except ImportError:
         notes.append(
-            f"{spec.name}: PyTorch skipped (not installed; pip install .[torch])"
+            f"{spec.name}: PyTorch and its matmul limit skipped "
+            "(not installed; pip install .[torch])"
         )
     if spec.optimizer == "sgd":
         try:

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from benchmarks import profile, run
-from benchmarks.contenders import GlassnetContender, Spec
+from benchmarks.contenders import GlassnetContender, MatmulLimit, Spec, TorchMatmulLimit
 
 
 def _tiny():
@@ -51,6 +51,30 @@ def test_profile_command_writes_a_table_in_step_order(tmp_path):
         "backward 4 Dense(8 → 1)"
     )
     assert phases[-2:] == ["update SGD(lr=0.1)", "fit's own loop (the rest)"]
+
+
+def test_pytorch_matmul_limit_computes_the_numpy_limits_products():
+    pytest.importorskip("torch")
+    spec = run.MODELS["circles"]
+    X, y, _, _ = run.load(spec, quick=True)
+    X, y = X[: 3 * spec.batch_size], y[: 3 * spec.batch_size]
+    numpy_limit, torch_limit = MatmulLimit(spec, X, y), TorchMatmulLimit(spec, X, y, 1)
+    numpy_limit.epoch(0)
+    torch_limit.epoch(0)
+    assert torch_limit.name != numpy_limit.name
+    # dA[0] is never written: the first layer passes no gradient back
+    for results, written in (
+        ("A", slice(None)),
+        ("dW", slice(None)),
+        ("dA", slice(1, None)),
+    ):
+        ours = getattr(numpy_limit, results)[written]
+        theirs = getattr(torch_limit, results)[written]
+        assert len(ours) == len(theirs) > 0
+        for a, t in zip(ours, theirs, strict=True):
+            np.testing.assert_allclose(t.numpy(), a, rtol=1e-4, atol=1e-6)
+    # every product was written: no output is still the array it was created as
+    assert all(np.abs(dW).sum() > 0 for dW in numpy_limit.dW)
 
 
 def test_benchmark_command_runs_a_model_and_writes_its_tables(tmp_path):
