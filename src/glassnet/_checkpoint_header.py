@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from glassnet.fit_settings import steps_per_epoch
+
 if TYPE_CHECKING:
     from glassnet.checkpoint import FitState
 
@@ -208,8 +210,8 @@ def _check_state(r: Reader, raw: Any, settings: dict[str, Any]) -> None:
     if isinstance(raw, dict):
         raw = {k: v for k, v in raw.items() if k != "layer_rng_states"}
     state = r.obj(raw, "state", STATE_KEYS)
-    m, b = settings["samples"], settings["batch_size"]
-    per_epoch = -(-m // b)
+    m = settings["samples"]
+    per_epoch = steps_per_epoch(m, settings["batch_size"])
     epoch = r.integer(state["epoch"], "state.epoch", 1, MAX_COUNT // per_epoch)
     batch = r.integer(state["batch"], "state.batch", 0, per_epoch)
     step = r.integer(state["step"], "state.step", 0, MAX_COUNT)

@@ -72,6 +72,7 @@ from glassnet.fit_settings import (
     fingerprint,
     hyper_parameters,
     run_settings,
+    steps_per_epoch,
 )
 
 if TYPE_CHECKING:
@@ -243,7 +244,7 @@ class Checkpoint:
         check_nothing_unknown(path, tensors, params, opt_state, buffers)
         n_values, crc = raw["history_values"], raw["history_crc32"]
         values = self._read_history(n_values, crc)
-        per_epoch = -(-settings["samples"] // settings["batch_size"])
+        per_epoch = steps_per_epoch(settings["samples"], settings["batch_size"])
         history, step_loss = split_history(
             values, raw["history_keys"], per_epoch, raw["epoch"] - 1, raw["batch"]
         )
@@ -302,7 +303,9 @@ class Checkpoint:
         """
         if self.settings is None:
             raise ValueError("Checkpoint.save needs the run's settings (run_settings).")
-        per_epoch = -(-self.settings["samples"] // self.settings["batch_size"])
+        per_epoch = steps_per_epoch(
+            self.settings["samples"], self.settings["batch_size"]
+        )
         keys = list(state.history)
         done = state.epoch - 1
         if len(state.step_loss) != done * per_epoch + state.batch or any(

@@ -18,10 +18,29 @@ from numpy.typing import ArrayLike, NDArray
 if TYPE_CHECKING:
     from glassnet.model import Sequential
 
-__all__ = ["Scalar", "differences", "fingerprint", "hyper_parameters", "run_settings"]
+__all__ = [
+    "Scalar",
+    "differences",
+    "fingerprint",
+    "hyper_parameters",
+    "run_settings",
+    "steps_per_epoch",
+]
 
 Array = NDArray[Any]
 Scalar = None | bool | int | float | str
+
+
+def steps_per_epoch(samples: int, batch_size: int) -> int:
+    """Steps in one epoch: ⌈samples / batch_size⌉, the last batch possibly smaller.
+
+    The one place this count is written: a fit's progress, a checkpoint's step
+    records and the CLI's animation frames all count with it.
+
+    >>> steps_per_epoch(500, 32), steps_per_epoch(512, 32), steps_per_epoch(5, 100)
+    (16, 16, 1)
+    """
+    return -(-samples // batch_size)
 
 
 def fingerprint(A: ArrayLike) -> str:

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from glassnet._validate import positive_int
+from glassnet.fit_settings import steps_per_epoch
 from glassnet.losses import BinaryCrossEntropy, CrossEntropy, Loss
 from glassnet.measure import (
     accuracy,
@@ -203,7 +204,7 @@ class Run:
     @property
     def steps_per_epoch(self) -> int:
         """Batches per epoch (the last one may be smaller)."""
-        return -(-self.m // self.batch_size)
+        return steps_per_epoch(self.m, self.batch_size)
 
     @property
     def classify(self) -> bool:

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from glassnet import demos
 from glassnet.callbacks import Callback, LearningRateSchedule
 from glassnet.cli.data import Data
+from glassnet.fit_settings import steps_per_epoch
 from glassnet.losses import Loss
 from glassnet.model import Sequential
 from glassnet.run import History
@@ -77,7 +78,7 @@ def _learning_recorder(
         return None
     from glassnet import plots  # matplotlib only when figures are asked for
 
-    per_epoch = -(-len(X_fit) // (exp.batch_size or len(X_fit)))
+    per_epoch = steps_per_epoch(len(X_fit), exp.batch_size or len(X_fit))
     every = max(1, -(-exp.epochs * per_epoch // frames))  # ceil: ≤ frames + 1
     return plots.LearningRecorder(X_fit, every=every, resolution=100)
 
