@@ -69,6 +69,35 @@ def test_a_key_a_callback_adds_to_the_logs_reaches_the_history():
     assert history.history["weight"][-1] == model.layers[0].W[0, 0]
 
 
+class _AddsToTheLoss(gn.Callback):
+    """Adds 1 to each step's loss in on_backward_end, as a penalty term would."""
+
+    def on_backward_end(self, step, model, logs):
+        logs["loss"] += 1.0
+
+
+def test_a_loss_a_callback_changes_before_the_step_is_the_recorded_loss():
+    _, plain = _line_fit(2, [])
+    _, changed = _line_fit(2, [_AddsToTheLoss()])
+    # one batch of 2 rows per epoch: each step's loss and each epoch's mean gain 1
+    assert changed.step_loss == [L + 1.0 for L in plain.step_loss]
+    assert changed.history["loss"] == [L + 1.0 for L in plain.history["loss"]]
+
+
+def test_the_added_loss_weighs_by_its_batchs_rows_in_the_epochs_mean():
+    X = np.array([[1.0], [2.0], [3.0]])  # batches of 2 and 1 rows
+
+    def fit(callbacks):
+        model = gn.Sequential([gn.Dense(1, 1, init=[[0.0]], bias=False)])
+        return model.fit(X, 3 * X, loss=gn.MSE(), optimizer=gn.SGD(0.01), epochs=1,
+                         batch_size=2, seed=0, verbose=0,
+                         callbacks=callbacks)  # fmt: skip
+
+    plain, changed = fit([]), fit([_AddsToTheLoss()])
+    assert len(plain.step_loss) == 2
+    assert changed.history["loss"][0] == pytest.approx(plain.history["loss"][0] + 1.0)
+
+
 def test_the_progress_line_shows_a_key_a_callback_adds(capsys):
     model = gn.Sequential([gn.Dense(1, 1, init=[[0.0]], bias=False)])
     X = np.array([[1.0], [2.0]])

@@ -166,16 +166,15 @@ class AllReduceGradients(Callback):
         B = min(start + run.batch_size, run.m) - start
         lo, hi = run.shard.rows(B)
         w = (hi - lo) / B
-        L, _, correct = run.measured
+        _, correct = run.measured
         np.multiply(model.dtheta, w, out=buf[:n])
-        buf[n], buf[n + 1] = L * w, correct
+        buf[n], buf[n + 1] = logs["loss"] * w, correct
         buf[n + 2] = 0 if self.pending is None else self.pending
         self.waiter.where = f"at step {step}"
         self.waiter.sum(buf, "all-reduce of dθ")
         model.dtheta[...] = buf[:n]
-        L = float(buf[n])
-        logs["loss"] = L
-        run.measured = (L, L * B, float(buf[n + 1]))
+        logs["loss"] = float(buf[n])
+        run.measured = (B, float(buf[n + 1]))
         if buf[n + 2] > 0:  # some process was interrupted: all stop after this step
             self.stopping = True
             run.interrupted = self.pending or signal.SIGINT

@@ -92,7 +92,6 @@ class L1Penalty(Callback):
                 f"L1Penalty's lam must be a finite number ≥ 0 (e.g. 1e-4); got {lam!r}."
             )
         self.lam, self.biases = float(lam), bool(biases)
-        self._last = 0.0  # the penalty of the current step
 
     def slices(self, model: Sequential) -> list[slice]:
         """The parts of θ (and dθ) that are penalised."""
@@ -118,17 +117,14 @@ class L1Penalty(Callback):
     def on_backward_end(
         self, step: int, model: Sequential, logs: dict[str, float]
     ) -> None:
-        """Take the penalty at this step's θ and add its gradient to dθ."""
-        self._last = self.value(model)
-        self.add_gradient(model)
-        logs["loss"] += self._last
+        """Take the penalty at this step's θ and add its gradient to dθ.
 
-    def on_step_end(self, step: int, model: Sequential, logs: dict[str, float]) -> None:
-        """Put the penalty into the step's recorded loss and the epoch's sum."""
-        run = self.run
-        rows = min(run.batch_size, run.m - (run.batch - 1) * run.batch_size)
-        run.history.step_loss[-1] += self._last
-        run.loss_sum += self._last * rows
+        The step's recorded loss is ``logs["loss"]``, so the penalty added to it
+        enters the history and the epoch's mean loss.
+        """
+        penalty = self.value(model)
+        self.add_gradient(model)
+        logs["loss"] += penalty
 
     def on_epoch_end(
         self, epoch: int, model: Sequential, logs: dict[str, float]

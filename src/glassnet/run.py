@@ -152,8 +152,8 @@ class Run:
         validation: the checked validation data, if any.
         shard: this process's part of each batch in data-parallel training
             (None: the whole batch); see ``Shard``.
-        measured: the current step's (loss, Σ loss over its rows, correct count),
-            taken by ``measure`` and added by ``record``.
+        measured: the current step's (rows of its batch, correct count), taken
+            by ``measure`` and added by ``record`` with the step's loss.
 
     A callback reads it as ``self.run``:
 
@@ -194,7 +194,7 @@ class Run:
     seed: Any = None
     validation: tuple[Array, Array] | None = None
     shard: Shard | None = None
-    measured: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    measured: tuple[int, float] = (0, 0.0)
 
     @property
     def m(self) -> int:
@@ -261,21 +261,25 @@ class Run:
                 start, stop = start + lo, start + hi
             yield start, stop
 
-    def measure(self, L: float, Y_hat: Array, Yb: Array) -> None:
-        """Take the step's numbers: its loss, Σ loss over its rows, its correct count.
+    def measure(self, Y_hat: Array, Yb: Array) -> None:
+        """Take the step's counts: the rows of its batch and its correct predictions.
 
         They are added by ``record`` after the update; in between a callback may
-        replace them (``glassnet.distributed`` puts the sums over all processes).
+        replace them (``glassnet.distributed`` puts the counts of the whole batch).
         """
         correct = count_correct(Y_hat, Yb, self.loss) if self.classify else 0.0
-        self.measured = (L, L * Yb.shape[0], correct)
+        self.measured = (Yb.shape[0], correct)
 
-    def record(self) -> None:
-        """Count one step with the numbers ``measure`` took."""
-        L, loss_sum, correct = self.measured
+    def record(self, L: float) -> None:
+        """Count one step of loss L (its ``logs["loss"]``) with the measured counts.
+
+        L is the loss after the ``on_backward_end`` hooks: what a callback adds to
+        ``logs["loss"]`` there (a penalty, the mean over all processes) is recorded.
+        """
+        rows, correct = self.measured
         self.step += 1
         self.batch += 1
-        self.loss_sum += loss_sum
+        self.loss_sum += L * rows
         self.correct += correct
         self.history.step_loss.append(L)
 

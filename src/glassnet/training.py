@@ -204,11 +204,11 @@ def train(run: Run, hooks: list[Callback]) -> History:
                 for Xb, Yb in run.batches():
                     L, Y_hat = model.loss_and_gradients(Xb, Yb, loss)  # forward,
                     logs = {"loss": L}  # loss and backward: the gradients are in dθ
-                    run.measure(L, Y_hat, Yb)
+                    run.measure(Y_hat, Yb)
                     for cb in hooks:
                         cb.on_backward_end(run.step + 1, model, logs)
                     optimizer.step(model)  # θ from dθ, by the optimizer's rule
-                    run.record()
+                    run.record(logs["loss"])  # with what the hooks added
                     for cb in hooks:
                         cb.on_step_end(run.step, model, logs)
                     if run.interrupted is not None:  # Ctrl-C: save, then stop
