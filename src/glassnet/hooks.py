@@ -66,7 +66,11 @@ class Callback:
     def on_backward_end(
         self, step: int, model: Sequential, logs: dict[str, float]
     ) -> None:
-        """After the backward of step ``step`` (1-based), before the update."""
+        """After the backward of step ``step`` (1-based), before the update.
+
+        dθ may be changed here (clipping, a penalty's gradient); so may
+        ``logs["loss"]``, and the step is recorded with the loss left there.
+        """
 
     def on_step_end(self, step: int, model: Sequential, logs: dict[str, float]) -> None:
         """After optimizer step ``step`` (1-based); logs has the batch "loss"."""
