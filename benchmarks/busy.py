@@ -1,7 +1,8 @@
 """Speed with one core kept busy by another program: ``python -m benchmarks.busy``.
 
 For each benchmark model, glassnet trains epochs in three settings, interleaved in
-one process: the machine as it is ("idle"), and with a second process spinning on
+one process: the machine as it is ("idle", with ``threads="auto"``, so the ratio
+shows what the load costs the same setting), and with a second process spinning on
 one core ("busy"), once with BLAS's own thread count (``threads=None``) and once with
 ``threads="auto"`` (``glassnet.threads.AdaptiveThreads``). It prints the median time
 per epoch of each and the ratio busy ÷ idle; issue 11's target is ≤ 1.5 for "auto".
@@ -108,7 +109,7 @@ def in_own_process(names: list[str], rounds: int, quick: bool) -> dict[str, Any]
 
 # The table, here and in ``python -m benchmarks`` (which runs ``bench`` too).
 TABLE_HEAD = [
-    "| model | idle s/epoch | busy, BLAS threads | busy, auto | auto ÷ idle |",
+    "| model | idle, auto: s/epoch | busy, BLAS threads | busy, auto | auto ÷ idle |",
     "|---|---|---|---|---|",
 ]
 
